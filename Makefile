@@ -1,0 +1,50 @@
+# holostream: `make test` and `make demo` are all a fresh machine needs; both run `make setup`.
+SHELL := /bin/bash
+ROOT  := $(abspath .)
+DEPS  := $(ROOT)/.deps
+
+export CGO_ENABLED := 1
+export CGO_CFLAGS  := -O2 -I$(DEPS)/include
+export CGO_LDFLAGS := -L$(DEPS)/lib -Wl,-rpath,$(DEPS)/lib -Wl,-rpath,$$ORIGIN/../.deps/lib
+export HOLOSTREAM_MODELS ?= $(DEPS)/models
+
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+GO      ?= go
+PKGS    := ./...
+
+.PHONY: all setup build test unit lint bench bench-mediapipe goldens clean help
+
+all: build
+
+help:
+	@echo "make setup      fetch the TFLite C library, headers and MediaPipe models into .deps/ (cached)"
+	@echo "make build      build bin/holostream"
+	@echo "make test       lint, then every test with the race detector"
+	@echo "make bench      Go benchmarks of every stage and of whole frames"
+	@echo "make bench-mediapipe  MediaPipe's Python pipeline on the same frames, for the ratio"
+	@echo "make goldens    regenerate testdata/golden with MediaPipe's Python pipeline (by hand)"
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/holostream .
+
+lint:
+	@out=$$(gofmt -l . | grep -v '^.deps/' || true); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+test: setup lint
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+bench: setup
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./model/ ./
+
+bench-mediapipe:
+	bash scripts/mediapipe/bench.sh
+
+goldens:
+	bash scripts/mediapipe/goldens.sh
+
+clean:
+	rm -rf bin

@@ -1,0 +1,142 @@
+package model
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	_ "image/jpeg" // JPEG frames from cameras
+	_ "image/png"  // PNG photos and overlays
+)
+
+// DefaultMaxMegapixels bounds the pixels of an image accepted for decoding: 50 MP is a 8K frame
+// with room to spare, and about 150 MB of RGB. Anything larger is rejected from its header, before
+// a single pixel is decoded, so a decompression bomb costs nothing.
+const DefaultMaxMegapixels = 50
+
+var (
+	// ErrEmptyImage is returned for zero-length input.
+	ErrEmptyImage = errors.New("empty image: 0 bytes")
+	// ErrNotImage is returned when the bytes are not a JPEG or PNG image.
+	ErrNotImage = errors.New("not a JPEG or PNG image")
+	// ErrImageTooLarge is returned when the header declares more pixels than allowed.
+	ErrImageTooLarge = errors.New("image too large")
+	// ErrCorruptImage is returned when the header is valid but the data cannot be decoded
+	// (truncated or damaged).
+	ErrCorruptImage = errors.New("corrupt image data")
+)
+
+// DecodeImage decodes a JPEG or PNG image into packed RGB. It reads the header first and rejects
+// images with more than maxMegapixels million pixels (DefaultMaxMegapixels when <= 0) or with a
+// zero dimension. Errors wrap ErrEmptyImage, ErrNotImage, ErrImageTooLarge or ErrCorruptImage.
+func DecodeImage(data []byte, maxMegapixels float64) (Image, string, error) {
+	if len(data) == 0 {
+		return Image{}, "", ErrEmptyImage
+	}
+	if maxMegapixels <= 0 {
+		maxMegapixels = DefaultMaxMegapixels
+	}
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		if errors.Is(err, image.ErrFormat) {
+			return Image{}, "", fmt.Errorf("%w (first bytes % x)", ErrNotImage, head(data))
+		}
+		return Image{}, format, fmt.Errorf("%w: header: %v", ErrCorruptImage, err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return Image{}, format, fmt.Errorf("%w: %s header declares %dx%d", ErrCorruptImage, format, cfg.Width, cfg.Height)
+	}
+	if mp := float64(cfg.Width) * float64(cfg.Height) / 1e6; mp > maxMegapixels {
+		return Image{}, format, fmt.Errorf("%w: %s header declares %dx%d (%.1f MP), limit %.1f MP",
+			ErrImageTooLarge, format, cfg.Width, cfg.Height, mp, maxMegapixels)
+	}
+	img, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return Image{}, format, fmt.Errorf("%w: %s %dx%d: %v", ErrCorruptImage, format, cfg.Width, cfg.Height, err)
+	}
+	return ToRGB(img), format, nil
+}
+
+func head(b []byte) []byte {
+	if len(b) > 8 {
+		return b[:8]
+	}
+	return b
+}
+
+// ToRGB converts a decoded image to packed RGB, dropping alpha without compositing (as OpenCV's
+// IMREAD_COLOR does, which is how MediaPipe's Python examples read images).
+func ToRGB(img image.Image) Image {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	out := Image{Pix: make([]uint8, 3*w*h), Width: w, Height: h}
+	switch src := img.(type) {
+	case *image.YCbCr:
+		ycbcrToRGB(src, out)
+	case *image.Gray:
+		for y := 0; y < h; y++ {
+			row := src.Pix[y*src.Stride : y*src.Stride+w]
+			dst := out.Pix[3*w*y:]
+			for x, g := range row {
+				dst[3*x], dst[3*x+1], dst[3*x+2] = g, g, g
+			}
+		}
+	case *image.NRGBA:
+		for y := 0; y < h; y++ {
+			row := src.Pix[y*src.Stride : y*src.Stride+4*w]
+			dst := out.Pix[3*w*y:]
+			for x := 0; x < w; x++ {
+				dst[3*x], dst[3*x+1], dst[3*x+2] = row[4*x], row[4*x+1], row[4*x+2]
+			}
+		}
+	case *image.RGBA:
+		for y := 0; y < h; y++ {
+			row := src.Pix[y*src.Stride : y*src.Stride+4*w]
+			dst := out.Pix[3*w*y:]
+			for x := 0; x < w; x++ {
+				dst[3*x], dst[3*x+1], dst[3*x+2] = row[4*x], row[4*x+1], row[4*x+2]
+			}
+		}
+	default:
+		i := 0
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			for x := b.Min.X; x < b.Max.X; x++ {
+				c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
+				out.Pix[i], out.Pix[i+1], out.Pix[i+2] = c.R, c.G, c.B
+				i += 3
+			}
+		}
+	}
+	return out
+}
+
+// ycbcrToRGB converts with the JFIF equations in 16.16 fixed point, the same arithmetic as
+// color.YCbCrToRGB, without its per-pixel call and interface overhead.
+func ycbcrToRGB(src *image.YCbCr, out Image) {
+	w, h := out.Width, out.Height
+	b := src.Rect
+	for y := 0; y < h; y++ {
+		yrow := src.Y[(y)*src.YStride:]
+		dst := out.Pix[3*w*y : 3*w*(y+1)]
+		for x := 0; x < w; x++ {
+			ci := src.COffset(b.Min.X+x, b.Min.Y+y)
+			yy := int32(yrow[x]) * 0x10101
+			cb := int32(src.Cb[ci]) - 128
+			cr := int32(src.Cr[ci]) - 128
+			dst[3*x] = clamp8(yy + 91881*cr)
+			dst[3*x+1] = clamp8(yy - 22554*cb - 46802*cr)
+			dst[3*x+2] = clamp8(yy + 116130*cb)
+		}
+	}
+}
+
+func clamp8(v int32) uint8 {
+	if uint32(v)&0xff000000 == 0 {
+		return uint8(v >> 16)
+	}
+	if v < 0 {
+		return 0
+	}
+	return 255
+}

@@ -1,0 +1,10 @@
+// Package model runs MediaPipe's landmark models through TensorFlow Lite: a faithful port of
+// MediaPipe's Pose pipeline (detector, ROI, rotated crop, landmark model, heatmap refinement,
+// projection, One Euro smoothing) in image and video (tracking) mode.
+//
+// The stages are small functions over plain values, each naming the MediaPipe calculator it
+// follows, so they can be unit-tested against values worked out from MediaPipe's sources.
+// A Landmarker owns a pool of TFLite interpreters and is safe for concurrent use; the tracking
+// state of a stream (the next frame's ROI and the filters' memory) is a plain value, Track,
+// that the caller holds and may serialize, so a stream processor can keep it in a table.
+package model

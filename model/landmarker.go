@@ -1,0 +1,223 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+)
+
+// Kind names a landmark pipeline.
+type Kind string
+
+// The pipelines. PoseFull is MediaPipe's default (model_complexity 1).
+const (
+	PoseLite  Kind = "pose-lite"
+	PoseFull  Kind = "pose-full"
+	PoseHeavy Kind = "pose-heavy"
+)
+
+// Kinds lists the pipelines Open accepts.
+func Kinds() []Kind { return []Kind{PoseLite, PoseFull, PoseHeavy} }
+
+// ParseKind checks a pipeline name from a flag or a config file.
+func ParseKind(s string) (Kind, error) {
+	for _, k := range Kinds() {
+		if string(k) == s {
+			return k, nil
+		}
+	}
+	return "", fmt.Errorf("unknown model %q (want one of %v)", s, Kinds())
+}
+
+func (k Kind) landmarkFile() string {
+	switch k {
+	case PoseLite:
+		return "pose_landmark_lite.tflite"
+	case PoseHeavy:
+		return "pose_landmark_heavy.tflite"
+	default:
+		return "pose_landmark_full.tflite"
+	}
+}
+
+// ErrClosed is returned by a Landmarker used after Close.
+var ErrClosed = errors.New("model: landmarker closed")
+
+type config struct {
+	dir             string
+	threads         int
+	workers         int
+	minDetection    float32
+	minTracking     float32
+	smoothLandmarks bool
+}
+
+// Option configures Open.
+type Option func(*config)
+
+// WithModelDir sets the directory holding the .tflite files. Default: $HOLOSTREAM_MODELS, else
+// .deps/models beside the executable's parent directory, else ./.deps/models.
+func WithModelDir(dir string) Option { return func(c *config) { c.dir = dir } }
+
+// WithThreads sets the threads of each interpreter (XNNPACK). Default 1.
+func WithThreads(n int) Option { return func(c *config) { c.threads = n } }
+
+// WithWorkers sets how many frames can be processed at once: each worker owns one interpreter per
+// model. Default 1.
+func WithWorkers(n int) Option { return func(c *config) { c.workers = n } }
+
+// WithMinDetectionConfidence sets the detector's score threshold (MediaPipe's
+// min_detection_confidence, default 0.5).
+func WithMinDetectionConfidence(v float32) Option { return func(c *config) { c.minDetection = v } }
+
+// WithMinTrackingConfidence sets the landmark model's pose-presence threshold (MediaPipe's
+// min_tracking_confidence, default 0.5). Like MediaPipe it gates output in image mode too.
+func WithMinTrackingConfidence(v float32) Option { return func(c *config) { c.minTracking = v } }
+
+// WithSmoothing turns landmark smoothing in video mode on or off (MediaPipe's smooth_landmarks,
+// default on). The auxiliary landmarks that steer tracking are smoothed regardless, as in MediaPipe.
+func WithSmoothing(on bool) Option { return func(c *config) { c.smoothLandmarks = on } }
+
+// DefaultModelDir is where Open looks for models when no directory is given.
+func DefaultModelDir() string {
+	if d := os.Getenv("HOLOSTREAM_MODELS"); d != "" {
+		return d
+	}
+	if exe, err := os.Executable(); err == nil {
+		d := filepath.Join(filepath.Dir(filepath.Dir(exe)), ".deps", "models")
+		if _, err := os.Stat(d); err == nil {
+			return d
+		}
+	}
+	return filepath.Join(".deps", "models")
+}
+
+// Landmarker runs one pipeline. It is safe for concurrent use: each call borrows a worker (one
+// interpreter per model) from a pool and blocks while all are busy.
+type Landmarker struct {
+	kind    Kind
+	cfg     config
+	anchors []Anchor
+	nets    []*network
+	pool    chan *worker
+	all     []*worker
+}
+
+// Open loads the pipeline's models and builds its interpreters.
+func Open(kind Kind, opts ...Option) (*Landmarker, error) {
+	if _, err := ParseKind(string(kind)); err != nil {
+		return nil, err
+	}
+	cfg := config{threads: 1, workers: 1, minDetection: 0.5, minTracking: 0.5, smoothLandmarks: true}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.dir == "" {
+		cfg.dir = DefaultModelDir()
+	}
+	if cfg.threads < 1 || cfg.threads > 4*runtime.NumCPU() {
+		return nil, fmt.Errorf("model: threads %d out of range 1..%d", cfg.threads, 4*runtime.NumCPU())
+	}
+	if cfg.workers < 1 || cfg.workers > 256 {
+		return nil, fmt.Errorf("model: workers %d out of range 1..256", cfg.workers)
+	}
+	l := &Landmarker{kind: kind, cfg: cfg, anchors: GenerateAnchors(PoseDetectorAnchors())}
+	det, err := loadNetwork(filepath.Join(cfg.dir, "pose_detection.tflite"), "pose_detection")
+	if err != nil {
+		return nil, err
+	}
+	l.nets = append(l.nets, det)
+	lm, err := loadNetwork(filepath.Join(cfg.dir, kind.landmarkFile()), string(kind))
+	if err != nil {
+		l.Close()
+		return nil, err
+	}
+	l.nets = append(l.nets, lm)
+	l.pool = make(chan *worker, cfg.workers)
+	for i := 0; i < cfg.workers; i++ {
+		w, err := newPoseWorker(det, lm, cfg.threads)
+		if err != nil {
+			l.Close()
+			return nil, err
+		}
+		l.all = append(l.all, w)
+		l.pool <- w
+	}
+	return l, nil
+}
+
+// Kind is the pipeline this Landmarker runs.
+func (l *Landmarker) Kind() Kind { return l.kind }
+
+// Close releases the interpreters and models. Calls in flight must have returned.
+func (l *Landmarker) Close() error {
+	for _, w := range l.all {
+		w.close()
+	}
+	l.all = nil
+	for _, n := range l.nets {
+		n.close()
+	}
+	l.nets = nil
+	return nil
+}
+
+// Result is the pipeline's output for one frame.
+type Result struct {
+	// Pose is nil when no person was found.
+	Pose *Pose
+	// DetectorRan says whether the detector ran on this frame (always in image mode; in video
+	// mode only when tracking had no ROI).
+	DetectorRan bool
+	Timings     Timings
+}
+
+// Pose is one person's landmarks in MediaPipe's order (0 nose ... 32 right foot index; odd
+// indices are the person's left).
+type Pose struct {
+	Landmarks [NumPoseLandmarks]Landmark
+	World     [NumPoseLandmarks]WorldLandmark
+	// ROI is the rotated rectangle the landmark model saw.
+	ROI Rect
+}
+
+// NumPoseLandmarks is the number of landmarks MediaPipe Pose outputs.
+const NumPoseLandmarks = 33
+
+// Timings are the wall-clock costs of one frame's stages.
+type Timings struct {
+	Detect    time.Duration
+	Landmarks time.Duration
+}
+
+// Detect runs the pipeline in image mode: the detector on every image, no smoothing, no state.
+func (l *Landmarker) Detect(img Image) (Result, error) {
+	return l.run(img, nil, 0)
+}
+
+// Track runs the pipeline in video mode on the next frame of one stream: the ROI comes from the
+// previous frame's landmarks when there are any (the detector is skipped), and landmarks are
+// smoothed by timestamp. tr carries the stream's state from frame to frame; the zero Track starts
+// a new stream. Timestamps must increase; a frame whose timestamp is not after the previous one
+// passes through the filters unsmoothed, as in MediaPipe.
+func (l *Landmarker) Track(img Image, tr *Track, ts time.Duration) (Result, error) {
+	if tr == nil {
+		return Result{}, errors.New("model: Track needs a *Track (use Detect for image mode)")
+	}
+	return l.run(img, tr, ts)
+}
+
+func (l *Landmarker) run(img Image, tr *Track, ts time.Duration) (Result, error) {
+	if img.Width <= 0 || img.Height <= 0 || len(img.Pix) < 3*img.Width*img.Height {
+		return Result{}, fmt.Errorf("model: bad image %dx%d with %d bytes", img.Width, img.Height, len(img.Pix))
+	}
+	w, ok := <-l.pool
+	if !ok || w == nil {
+		return Result{}, ErrClosed
+	}
+	defer func() { l.pool <- w }()
+	return w.pose(l, img, tr, ts)
+}

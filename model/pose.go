@@ -1,0 +1,151 @@
+package model
+
+import (
+	"math"
+	"time"
+)
+
+// Sizes and thresholds of MediaPipe's pose graphs.
+const (
+	detectorInput   = 224 // pose_detection_cpu.pbtxt: ImageToTensor 224x224
+	landmarkInput   = 256 // pose_landmark_by_roi_cpu.pbtxt: ImageToTensor 256x256
+	heatmapSize     = 64  // pose_landmark_*.tflite output 3: [1,64,64,39]
+	numRawLandmarks = 39  // 33 pose + 2 auxiliary + 4 unused, tensors_to_pose_landmarks_and_segmentation.pbtxt
+	numAux          = 2
+	heatmapKernel   = 7   // RefineLandmarksFromHeatmapCalculator kernel_size
+	heatmapMinConf  = 0.5 // its min_confidence_to_refine default
+	roiScale        = 1.25
+	visibilityAlpha = 0.1 // VisibilitySmoothingCalculator low_pass_filter alpha
+)
+
+// poseWorker owns one interpreter per model and the scratch buffers of one frame in flight.
+type poseWorker struct {
+	det, lm *interpreter
+	dets    []Detection
+	raw     [numRawLandmarks]Landmark
+}
+
+func newPoseWorker(det, lm *network, threads int) (*poseWorker, error) {
+	d, err := newInterpreter(det, threads,
+		tensorSpec{"input_1", []int{1, detectorInput, detectorInput, 3}},
+		[]tensorSpec{
+			{"Identity", []int{1, 2254, 12}},
+			{"Identity_1", []int{1, 2254, 1}},
+		})
+	if err != nil {
+		return nil, err
+	}
+	l, err := newInterpreter(lm, threads,
+		tensorSpec{"input_1", []int{1, landmarkInput, landmarkInput, 3}},
+		[]tensorSpec{
+			{"Identity", []int{1, 5 * numRawLandmarks}},
+			{"Identity_1", []int{1, 1}},
+			{"Identity_2", []int{1, landmarkInput, landmarkInput, 1}},
+			{"Identity_3", []int{1, heatmapSize, heatmapSize, numRawLandmarks}},
+			{"Identity_4", []int{1, 3 * numRawLandmarks}},
+		})
+	if err != nil {
+		d.close()
+		return nil, err
+	}
+	return &poseWorker{det: d, lm: l}, nil
+}
+
+func (w *poseWorker) close() {
+	w.det.close()
+	w.lm.close()
+}
+
+// pose runs one frame: the detector when there is no ROI to track, then the landmark model, then
+// (video mode) smoothing and the next frame's ROI. tr is nil in image mode.
+// Follows pose_landmark_cpu.pbtxt.
+func (w *poseWorker) pose(l *Landmarker, img Image, tr *Track, ts time.Duration) (Result, error) {
+	var res Result
+	var roi Rect
+	tracking := tr != nil && tr.ROI != nil
+	if tracking {
+		roi = *tr.ROI
+	} else {
+		start := time.Now()
+		d, found, err := w.detect(l, img)
+		res.Timings.Detect = time.Since(start)
+		res.DetectorRan = true
+		if err != nil {
+			return res, err
+		}
+		if !found {
+			tr.lost()
+			return res, nil
+		}
+		roi = detectionROI(d, img.Width, img.Height)
+	}
+
+	start := time.Now()
+	defer func() { res.Timings.Landmarks = time.Since(start) }()
+	if err := Crop(img, roi, w.lm.input, landmarkInput, landmarkInput, 0, 1, BorderReplicate); err != nil {
+		tr.lost()
+		return res, nil // a degenerate ROI means no person, as MediaPipe's ImageToTensor would drop it
+	}
+	if err := w.lm.invoke(); err != nil {
+		return res, err
+	}
+	out := w.lm.outputs
+	// The pose flag is already a probability (sigmoid inside the model); the
+	// ThresholdingCalculator compares it with a strict >.
+	if !(out[1][0] > l.cfg.minTracking) {
+		tr.lost()
+		return res, nil
+	}
+	raw := w.raw[:]
+	DecodeLandmarks(out[0], landmarkInput, landmarkInput, raw)
+	RefineFromHeatmap(raw, out[3], heatmapSize, heatmapSize, numRawLandmarks, heatmapKernel, heatmapMinConf)
+	lms := raw[:NumPoseLandmarks+numAux]
+	ProjectLandmarks(lms, roi)
+
+	p := &Pose{ROI: roi}
+	copy(p.Landmarks[:], lms[:NumPoseLandmarks])
+	var world [NumPoseLandmarks]WorldLandmark
+	ProjectWorldLandmarks(out[4][:3*NumPoseLandmarks], roi, world[:])
+	for i := range world {
+		world[i].Visibility = p.Landmarks[i].Visibility // VisibilityCopyCalculator, before smoothing
+	}
+	p.World = world
+	if tr != nil {
+		tr.update(l, p, lms[NumPoseLandmarks:], img.Width, img.Height, ts)
+	}
+	res.Pose = p
+	return res, nil
+}
+
+// detect runs pose_detection on the letterboxed frame and returns the first detection after
+// weighted NMS, mapped to normalized image coordinates (pose_detection_cpu.pbtxt).
+func (w *poseWorker) detect(l *Landmarker, img Image) (Detection, bool, error) {
+	roi, pad := LetterboxROI(img.Width, img.Height, detectorInput, detectorInput)
+	if err := Crop(img, roi, w.det.input, detectorInput, detectorInput, -1, 1, BorderZero); err != nil {
+		return Detection{}, false, err
+	}
+	if err := w.det.invoke(); err != nil {
+		return Detection{}, false, err
+	}
+	opts := PoseDetectorDecode()
+	opts.MinScoreThresh = l.cfg.minDetection
+	w.dets = DecodeDetections(w.det.outputs[0], w.det.outputs[1], l.anchors, opts, w.dets[:0])
+	if len(w.dets) == 0 {
+		return Detection{}, false, nil
+	}
+	kept := WeightedNMS(w.dets, 0.3)
+	if len(kept) == 0 {
+		return Detection{}, false, nil
+	}
+	d := kept[0]
+	RemoveLetterbox(&d, pad)
+	return d, true, nil
+}
+
+// detectionROI is pose_detection_to_roi.pbtxt: keypoint 0 (hip centre) and keypoint 1 (full body
+// scale and rotation) give a rectangle rotated to make the body upright, enlarged 1.25x and made
+// square in pixels.
+func detectionROI(d Detection, imgW, imgH int) Rect {
+	r := AlignmentRect(d.Keypoints[0], d.Keypoints[1], imgW, imgH, math.Pi/2)
+	return RectTransform{ScaleX: roiScale, ScaleY: roiScale, SquareLong: true}.Apply(r, imgW, imgH)
+}
