@@ -73,7 +73,11 @@ func ToRGB(img image.Image) Image {
 	out := Image{Pix: make([]uint8, 3*w*h), Width: w, Height: h}
 	switch src := img.(type) {
 	case *image.YCbCr:
-		ycbcrToRGB(src, out)
+		if b.Min == (image.Point{}) {
+			ycbcrToRGB(src, out)
+		} else {
+			convertAny(img, out)
+		}
 	case *image.Gray:
 		for y := 0; y < h; y++ {
 			row := src.Pix[y*src.Stride : y*src.Stride+w]
@@ -99,35 +103,61 @@ func ToRGB(img image.Image) Image {
 			}
 		}
 	default:
-		i := 0
-		for y := b.Min.Y; y < b.Max.Y; y++ {
-			for x := b.Min.X; x < b.Max.X; x++ {
-				c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
-				out.Pix[i], out.Pix[i+1], out.Pix[i+2] = c.R, c.G, c.B
-				i += 3
-			}
-		}
+		convertAny(img, out)
 	}
 	return out
+}
+
+// convertAny is the slow path for the formats decoders rarely produce (paletted, 16-bit, CMYK).
+func convertAny(img image.Image, out Image) {
+	b := img.Bounds()
+	i := 0
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
+			out.Pix[i], out.Pix[i+1], out.Pix[i+2] = c.R, c.G, c.B
+			i += 3
+		}
+	}
 }
 
 // ycbcrToRGB converts with the JFIF equations in 16.16 fixed point, the same arithmetic as
 // color.YCbCrToRGB, without its per-pixel call and interface overhead.
 func ycbcrToRGB(src *image.YCbCr, out Image) {
 	w, h := out.Width, out.Height
-	b := src.Rect
+	hs, vs := chromaShift(src.SubsampleRatio)
+	// Decoded images start at (0,0); chroma sample (x>>hs, y>>vs) covers pixel (x, y).
 	for y := 0; y < h; y++ {
-		yrow := src.Y[(y)*src.YStride:]
+		yrow := src.Y[y*src.YStride : y*src.YStride+w]
+		crow := (y >> vs) * src.CStride
+		cbrow, crrow := src.Cb[crow:], src.Cr[crow:]
 		dst := out.Pix[3*w*y : 3*w*(y+1)]
-		for x := 0; x < w; x++ {
-			ci := src.COffset(b.Min.X+x, b.Min.Y+y)
-			yy := int32(yrow[x]) * 0x10101
-			cb := int32(src.Cb[ci]) - 128
-			cr := int32(src.Cr[ci]) - 128
+		for x, yv := range yrow {
+			yy := int32(yv) * 0x10101
+			cb := int32(cbrow[x>>hs]) - 128
+			cr := int32(crrow[x>>hs]) - 128
 			dst[3*x] = clamp8(yy + 91881*cr)
 			dst[3*x+1] = clamp8(yy - 22554*cb - 46802*cr)
 			dst[3*x+2] = clamp8(yy + 116130*cb)
 		}
+	}
+}
+
+// chromaShift gives the horizontal and vertical chroma subsampling as shifts.
+func chromaShift(r image.YCbCrSubsampleRatio) (h, v uint) {
+	switch r {
+	case image.YCbCrSubsampleRatio422:
+		return 1, 0
+	case image.YCbCrSubsampleRatio420:
+		return 1, 1
+	case image.YCbCrSubsampleRatio440:
+		return 0, 1
+	case image.YCbCrSubsampleRatio411:
+		return 2, 0
+	case image.YCbCrSubsampleRatio410:
+		return 2, 1
+	default:
+		return 0, 0
 	}
 }
 

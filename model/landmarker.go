@@ -102,8 +102,8 @@ type Landmarker struct {
 	cfg     config
 	anchors []Anchor
 	nets    []*network
-	pool    chan *worker
-	all     []*worker
+	pool    chan *poseWorker
+	all     []*poseWorker
 }
 
 // Open loads the pipeline's models and builds its interpreters.
@@ -136,7 +136,7 @@ func Open(kind Kind, opts ...Option) (*Landmarker, error) {
 		return nil, err
 	}
 	l.nets = append(l.nets, lm)
-	l.pool = make(chan *worker, cfg.workers)
+	l.pool = make(chan *poseWorker, cfg.workers)
 	for i := 0; i < cfg.workers; i++ {
 		w, err := newPoseWorker(det, lm, cfg.threads)
 		if err != nil {

@@ -1,0 +1,191 @@
+package kafka
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/lovoo/goka"
+)
+
+// DefaultVersion is the Kafka protocol version spoken unless told otherwise: every broker from
+// 3.6 on (Apache Kafka 3.x and 4.x, and the embedded cluster) accepts it.
+const DefaultVersion = "3.6.0"
+
+// Config is how to reach a cluster and how to write to it.
+type Config struct {
+	Brokers  []string
+	ClientID string
+	// Version is the Kafka protocol version (sarama's), e.g. "3.6.0" or "4.1.0".
+	Version string
+	// Partitions and Replication are used for topics holostream creates.
+	Partitions  int
+	Replication int
+	// Compression of produced batches: none, gzip, snappy, lz4 or zstd.
+	Compression string
+}
+
+// Defaults fills the zero fields.
+func (c Config) Defaults() Config {
+	if c.ClientID == "" {
+		c.ClientID = "holostream"
+	}
+	if c.Version == "" {
+		c.Version = DefaultVersion
+	}
+	if c.Partitions == 0 {
+		c.Partitions = 6
+	}
+	if c.Replication == 0 {
+		c.Replication = 1
+	}
+	if c.Compression == "" {
+		c.Compression = "lz4"
+	}
+	return c
+}
+
+// Sarama builds the client configuration: the protocol version, an idempotent producer with
+// acks=all (no duplicates from producer retries, nothing acknowledged before the in-sync replicas
+// have it), and goka's consumer settings.
+func (c Config) Sarama() (*sarama.Config, error) {
+	c = c.Defaults()
+	if len(c.Brokers) == 0 {
+		return nil, errors.New("kafka: no brokers: give --brokers host:port[,host:port]")
+	}
+	v, err := sarama.ParseKafkaVersion(c.Version)
+	if err != nil {
+		return nil, fmt.Errorf("kafka: version %q: %w", c.Version, err)
+	}
+	comp, err := compression(c.Compression)
+	if err != nil {
+		return nil, err
+	}
+	sc := goka.DefaultConfig()
+	sc.Version = v
+	sc.ClientID = c.ClientID
+	sc.Producer.RequiredAcks = sarama.WaitForAll
+	sc.Producer.Idempotent = true
+	sc.Net.MaxOpenRequests = 1 // required by sarama for idempotence
+	sc.Producer.Compression = comp
+	sc.Producer.Retry.Max = 10
+	sc.Producer.Retry.Backoff = 200 * time.Millisecond
+	sc.Metadata.Retry.Max = 10
+	sc.Metadata.Retry.Backoff = 500 * time.Millisecond
+	// Frames can be large; allow messages up to Kafka's default broker limit.
+	sc.Producer.MaxMessageBytes = 1000000
+	if err := sc.Validate(); err != nil {
+		return nil, fmt.Errorf("kafka: %w", err)
+	}
+	return sc, nil
+}
+
+func compression(name string) (sarama.CompressionCodec, error) {
+	switch strings.ToLower(name) {
+	case "none":
+		return sarama.CompressionNone, nil
+	case "gzip":
+		return sarama.CompressionGZIP, nil
+	case "snappy":
+		return sarama.CompressionSnappy, nil
+	case "lz4":
+		return sarama.CompressionLZ4, nil
+	case "zstd":
+		return sarama.CompressionZSTD, nil
+	}
+	return 0, fmt.Errorf("kafka: compression %q: want none, gzip, snappy, lz4 or zstd", name)
+}
+
+// TopicManagerConfig is goka's topic manager configuration for this cluster: tables compacted,
+// streams deleted after retention, the configured replication.
+func (c Config) TopicManagerConfig() *goka.TopicManagerConfig {
+	c = c.Defaults()
+	tm := goka.NewTopicManagerConfig()
+	tm.Table.Replication = c.Replication
+	tm.Table.CleanupPolicy = "compact"
+	tm.Stream.Replication = c.Replication
+	tm.Stream.Retention = 7 * 24 * time.Hour
+	tm.CreateTopicTimeout = 30 * time.Second
+	return tm
+}
+
+// Clients bundles the built configurations.
+type Clients struct {
+	Config  Config
+	Sarama  *sarama.Config
+	TopicMC *goka.TopicManagerConfig
+}
+
+// New validates c and builds the client configurations.
+func New(c Config) (*Clients, error) {
+	c = c.Defaults()
+	sc, err := c.Sarama()
+	if err != nil {
+		return nil, err
+	}
+	return &Clients{Config: c, Sarama: sc, TopicMC: c.TopicManagerConfig()}, nil
+}
+
+// ProcessorOptions are the goka options that make a processor use these settings.
+func (k *Clients) ProcessorOptions() []goka.ProcessorOption {
+	return []goka.ProcessorOption{
+		goka.WithConsumerGroupBuilder(goka.ConsumerGroupBuilderWithConfig(k.Sarama)),
+		goka.WithConsumerSaramaBuilder(goka.SaramaConsumerBuilderWithConfig(k.Sarama)),
+		goka.WithProducerBuilder(goka.ProducerBuilderWithConfig(k.Sarama)),
+		goka.WithTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(k.Sarama, k.TopicMC)),
+		goka.WithClientID(k.Config.ClientID),
+	}
+}
+
+// ViewOptions are the goka options that make a view use these settings.
+func (k *Clients) ViewOptions() []goka.ViewOption {
+	return []goka.ViewOption{
+		goka.WithViewConsumerSaramaBuilder(goka.SaramaConsumerBuilderWithConfig(k.Sarama)),
+		goka.WithViewTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(k.Sarama, k.TopicMC)),
+		goka.WithViewClientID(k.Config.ClientID),
+	}
+}
+
+// EmitterOptions are the goka options that make an emitter use these settings.
+func (k *Clients) EmitterOptions() []goka.EmitterOption {
+	return []goka.EmitterOption{
+		goka.WithEmitterProducerBuilder(goka.ProducerBuilderWithConfig(k.Sarama)),
+		goka.WithEmitterTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(k.Sarama, k.TopicMC)),
+		goka.WithEmitterClientID(k.Config.ClientID),
+	}
+}
+
+// EnsureStreams creates the stream topics that do not exist yet, with the configured partitions
+// and replication. goka needs its input topics before a processor starts and never creates
+// output topics.
+func (k *Clients) EnsureStreams(topics ...goka.Stream) error {
+	tm, err := goka.NewTopicManager(k.Config.Brokers, k.Sarama, k.TopicMC)
+	if err != nil {
+		return fmt.Errorf("kafka: connect to %s: %w", strings.Join(k.Config.Brokers, ","), err)
+	}
+	defer tm.Close()
+	for _, t := range topics {
+		if err := tm.EnsureStreamExists(string(t), k.Config.Partitions); err != nil {
+			return fmt.Errorf("kafka: create topic %s: %w", t, err)
+		}
+	}
+	return nil
+}
+
+// EnsureTables creates the group tables ("<group>-table") that do not exist yet, compacted, so
+// views can open before the processors have written anything.
+func (k *Clients) EnsureTables(groups ...goka.Group) error {
+	tm, err := goka.NewTopicManager(k.Config.Brokers, k.Sarama, k.TopicMC)
+	if err != nil {
+		return fmt.Errorf("kafka: connect to %s: %w", strings.Join(k.Config.Brokers, ","), err)
+	}
+	defer tm.Close()
+	for _, g := range groups {
+		if err := tm.EnsureTableExists(string(goka.GroupTable(g)), k.Config.Partitions); err != nil {
+			return fmt.Errorf("kafka: create table %s: %w", goka.GroupTable(g), err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,258 @@
+package landmarks
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lovoo/goka"
+
+	"github.com/holostream/holostream/model"
+	"github.com/holostream/holostream/schemas"
+)
+
+// Landmarker is the part of model.Landmarker the processor needs; tests use a fake.
+type Landmarker interface {
+	Track(img model.Image, tr *model.Track, ts time.Duration) (model.Result, error)
+	Kind() model.Kind
+}
+
+// Dead-letter codes (schemas.DeadLetter.Code).
+const (
+	CodeBadEnvelope = "BAD_ENVELOPE"  // the record is not a Frame
+	CodeBadFrame    = "BAD_FRAME"     // the Frame is inconsistent (key, camera, seq)
+	CodeEmpty       = "EMPTY"         // no image bytes
+	CodeNotImage    = "NOT_IMAGE"     // bytes that are not JPEG or PNG
+	CodeTooLarge    = "TOO_LARGE"     // over the byte or megapixel limit
+	CodeCorrupt     = "CORRUPT_IMAGE" // truncated or damaged image data
+	CodeInference   = "INFERENCE"     // the model failed on a decodable image
+)
+
+// Counters account for every frame of a camera.
+type Counters struct {
+	Received     int64 `json:"received"`
+	Emitted      int64 `json:"emitted"`
+	DeadLettered int64 `json:"dead_lettered"`
+	Stale        int64 `json:"stale"`
+	Duplicate    int64 `json:"duplicate"`
+	// Not outcomes: details of emitted frames and of the sequence.
+	Detected int64 `json:"detected"`
+	Gaps     int64 `json:"gaps"`
+}
+
+// Balanced reports whether every frame received is accounted for.
+func (c Counters) Balanced() bool {
+	return c.Received == c.Emitted+c.DeadLettered+c.Stale+c.Duplicate
+}
+
+// CameraState is the group table's value for one camera.
+type CameraState struct {
+	// HasSeq is false until the first frame; LastSeq is the highest seq seen.
+	HasSeq         bool        `json:"has_seq"`
+	LastSeq        int64       `json:"last_seq"`
+	LastCapturedAt time.Time   `json:"last_captured_at"`
+	Track          model.Track `json:"track"`
+	Counters       Counters    `json:"counters"`
+}
+
+// Config is the processor's wiring and policy.
+type Config struct {
+	Frames, Keypoints, DeadLetters goka.Stream
+	Landmarker                     Landmarker
+	// DecodeFrame turns the input record into a Frame (main injects the Avro codec).
+	DecodeFrame func([]byte) (schemas.Frame, error)
+	// MaxAge drops frames captured longer ago than this as stale; 0 keeps every frame.
+	MaxAge time.Duration
+	// MaxImageBytes and MaxMegapixels bound a frame's image before and after its header is read.
+	MaxImageBytes int
+	MaxMegapixels float64
+	// Now is the wall clock (for staleness and latency); time.Now when nil.
+	Now func() time.Time
+	// Observe, when set, is told the outcome of every frame (metrics).
+	Observe func(Observation)
+}
+
+// Outcome is what happened to one frame.
+type Outcome string
+
+// The outcomes; each frame has exactly one.
+const (
+	OutcomeEmitted      Outcome = "emitted"
+	OutcomeDeadLettered Outcome = "dead_lettered"
+	OutcomeStale        Outcome = "stale"
+	OutcomeDuplicate    Outcome = "duplicate"
+)
+
+// Observation describes one processed frame, for metrics.
+type Observation struct {
+	Outcome  Outcome
+	Code     string // dead-letter code
+	Detected bool
+	Gap      bool
+	Decode   time.Duration
+	Detect   time.Duration
+	Landmark time.Duration
+	Total    time.Duration
+	// Age is wall clock minus captured_at when the frame was taken up.
+	Age time.Duration
+}
+
+// Validate checks the wiring once, at start.
+func (c *Config) Validate() error {
+	switch {
+	case c.Frames == "" || c.Keypoints == "" || c.DeadLetters == "":
+		return errors.New("landmarks: topics not set")
+	case c.Landmarker == nil:
+		return errors.New("landmarks: no landmarker")
+	case c.DecodeFrame == nil:
+		return errors.New("landmarks: no frame decoder")
+	case c.MaxAge < 0:
+		return fmt.Errorf("landmarks: max age %v < 0", c.MaxAge)
+	}
+	return nil
+}
+
+func (c *Config) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+// Process is the goka callback for the frames topic.
+func (c *Config) Process(ctx goka.Context, msg any) {
+	start := c.now()
+	st, _ := ctx.Value().(*CameraState)
+	if st == nil {
+		st = &CameraState{}
+	}
+	obs := c.process(ctx, st, msg, start)
+	ctx.SetValue(st)
+	obs.Total = c.now().Sub(start)
+	if c.Observe != nil {
+		c.Observe(obs)
+	}
+}
+
+func (c *Config) process(ctx goka.Context, st *CameraState, msg any, start time.Time) Observation {
+	st.Counters.Received++
+	raw, _ := msg.([]byte)
+	frame, err := c.DecodeFrame(raw)
+	if err != nil {
+		return c.deadLetter(ctx, st, raw, nil, CodeBadEnvelope, fmt.Sprintf("not a Frame record: %v", err))
+	}
+	if frame.CameraID != ctx.Key() {
+		return c.deadLetter(ctx, st, raw, &frame, CodeBadFrame,
+			fmt.Sprintf("record key %q differs from camera_id %q: producers must key frames by camera", ctx.Key(), frame.CameraID))
+	}
+	if st.HasSeq && frame.Seq <= st.LastSeq {
+		st.Counters.Duplicate++
+		return Observation{Outcome: OutcomeDuplicate}
+	}
+	gap := st.HasSeq && frame.Seq > st.LastSeq+1
+	st.HasSeq, st.LastSeq, st.LastCapturedAt = true, frame.Seq, frame.CapturedAt
+	if gap {
+		// Frames are missing: the last ROI and the filters describe a moment that is gone.
+		st.Counters.Gaps++
+		st.Track.Reset()
+	}
+	age := start.Sub(frame.CapturedAt)
+	if c.MaxAge > 0 && age > c.MaxAge {
+		st.Counters.Stale++
+		st.Track.Reset() // the next fresh frame follows a hole in what we tracked
+		return Observation{Outcome: OutcomeStale, Gap: gap, Age: age}
+	}
+	if c.MaxImageBytes > 0 && len(frame.Image) > c.MaxImageBytes {
+		return c.deadLetter(ctx, st, raw, &frame, CodeTooLarge,
+			fmt.Sprintf("image is %d bytes, limit %d", len(frame.Image), c.MaxImageBytes))
+	}
+	img, _, err := model.DecodeImage(frame.Image, c.MaxMegapixels)
+	decoded := c.now()
+	if err != nil {
+		st.Track.Reset() // this frame is a hole in the stream
+		return c.deadLetter(ctx, st, raw, &frame, imageErrorCode(err), "image: "+err.Error())
+	}
+	res, err := c.Landmarker.Track(img, &st.Track, time.Duration(frame.CapturedAt.UnixNano()))
+	if err != nil {
+		st.Track.Reset()
+		return c.deadLetter(ctx, st, raw, &frame, CodeInference, "inference: "+err.Error())
+	}
+	ev := keypointEvent(frame, img, c.Landmarker.Kind(), res)
+	ev.ProcessedAt = c.now()
+	ev.ProcessingMs = float32(ev.ProcessedAt.Sub(start).Microseconds()) / 1000
+	ctx.Emit(c.Keypoints, ctx.Key(), ev)
+	st.Counters.Emitted++
+	if res.Pose != nil {
+		st.Counters.Detected++
+	}
+	return Observation{Outcome: OutcomeEmitted, Detected: res.Pose != nil, Gap: gap, Age: age,
+		Decode: decoded.Sub(start), Detect: res.Timings.Detect, Landmark: res.Timings.Landmarks}
+}
+
+func (c *Config) deadLetter(ctx goka.Context, st *CameraState, raw []byte, f *schemas.Frame, code, reason string) Observation {
+	dl := schemas.DeadLetter{
+		Topic: string(ctx.Topic()), Partition: ctx.Partition(), Offset: ctx.Offset(), Key: ctx.Key(),
+		Reason: reason, Code: code, CameraID: ctx.Key(), Seq: -1, At: c.now(), Original: raw,
+	}
+	if f != nil {
+		dl.CameraID, dl.Seq = f.CameraID, f.Seq
+	}
+	ctx.Emit(c.DeadLetters, ctx.Key(), dl)
+	st.Counters.DeadLettered++
+	return Observation{Outcome: OutcomeDeadLettered, Code: code}
+}
+
+func imageErrorCode(err error) string {
+	switch {
+	case errors.Is(err, model.ErrEmptyImage):
+		return CodeEmpty
+	case errors.Is(err, model.ErrNotImage):
+		return CodeNotImage
+	case errors.Is(err, model.ErrImageTooLarge):
+		return CodeTooLarge
+	default:
+		return CodeCorrupt
+	}
+}
+
+// keypointEvent converts a pipeline result to the keypoints contract.
+func keypointEvent(f schemas.Frame, img model.Image, kind model.Kind, r model.Result) schemas.KeypointEvent {
+	ev := schemas.KeypointEvent{
+		CameraID: f.CameraID, UserID: f.UserID, Seq: f.Seq, CapturedAt: f.CapturedAt,
+		Status: schemas.StatusNoPerson, Model: string(kind),
+		Width: int32(img.Width), Height: int32(img.Height), DetectorRan: r.DetectorRan,
+	}
+	if p := r.Pose; p != nil {
+		ev.Status = schemas.StatusDetected
+		ev.Pose = &schemas.Pose{
+			Landmarks:      make([]schemas.Landmark, len(p.Landmarks)),
+			WorldLandmarks: make([]schemas.Point, len(p.World)),
+		}
+		for i, l := range p.Landmarks {
+			ev.Pose.Landmarks[i] = schemas.Landmark(l)
+		}
+		for i, w := range p.World {
+			ev.Pose.WorldLandmarks[i] = schemas.Point(w)
+		}
+	}
+	return ev
+}
+
+// Codecs are the goka codecs of the processor's topics and table.
+type Codecs struct {
+	Frames      goka.Codec // raw bytes: the callback decodes
+	State       goka.Codec // CameraState
+	Keypoints   goka.Codec // schemas.KeypointEvent
+	DeadLetters goka.Codec // schemas.DeadLetter
+}
+
+// Group is the processor's group graph: frames in, per-camera state persisted, keypoints and
+// dead letters out.
+func (c *Config) Group(group goka.Group, cd Codecs) *goka.GroupGraph {
+	return goka.DefineGroup(group,
+		goka.Input(c.Frames, cd.Frames, c.Process),
+		goka.Persist(cd.State),
+		goka.Output(c.Keypoints, cd.Keypoints),
+		goka.Output(c.DeadLetters, cd.DeadLetters),
+	)
+}

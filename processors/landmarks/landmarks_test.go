@@ -1,0 +1,269 @@
+package landmarks
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/lovoo/goka"
+	"github.com/lovoo/goka/tester"
+
+	"github.com/holostream/holostream/model"
+	"github.com/holostream/holostream/schemas"
+)
+
+// fakeLandmarker behaves like model.Landmarker in video mode without a model: it finds a person
+// in every image wider than it is tall, and tracks like MediaPipe (the detector runs only when
+// the track has no ROI).
+type fakeLandmarker struct{ calls int }
+
+func (f *fakeLandmarker) Kind() model.Kind { return model.PoseLite }
+
+func (f *fakeLandmarker) Track(img model.Image, tr *model.Track, ts time.Duration) (model.Result, error) {
+	f.calls++
+	res := model.Result{DetectorRan: tr.ROI == nil}
+	if img.Width <= img.Height {
+		tr.ROI = nil
+		return res, nil
+	}
+	res.Pose = &model.Pose{}
+	for i := range res.Pose.Landmarks {
+		res.Pose.Landmarks[i] = model.Landmark{X: 0.5, Y: float32(i) / 33, Visibility: 1, Presence: 1}
+	}
+	tr.ROI = &model.Rect{XCenter: 0.5, YCenter: 0.5, Width: 0.4, Height: 0.6}
+	tr.LastTimestamp = ts
+	return res, nil
+}
+
+// jsonCodec is a test codec for the output topics; the Avro codecs are tested in codecs/.
+type jsonCodec[T any] struct{}
+
+func (jsonCodec[T]) Encode(v any) ([]byte, error) { return json.Marshal(v) }
+func (jsonCodec[T]) Decode(b []byte) (any, error) {
+	var v T
+	err := json.Unmarshal(b, &v)
+	return v, err
+}
+
+type rawCodec struct{}
+
+func (rawCodec) Encode(v any) ([]byte, error) { return v.([]byte), nil }
+func (rawCodec) Decode(b []byte) (any, error) { return b, nil }
+
+const (
+	frames    goka.Stream = "frames"
+	keypoints goka.Stream = "keypoints"
+	dlq       goka.Stream = "frames-dlq"
+	group     goka.Group  = "landmarks"
+)
+
+type harness struct {
+	tt        *tester.Tester
+	keypoints *tester.QueueTracker
+	dlq       *tester.QueueTracker
+	now       time.Time
+	fake      *fakeLandmarker
+}
+
+func newHarness(t *testing.T, maxAge time.Duration) *harness {
+	t.Helper()
+	h := &harness{tt: tester.New(t), now: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC), fake: &fakeLandmarker{}}
+	cfg := &Config{
+		Frames: frames, Keypoints: keypoints, DeadLetters: dlq,
+		Landmarker: h.fake,
+		DecodeFrame: func(b []byte) (schemas.Frame, error) {
+			var f schemas.Frame
+			if err := json.Unmarshal(b, &f); err != nil {
+				return f, err
+			}
+			if f.CameraID == "" {
+				return f, errors.New("no camera_id")
+			}
+			return f, nil
+		},
+		MaxAge:        maxAge,
+		MaxImageBytes: 1 << 20,
+		Now:           func() time.Time { return h.now },
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	proc, err := goka.NewProcessor(nil, cfg.Group(group, Codecs{
+		Frames: rawCodec{}, State: StateCodec{}, Keypoints: jsonCodec[schemas.KeypointEvent]{}, DeadLetters: jsonCodec[schemas.DeadLetter]{},
+	}), goka.WithTester(h.tt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- proc.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("processor: %v", err)
+		}
+	})
+	h.keypoints = h.tt.NewQueueTracker(string(keypoints))
+	h.dlq = h.tt.NewQueueTracker(string(dlq))
+	return h
+}
+
+var photo = func() []byte {
+	b, err := os.ReadFile("../../testdata/images/messi5.jpg")
+	if err != nil {
+		panic(err)
+	}
+	return b
+}()
+
+// send feeds one frame captured ago before the harness clock.
+func (h *harness) send(t *testing.T, camera string, seq int64, ago time.Duration, image []byte) {
+	t.Helper()
+	f := schemas.Frame{CameraID: camera, UserID: "u-" + camera, Seq: seq, CapturedAt: h.now.Add(-ago), ContentType: "image/jpeg", Image: image}
+	b, err := json.Marshal(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.tt.Consume(string(frames), camera, b)
+}
+
+func (h *harness) state(t *testing.T, camera string) *CameraState {
+	t.Helper()
+	v := h.tt.TableValue(goka.GroupTable(group), camera)
+	if v == nil {
+		t.Fatalf("no state for %s", camera)
+	}
+	return v.(*CameraState)
+}
+
+func (h *harness) drainKeypoints() []schemas.KeypointEvent {
+	var out []schemas.KeypointEvent
+	for {
+		_, v, ok := h.keypoints.Next()
+		if !ok {
+			return out
+		}
+		out = append(out, v.(schemas.KeypointEvent))
+	}
+}
+
+func (h *harness) drainDLQ() []schemas.DeadLetter {
+	var out []schemas.DeadLetter
+	for {
+		_, v, ok := h.dlq.Next()
+		if !ok {
+			return out
+		}
+		out = append(out, v.(schemas.DeadLetter))
+	}
+}
+
+func TestOrderingDuplicatesAndGaps(t *testing.T) {
+	h := newHarness(t, 0)
+	for _, seq := range []int64{1, 2, 3, 3, 2, 4, 7, 8, 5} {
+		h.send(t, "cam-1", seq, 10*time.Millisecond, photo)
+	}
+	evs := h.drainKeypoints()
+	var seqs []int64
+	for _, e := range evs {
+		seqs = append(seqs, e.Seq)
+	}
+	if fmt.Sprint(seqs) != "[1 2 3 4 7 8]" {
+		t.Errorf("emitted seqs %v, want [1 2 3 4 7 8]", seqs)
+	}
+	// The detector runs on the first frame and after the gap 4 -> 7 only.
+	var detectorRan []int64
+	for _, e := range evs {
+		if e.DetectorRan {
+			detectorRan = append(detectorRan, e.Seq)
+		}
+	}
+	if fmt.Sprint(detectorRan) != "[1 7]" {
+		t.Errorf("detector ran on %v, want [1 7] (tracking from the table, reset by the gap)", detectorRan)
+	}
+	st := h.state(t, "cam-1")
+	want := Counters{Received: 9, Emitted: 6, Duplicate: 3, Detected: 6, Gaps: 1}
+	if st.Counters != want {
+		t.Errorf("counters %+v, want %+v", st.Counters, want)
+	}
+	if !st.Counters.Balanced() || st.LastSeq != 8 || st.Track.ROI == nil {
+		t.Errorf("state %+v: want balanced, last seq 8, a tracking ROI", st)
+	}
+}
+
+func TestBadFramesGoToDeadLetters(t *testing.T) {
+	h := newHarness(t, 0)
+	h.send(t, "cam-2", 1, 0, photo)
+	h.send(t, "cam-2", 2, 0, nil)
+	h.send(t, "cam-2", 3, 0, []byte("this is not a jpeg"))
+	h.send(t, "cam-2", 4, 0, photo[:len(photo)/5])
+	h.send(t, "cam-2", 5, 0, make([]byte, 2<<20))
+	h.tt.Consume(string(frames), "cam-2", []byte("\x00\x01garbage envelope"))
+	// A frame keyed by one camera that claims to be another.
+	b, _ := json.Marshal(schemas.Frame{CameraID: "cam-9", Seq: 6, CapturedAt: h.now, Image: photo})
+	h.tt.Consume(string(frames), "cam-2", b)
+	h.send(t, "cam-2", 7, 0, photo)
+
+	dls := h.drainDLQ()
+	var codes []string
+	for _, d := range dls {
+		codes = append(codes, d.Code)
+		if d.Reason == "" || d.Topic != string(frames) || len(d.Original) == 0 && d.Code != CodeEmpty {
+			t.Errorf("dead letter %s lacks reason, topic or original bytes: %+v", d.Code, d.Reason)
+		}
+	}
+	want := fmt.Sprint([]string{CodeEmpty, CodeNotImage, CodeCorrupt, CodeTooLarge, CodeBadEnvelope, CodeBadFrame})
+	if fmt.Sprint(codes) != want {
+		t.Errorf("dead-letter codes %v, want %v", codes, want)
+	}
+	if n := len(h.drainKeypoints()); n != 2 {
+		t.Errorf("%d keypoint events, want 2 (seq 1 and 7)", n)
+	}
+	st := h.state(t, "cam-2")
+	if st.Counters.Received != 8 || st.Counters.DeadLettered != 6 || st.Counters.Emitted != 2 || !st.Counters.Balanced() {
+		t.Errorf("counters %+v", st.Counters)
+	}
+}
+
+func TestStaleFramesDropped(t *testing.T) {
+	h := newHarness(t, 2*time.Second)
+	h.send(t, "cam-3", 1, 5*time.Second, photo)
+	h.send(t, "cam-3", 2, 3*time.Second, photo)
+	h.send(t, "cam-3", 3, 100*time.Millisecond, photo)
+	evs := h.drainKeypoints()
+	if len(evs) != 1 || evs[0].Seq != 3 || !evs[0].DetectorRan {
+		t.Fatalf("events %+v, want only seq 3, with the detector", evs)
+	}
+	st := h.state(t, "cam-3")
+	if st.Counters.Stale != 2 || !st.Counters.Balanced() {
+		t.Errorf("counters %+v", st.Counters)
+	}
+}
+
+func TestNoPersonAndCamerasIndependent(t *testing.T) {
+	h := newHarness(t, 0)
+	portrait := mustJPEG(t, 20, 40)
+	h.send(t, "cam-a", 1, 0, portrait)
+	h.send(t, "cam-b", 1, 0, photo)
+	h.send(t, "cam-a", 2, 0, photo)
+	evs := h.drainKeypoints()
+	if len(evs) != 3 {
+		t.Fatalf("%d events", len(evs))
+	}
+	if evs[0].Status != schemas.StatusNoPerson || evs[0].Pose != nil {
+		t.Errorf("cam-a seq 1: %s with pose %v, want NO_PERSON", evs[0].Status, evs[0].Pose != nil)
+	}
+	if evs[1].Status != schemas.StatusDetected || evs[1].Pose == nil || len(evs[1].Pose.Landmarks) != 33 {
+		t.Errorf("cam-b seq 1: want DETECTED with 33 landmarks")
+	}
+	if evs[1].UserID != "u-cam-b" || evs[1].Width != 548 || evs[1].Model != "pose-lite" {
+		t.Errorf("cam-b identity: %+v", evs[1])
+	}
+	if h.state(t, "cam-a").Counters.Detected != 1 || h.state(t, "cam-b").Counters.Received != 1 {
+		t.Errorf("per-camera counters mixed up")
+	}
+}

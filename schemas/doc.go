@@ -1,0 +1,44 @@
+// Package schemas holds holostream's Avro contracts: the .avsc files (embedded) and the Go
+// values they carry. The Go types are plain data; codecs turns them into bytes and back.
+//
+// # Layout
+//
+//   - Frame.avsc, KeypointEvent.avsc, ActionEvent.avsc, PoseStats.avsc, DeadLetter.avsc:
+//     namespace holostream.v1, one self-contained record per file (nested records and enums
+//     are defined inline, so a registry needs no schema references).
+//   - [Schema]: one parsed schema (its full name, its text as registered, its Parsing Canonical
+//     Form and CRC-64-AVRO fingerprint, and a goavro codec). [FrameSchema] and friends parse
+//     the embedded files once, on first use.
+//   - Conversions between each Go type and goavro's native form (map[string]any):
+//     [FrameToNative] / [FrameFromNative] and so on, bundled with the schema as a [Contract].
+//
+// # Conventions on the wire
+//
+//   - Field names are snake_case (camera_id, captured_at).
+//   - Times are long with logicalType timestamp-micros: microseconds since the Unix epoch,
+//     UTC. A decoded time is in UTC and truncated to the microsecond.
+//   - Something that may be absent is a union ["null", T] with default null. In Go the absence
+//     is nil (Pose, Face, hands) or the empty string (Exercise, PreviousPosture).
+//   - Enums ActionKind and Posture have the symbol UNKNOWN and "default": "UNKNOWN", so a
+//     reader that meets a symbol added later reads UNKNOWN. The zero Go value ("") is written
+//     as UNKNOWN. Status has no default: adding a status is a breaking change.
+//
+// # Evolution: the rule
+//
+// Subjects are BACKWARD compatible: a consumer with the new schema must read everything written
+// with the old one. So, for every change to an .avsc file:
+//
+//   - Every field added in the future must have a "default" (use ["null", T] with default
+//     null for optional data). A field without a default is refused by the registry.
+//   - Never change a field's type, except Avro's promotions (int to long, float or double;
+//     long to float or double; float to double; string to and from bytes).
+//   - Never rename a field or a named type; add a new field instead.
+//   - Enum symbols are only appended, never removed or reordered.
+//   - Removing a field is allowed only if it has a default.
+//
+// The FromNative functions are tolerant readers, which is what makes a v1 consumer read v2
+// data: they are given the native form decoded with the WRITER's schema, ignore fields they do
+// not know, read a missing field as its default (the Go zero value, or the default written in
+// the .avsc), accept Avro's numeric promotions, and map unknown ActionKind and Posture symbols
+// to UNKNOWN. They fail only when a field has a type they cannot read as theirs.
+package schemas

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"github.com/lovoo/goka"
+)
+
+// The topics and groups of holostream, before the configurable prefix (see Topology).
+const (
+	TopicFrames    goka.Stream = "frames"     // input: Avro Frame, key = camera id
+	TopicKeypoints goka.Stream = "keypoints"  // Avro KeypointEvent, key = camera id
+	TopicActions   goka.Stream = "actions"    // Avro ActionEvent, key = user id
+	TopicStats     goka.Stream = "pose-stats" // Avro PoseStats per event-time window, key = user id
+	TopicDLQ       goka.Stream = "frames-dlq" // Avro DeadLetter: bad frames with a reason
+
+	GroupLandmarks goka.Group = "landmarks" // frames -> keypoints; table: per-camera state
+	GroupAnalytics goka.Group = "analytics" // keypoints -> actions, pose-stats; table: per-user state
+)
+
+// Topology is the graph with every name prefixed, so several deployments can share a cluster:
+// with prefix "site1." the input topic is "site1.frames" and the landmarks table is
+// "site1.landmarks-table".
+type Topology struct {
+	Frames, Keypoints, Actions, Stats, DLQ goka.Stream
+	Landmarks, Analytics                   goka.Group
+}
+
+// NewTopology applies a prefix to every topic and group.
+func NewTopology(prefix string) Topology {
+	s := func(t goka.Stream) goka.Stream { return goka.Stream(prefix + string(t)) }
+	g := func(t goka.Group) goka.Group { return goka.Group(prefix + string(t)) }
+	return Topology{
+		Frames: s(TopicFrames), Keypoints: s(TopicKeypoints), Actions: s(TopicActions),
+		Stats: s(TopicStats), DLQ: s(TopicDLQ),
+		Landmarks: g(GroupLandmarks), Analytics: g(GroupAnalytics),
+	}
+}
+
+// Streams are the topics that carry events (the tables, "<group>-table", and the analytics
+// loopback, "<group>-loop", are goka's own).
+func (t Topology) Streams() []goka.Stream {
+	return []goka.Stream{t.Frames, t.Keypoints, t.Actions, t.Stats, t.DLQ}
+}
