@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"testing"
 	"time"
@@ -265,5 +266,25 @@ func TestNoPersonAndCamerasIndependent(t *testing.T) {
 	}
 	if h.state(t, "cam-a").Counters.Detected != 1 || h.state(t, "cam-b").Counters.Received != 1 {
 		t.Errorf("per-camera counters mixed up")
+	}
+}
+
+func TestStateCodecDropsUnencodableTrack(t *testing.T) {
+	nan := float32(math.NaN())
+	st := &CameraState{HasSeq: true, LastSeq: 7, Track: model.Track{ROI: &model.Rect{XCenter: nan}}}
+	b, err := StateCodec{}.Encode(st)
+	if err != nil {
+		t.Fatalf("encode: %v", err)
+	}
+	v, err := StateCodec{}.Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := v.(*CameraState)
+	if got.LastSeq != 7 || got.Track.ROI != nil {
+		t.Errorf("decoded %+v: want seq kept and the track reset", got)
+	}
+	if st.Track.ROI == nil {
+		t.Error("Encode changed the caller's state")
 	}
 }

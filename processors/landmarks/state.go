@@ -2,6 +2,7 @@ package landmarks
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 )
 
@@ -10,16 +11,26 @@ import (
 // ignored, missing ones are zero).
 type StateCodec struct{}
 
-// Encode accepts a *CameraState or a CameraState.
+// Encode accepts a *CameraState or a CameraState. A tracking state that JSON cannot hold (a NaN
+// or an infinity from a degenerate frame) is dropped rather than failing the write, which would
+// stop the processor: the camera's next frame starts tracking afresh.
 func (StateCodec) Encode(v any) ([]byte, error) {
-	switch s := v.(type) {
+	var s CameraState
+	switch t := v.(type) {
 	case *CameraState:
-		return json.Marshal(s)
+		s = *t
 	case CameraState:
-		return json.Marshal(&s)
+		s = t
 	default:
 		return nil, fmt.Errorf("landmarks: state codec: cannot encode %T", v)
 	}
+	b, err := json.Marshal(&s)
+	var unsupported *json.UnsupportedValueError
+	if errors.As(err, &unsupported) {
+		s.Track.Reset()
+		b, err = json.Marshal(&s)
+	}
+	return b, err
 }
 
 // Decode returns a *CameraState.

@@ -1,0 +1,207 @@
+package analytics
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/lovoo/goka"
+
+	"github.com/holostream/holostream/schemas"
+)
+
+// Config is the processor's wiring and policy. main fills it and calls Validate once.
+type Config struct {
+	Keypoints       goka.Stream // input, key = camera id
+	Actions, Stats  goka.Stream // outputs, key = user id
+	Window, Grace   time.Duration
+	DecodeKeypoints func([]byte) (schemas.KeypointEvent, error) // main injects the Avro codec
+}
+
+// DefaultWindow is the window size when Config.Window is 0.
+const DefaultWindow = 10 * time.Second
+
+// Errors of Validate.
+var ErrConfig = errors.New("analytics: bad config")
+
+// Validate checks the wiring once, at start.
+func (c Config) Validate() error {
+	switch {
+	case c.Keypoints == "" || c.Actions == "" || c.Stats == "":
+		return fmt.Errorf("%w: topics not set", ErrConfig)
+	case c.DecodeKeypoints == nil:
+		return fmt.Errorf("%w: no keypoints decoder", ErrConfig)
+	case c.Window < 0:
+		return fmt.Errorf("%w: window %v < 0", ErrConfig, c.Window)
+	case c.Grace < 0:
+		return fmt.Errorf("%w: grace %v < 0", ErrConfig, c.Grace)
+	}
+	return nil
+}
+
+// Spec is the window spec the processor runs with: Window (DefaultWindow when 0) and Grace.
+func (c Config) Spec() WindowSpec {
+	s := WindowSpec{Size: c.Window, Grace: max(c.Grace, 0)}
+	if s.Size <= 0 {
+		s.Size = DefaultWindow
+	}
+	return s
+}
+
+// Group is the processor's group graph. Keypoints come in keyed by camera (keypointsCodec passes
+// raw bytes; Route decodes them) and go round the group's loopback topic keyed by user, as JSON
+// (Codec[schemas.KeypointEvent]); Process keeps one UserState per user in the group table
+// (stateCodec: Codec[UserState]) and emits actions and window stats keyed by user.
+func (c Config) Group(group goka.Group, stateCodec, actionCodec, statsCodec goka.Codec, keypointsCodec goka.Codec) *goka.GroupGraph {
+	return goka.DefineGroup(group,
+		goka.Input(c.Keypoints, keypointsCodec, c.Route),
+		goka.Loop(Codec[schemas.KeypointEvent]{}, c.Process),
+		goka.Persist(stateCodec),
+		goka.Output(c.Actions, actionCodec),
+		goka.Output(c.Stats, statsCodec),
+	)
+}
+
+// UserKey is the table key of an event: its user id, or its camera id when it has none.
+func UserKey(ev *schemas.KeypointEvent) string {
+	if ev.UserID != "" {
+		return ev.UserID
+	}
+	return ev.CameraID
+}
+
+// Route is the goka callback of the keypoints topic: it decodes a record and re-keys it by user
+// through the loopback topic. A record that cannot be decoded is counted (UserState.Undecodable
+// under the record's key, a camera id) and skipped.
+func (c Config) Route(ctx goka.Context, msg any) {
+	ev, err := c.decode(msg)
+	if err != nil {
+		st := state(ctx)
+		st.Undecodable++
+		ctx.SetValue(st)
+		return
+	}
+	if ev.CameraID == "" {
+		ev.CameraID = ctx.Key()
+	}
+	trim(&ev)
+	ctx.Loopback(UserKey(&ev), &ev)
+}
+
+// decode turns an input record into an event. It accepts raw bytes (decoded with
+// DecodeKeypoints) and, for an input codec that decodes itself, a schemas.KeypointEvent.
+func (c Config) decode(msg any) (ev schemas.KeypointEvent, err error) {
+	switch m := msg.(type) {
+	case []byte:
+		if m == nil {
+			return ev, errors.New("empty record")
+		}
+		if c.DecodeKeypoints == nil {
+			return ev, errors.New("no keypoints decoder")
+		}
+		defer func() {
+			// The decoder is outside code reading outside bytes: a panic in it is one bad record.
+			if r := recover(); r != nil {
+				err = fmt.Errorf("keypoints decoder panicked: %v", r)
+			}
+		}()
+		return c.DecodeKeypoints(m)
+	case schemas.KeypointEvent:
+		return m, nil
+	case *schemas.KeypointEvent:
+		if m != nil {
+			return *m, nil
+		}
+	}
+	return ev, fmt.Errorf("record of type %T", msg)
+}
+
+// trim makes an event fit for the loopback topic: it drops what analytics does not use (face and
+// hands) and what JSON cannot carry (non-finite numbers, times outside years 0-9999), so
+// encoding it cannot fail.
+func trim(ev *schemas.KeypointEvent) {
+	ev.Face, ev.LeftHand, ev.RightHand = nil, nil, nil
+	if !finite32(ev.ProcessingMs) {
+		ev.ProcessingMs = 0
+	}
+	ev.CapturedAt, ev.ProcessedAt = ev.CapturedAt.UTC(), ev.ProcessedAt.UTC() // offsets JSON can write
+	if ev.ProcessedAt.Before(minEventTime) || !ev.ProcessedAt.Before(maxEventTime) {
+		ev.ProcessedAt = time.Time{}
+	}
+	if _, ok := EventTime(ev); !ok {
+		// Apply counts it as Invalid.
+		ev.CapturedAt, ev.ProcessedAt = time.Time{}, time.Time{}
+	}
+	if ev.Pose == nil {
+		return
+	}
+	for i := range ev.Pose.Landmarks {
+		l := &ev.Pose.Landmarks[i]
+		if !finite32(l.X, l.Y, l.Z, l.Visibility, l.Presence) {
+			*l = schemas.Landmark{}
+		}
+	}
+	for i := range ev.Pose.WorldLandmarks {
+		p := &ev.Pose.WorldLandmarks[i]
+		if !finite32(p.X, p.Y, p.Z, p.Visibility) {
+			*p = schemas.Point{}
+		}
+	}
+}
+
+func finite32(vs ...float32) bool {
+	for _, v := range vs {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// Process is the goka callback of the loopback topic: one user's event, in the user's partition.
+// It applies the event to the user's state and emits the actions and the windows that closed.
+func (c Config) Process(ctx goka.Context, msg any) {
+	st := state(ctx)
+	var ev *schemas.KeypointEvent
+	switch m := msg.(type) {
+	case *schemas.KeypointEvent:
+		ev = m
+	case schemas.KeypointEvent:
+		ev = &m
+	}
+	if ev == nil {
+		st.Events++
+		st.Invalid++
+		ctx.SetValue(st)
+		return
+	}
+	var out Output
+	st.Apply(ctx.Key(), ev, c.Spec(), &out)
+	for i := range out.Actions {
+		ctx.Emit(c.Actions, ctx.Key(), out.Actions[i])
+	}
+	for i := range out.Stats {
+		ctx.Emit(c.Stats, ctx.Key(), out.Stats[i])
+	}
+	ctx.SetValue(st)
+}
+
+// state is the key's UserState from the group table, new when there is none. A value of another
+// type means the table codec is miswired: a real fault, so the processor stops.
+func state(ctx goka.Context) *UserState {
+	switch v := ctx.Value().(type) {
+	case nil:
+		return new(UserState)
+	case *UserState:
+		if v != nil {
+			return v
+		}
+		return new(UserState)
+	case UserState:
+		return &v
+	default:
+		ctx.Fail(fmt.Errorf("analytics: table value of type %T, want *UserState: table codec miswired", v))
+		return nil
+	}
+}

@@ -1,0 +1,230 @@
+package analytics
+
+import (
+	"time"
+
+	"github.com/holostream/holostream/schemas"
+)
+
+// WindowSpec configures event-time tumbling windows.
+type WindowSpec struct {
+	// Size is the window length; windows are [start, start+Size) with start a multiple of Size
+	// since the Unix epoch.
+	Size time.Duration
+	// Grace is how long after a window's end (in event time: the watermark) events for it are
+	// still taken.
+	Grace time.Duration
+	// MaxOpen bounds the open windows per user; when one more opens, the oldest closes early.
+	// 0 means DefaultMaxOpen.
+	MaxOpen int
+}
+
+// DefaultMaxOpen is WindowSpec.MaxOpen's default. With the watermark rule at most
+// Grace/Size + 2 windows are open at once; 16 leaves room for any sane grace while keeping a user
+// whose camera jumps around in time from growing the table entry without bound.
+const DefaultMaxOpen = 16
+
+func (s WindowSpec) maxOpen() int {
+	if s.MaxOpen <= 0 {
+		return DefaultMaxOpen
+	}
+	return s.MaxOpen
+}
+
+// postures indexes Window.PostureSeconds.
+var postures = [...]schemas.Posture{
+	schemas.PostureUnknown, schemas.PostureStanding, schemas.PostureSitting,
+	schemas.PostureSquatting, schemas.PostureLying, schemas.PostureHandsRaised,
+}
+
+const numPostures = len(postures)
+
+func postureIndex(p schemas.Posture) int {
+	for i, q := range postures {
+		if p == q {
+			return i
+		}
+	}
+	return 0
+}
+
+// Window is the running aggregate of one open window. Plain data: it is part of UserState.
+// Arrays rather than maps keep the per-event work free of allocations.
+type Window struct {
+	Start    time.Time `json:"start"`
+	End      time.Time `json:"end"`
+	Frames   int32     `json:"frames"`
+	Detected int32     `json:"detected"`
+	Late     int32     `json:"late"`
+	// AngleSum and AngleN sum each joint's angle (degrees) over the detected frames that
+	// measured it; indexed by Joint.
+	AngleSum [NumJoints]float64 `json:"angle_sum"`
+	AngleN   [NumJoints]int32   `json:"angle_n"`
+	// MotionSum sums, over pairs of consecutive detected frames whose later frame is in the
+	// window, the mean squared landmark speed ((normalized units/s)^2); MotionN counts the pairs.
+	MotionSum float64 `json:"motion_sum"`
+	MotionN   int32   `json:"motion_n"`
+	// PostureSeconds is indexed like postures (UNKNOWN, STANDING, SITTING, SQUATTING, LYING,
+	// HANDS_RAISED).
+	PostureSeconds [numPostures]float64 `json:"posture_seconds"`
+	Reps           [NumExercises]int32  `json:"reps"` // indexed by Exercise
+	Falls          int32                `json:"falls"`
+}
+
+// Windows is a user's open windows and watermark. Plain data: it is part of UserState.
+type Windows struct {
+	Open []Window `json:"open,omitempty"` // by start, not overlapping
+	// Watermark is the latest event time seen.
+	Watermark time.Time `json:"watermark"`
+	// ClosedThrough is the end of the latest window closed: events before it are late.
+	ClosedThrough time.Time `json:"closed_through"`
+	// LateDropped counts events whose window had already closed.
+	LateDropped int64 `json:"late_dropped"`
+}
+
+// Assign returns the window event time t belongs to, opening it when it is the first event in it.
+// It returns nil, and counts the event in LateDropped, when that window has closed. late reports
+// that the window's end had already passed the watermark (the event came within the grace).
+func (ws *Windows) Assign(t time.Time, spec WindowSpec) (w *Window, late bool) {
+	if t.Before(ws.ClosedThrough) {
+		ws.LateDropped++
+		return nil, false
+	}
+	i := 0
+	for ; i < len(ws.Open) && !t.Before(ws.Open[i].Start); i++ {
+		if t.Before(ws.Open[i].End) {
+			w = &ws.Open[i]
+			return w, !ws.Watermark.Before(w.End)
+		}
+	}
+	start := align(t, spec.Size)
+	end := start.Add(spec.Size)
+	if !ws.Watermark.Before(end.Add(spec.Grace)) {
+		ws.LateDropped++
+		return nil, false
+	}
+	// Windows keep the bounds they opened with; if Size changed since, a new window is clipped
+	// to its neighbours so windows never overlap. t stays inside it.
+	if i > 0 && ws.Open[i-1].End.After(start) {
+		start = ws.Open[i-1].End
+	}
+	if start.Before(ws.ClosedThrough) {
+		start = ws.ClosedThrough
+	}
+	if i < len(ws.Open) && ws.Open[i].Start.Before(end) {
+		end = ws.Open[i].Start
+	}
+	ws.Open = append(ws.Open, Window{})
+	copy(ws.Open[i+1:], ws.Open[i:])
+	ws.Open[i] = Window{Start: start, End: end}
+	w = &ws.Open[i]
+	return w, !ws.Watermark.Before(end)
+}
+
+// align is the start of the Size-long window holding t, counted from the Unix epoch.
+func align(t time.Time, size time.Duration) time.Time {
+	ns, s := t.UnixNano(), int64(size)
+	r := ns % s
+	if r < 0 {
+		r += s
+	}
+	return time.Unix(0, ns-r).UTC()
+}
+
+// CreditPosture adds the time in [from, to) spent in posture p to the open windows it overlaps.
+func (ws *Windows) CreditPosture(from, to time.Time, p schemas.Posture) {
+	k := postureIndex(p)
+	for i := range ws.Open {
+		w := &ws.Open[i]
+		a, b := later(from, w.Start), earlier(to, w.End)
+		if a.Before(b) {
+			w.PostureSeconds[k] += b.Sub(a).Seconds()
+		}
+	}
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func earlier(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// Advance moves the watermark to t when t is later and closes windows: every window whose end
+// plus grace the watermark has reached, then the oldest while more than MaxOpen are open. Closed
+// windows are appended to closed, oldest first, and dropped from ws.
+func (ws *Windows) Advance(t time.Time, spec WindowSpec, closed []Window) []Window {
+	if t.After(ws.Watermark) {
+		ws.Watermark = t
+	}
+	n := 0
+	for n < len(ws.Open) && (!ws.Watermark.Before(ws.Open[n].End.Add(spec.Grace)) || len(ws.Open)-n > spec.maxOpen()) {
+		n++
+	}
+	if n == 0 {
+		return closed
+	}
+	closed = append(closed, ws.Open[:n]...)
+	ws.ClosedThrough = later(ws.ClosedThrough, ws.Open[n-1].End)
+	ws.Open = append(ws.Open[:0], ws.Open[n:]...)
+	if len(ws.Open) == 0 {
+		ws.Open = nil
+	}
+	return closed
+}
+
+// Add counts one frame and, when detected, its angles.
+func (w *Window) Add(detected bool, a *Angles) {
+	w.Frames++
+	if !detected {
+		return
+	}
+	w.Detected++
+	for j := range NumJoints {
+		if a.Valid[j] {
+			w.AngleSum[j] += float64(a.Deg[j])
+			w.AngleN[j]++
+		}
+	}
+}
+
+// Stats is the window's PoseStats for user. Maps are never nil and hold only what was measured:
+// joints measured at least once, postures with time, exercises with reps.
+func (w *Window) Stats(user string) schemas.PoseStats {
+	s := schemas.PoseStats{
+		UserID: user, WindowStart: w.Start, WindowEnd: w.End,
+		Frames: w.Frames, Detected: w.Detected, Falls: w.Falls, LateEvents: w.Late,
+		MeanAngles:     map[string]float32{},
+		PostureSeconds: map[string]float32{},
+		Reps:           map[string]int32{},
+	}
+	if w.Frames > 0 {
+		s.DetectionRate = float32(w.Detected) / float32(w.Frames)
+	}
+	for j := range NumJoints {
+		if w.AngleN[j] > 0 {
+			s.MeanAngles[j.String()] = float32(w.AngleSum[j] / float64(w.AngleN[j]))
+		}
+	}
+	if w.MotionN > 0 {
+		s.MotionEnergy = float32(w.MotionSum / float64(w.MotionN))
+	}
+	for i, sec := range w.PostureSeconds {
+		if sec > 0 {
+			s.PostureSeconds[string(postures[i])] = float32(sec)
+		}
+	}
+	for e := range NumExercises {
+		if w.Reps[e] > 0 {
+			s.Reps[e.String()] = w.Reps[e]
+		}
+	}
+	return s
+}
