@@ -1,0 +1,306 @@
+package model
+
+import (
+	"errors"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// testImage returns a w x h image whose pixel (x, y) is f(x, y).
+func testImage(w, h int, f func(x, y int) [3]uint8) Image {
+	img := Image{Pix: make([]uint8, w*h*3), Width: w, Height: h}
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			p := f(x, y)
+			copy(img.Pix[(y*w+x)*3:], p[:])
+		}
+	}
+	return img
+}
+
+func randomImage(w, h int, seed uint64) Image {
+	r := rand.New(rand.NewPCG(seed, 1))
+	return testImage(w, h, func(int, int) [3]uint8 {
+		return [3]uint8{uint8(r.UintN(256)), uint8(r.UintN(256)), uint8(r.UintN(256))}
+	})
+}
+
+// pixelAt returns the tensor pixel (i, j) of a tw-wide RGB tensor.
+func pixelAt(t []float32, tw, i, j int) [3]float32 {
+	o := (j*tw + i) * 3
+	return [3]float32{t[o], t[o+1], t[o+2]}
+}
+
+func imagePixel(img Image, x, y int) [3]float32 {
+	o := (y*img.Width + x) * 3
+	return [3]float32{float32(img.Pix[o]), float32(img.Pix[o+1]), float32(img.Pix[o+2])}
+}
+
+func TestCropIdentity(t *testing.T) {
+	t.Parallel()
+	img := randomImage(5, 3, 1)
+	dst := make([]float32, 5*3*3)
+	for _, border := range []Border{BorderReplicate, BorderZero} {
+		// The whole image onto a tensor of its size: tensor pixel i samples source pixel i.
+		if err := Crop(img, Rect{0.5, 0.5, 1, 1, 0}, dst, 5, 3, 0, 255, border); err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range img.Pix {
+			if dst[k] != float32(v) {
+				t.Fatalf("border %d: value %d = %g, want %d", border, k, dst[k], v)
+			}
+		}
+	}
+}
+
+func TestCropRotated(t *testing.T) {
+	t.Parallel()
+	img := randomImage(4, 4, 2)
+	dst := make([]float32, 4*4*3)
+	// Rotation +π/2 turns the crop's up toward image +x: tensor (i, j) samples image (3-j, i).
+	// Centre (1, 2) px makes that mapping land on whole pixels.
+	if err := Crop(img, Rect{0.25, 0.5, 1, 1, math.Pi / 2}, dst, 4, 4, 0, 255, BorderReplicate); err != nil {
+		t.Fatal(err)
+	}
+	for j := 0; j < 4; j++ {
+		for i := 0; i < 4; i++ {
+			if got, want := pixelAt(dst, 4, i, j), imagePixel(img, 3-j, i); got != want {
+				t.Errorf("tensor (%d,%d) = %v, want image (%d,%d) = %v", i, j, got, 3-j, i, want)
+			}
+		}
+	}
+}
+
+func TestCropBorders(t *testing.T) {
+	t.Parallel()
+	img := testImage(2, 2, func(x, y int) [3]uint8 { return [3]uint8{uint8(10 + x), uint8(20 + y), 255} })
+	// A 4x4 px region centred on the 2x2 image: tensor (i, j) samples (i-1, j-1).
+	roi := Rect{0.5, 0.5, 2, 2, 0}
+	dst := make([]float32, 4*4*3)
+	tests := []struct {
+		border Border
+		lo, hi float32
+		want   func(x, y int) [3]float32
+	}{
+		{BorderReplicate, 0, 255, func(x, y int) [3]float32 {
+			return imagePixel(img, min(max(x, 0), 1), min(max(y, 0), 1))
+		}},
+		{BorderZero, 0, 255, func(x, y int) [3]float32 {
+			if x < 0 || x > 1 || y < 0 || y > 1 {
+				return [3]float32{}
+			}
+			return imagePixel(img, x, y)
+		}},
+		// The detector's range: black padding becomes -1, 255 becomes 1.
+		{BorderZero, -1, 1, func(x, y int) [3]float32 {
+			if x < 0 || x > 1 || y < 0 || y > 1 {
+				return [3]float32{-1, -1, -1}
+			}
+			p := imagePixel(img, x, y)
+			return [3]float32{p[0]*(2.0/255) - 1, p[1]*(2.0/255) - 1, 1}
+		}},
+	}
+	for n, tt := range tests {
+		if err := Crop(img, roi, dst, 4, 4, tt.lo, tt.hi, tt.border); err != nil {
+			t.Fatal(err)
+		}
+		for j := 0; j < 4; j++ {
+			for i := 0; i < 4; i++ {
+				got, want := pixelAt(dst, 4, i, j), tt.want(i-1, j-1)
+				for c := range got {
+					if !approx(float64(got[c]), float64(want[c]), 1e-6) {
+						t.Errorf("%d: tensor (%d,%d) = %v, want %v", n, i, j, got, want)
+						break
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestCropBilinear(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		img  Image
+		roi  Rect // onto a 1x1 tensor: samples the region's top-left corner
+		want float32
+	}{
+		// The middle of four pixels: (0+10+20+32)/4 = 15.5, rounded half up as OpenCV does.
+		{"centre", testImage(2, 2, func(x, y int) [3]uint8 { return [3]uint8{uint8(10*x + 20*y + 2*x*y)} }),
+			Rect{0.5, 0.5, 0.5, 0.5, 0}, 16},
+		// x = 33/128 px between 0 and 128: exact bilinear gives 33, but OpenCV first rounds the
+		// coordinate to 1/32 px (8/32), giving 32.
+		{"1/32 px quantization", testImage(2, 2, func(x, y int) [3]uint8 { return [3]uint8{uint8(128 * x)} }),
+			Rect{0.37890625, 0.25, 0.5, 0.5, 0}, 32},
+		// Half a pixel left of the image with a zero border: half of pixel 0.
+		{"zero edge", testImage(2, 2, func(x, y int) [3]uint8 { return [3]uint8{100} }),
+			Rect{0, 0.25, 0.5, 0.5, 0}, 50},
+	}
+	for i, tt := range tests {
+		dst := make([]float32, 3)
+		if err := Crop(tt.img, tt.roi, dst, 1, 1, 0, 255, BorderZero); err != nil {
+			t.Fatal(err)
+		}
+		if dst[0] != tt.want {
+			t.Errorf("%d %s: got %g, want %g", i, tt.name, dst[0], tt.want)
+		}
+	}
+}
+
+func TestCropErrors(t *testing.T) {
+	t.Parallel()
+	img := randomImage(4, 4, 3)
+	nan := float32(math.NaN())
+	inf := float32(math.Inf(1))
+	good := Rect{0.5, 0.5, 1, 1, 0}
+	tests := []struct {
+		name   string
+		img    Image
+		roi    Rect
+		n      int
+		tw, th int
+		lo, hi float32
+		badROI bool
+	}{
+		{"zero width", img, Rect{0.5, 0.5, 0, 1, 0}, 48, 4, 4, 0, 1, true},
+		{"negative height", img, Rect{0.5, 0.5, 1, -1, 0}, 48, 4, 4, 0, 1, true},
+		{"NaN size", img, Rect{0.5, 0.5, nan, 1, 0}, 48, 4, 4, 0, 1, true},
+		{"NaN centre", img, Rect{nan, 0.5, 1, 1, 0}, 48, 4, 4, 0, 1, true},
+		{"infinite rotation", img, Rect{0.5, 0.5, 1, 1, inf}, 48, 4, 4, 0, 1, true},
+		{"infinite size", img, Rect{0.5, 0.5, inf, 1, 0}, 48, 4, 4, 0, 1, true},
+		{"dst too short", img, good, 47, 4, 4, 0, 1, false},
+		{"dst too long", img, good, 49, 4, 4, 0, 1, false},
+		{"zero tensor", img, good, 0, 0, 4, 0, 1, false},
+		{"short image", Image{Pix: img.Pix[:47], Width: 4, Height: 4}, good, 48, 4, 4, 0, 1, false},
+		{"empty image", Image{}, good, 48, 4, 4, 0, 1, false},
+		{"empty range", img, good, 48, 4, 4, 1, 1, false},
+	}
+	for i, tt := range tests {
+		err := Crop(tt.img, tt.roi, make([]float32, tt.n), tt.tw, tt.th, tt.lo, tt.hi, BorderReplicate)
+		if err == nil {
+			t.Errorf("%d %s: no error", i, tt.name)
+			continue
+		}
+		if errors.Is(err, ErrBadROI) != tt.badROI {
+			t.Errorf("%d %s: %v, want ErrBadROI %v", i, tt.name, err, tt.badROI)
+		}
+	}
+}
+
+// FuzzCrop checks that Crop never panics, whatever the region and sizes, and that a crop it
+// accepts holds only values in [lo, hi].
+func FuzzCrop(f *testing.F) {
+	f.Add(uint8(7), uint8(5), float32(0.5), float32(0.5), float32(1), float32(1), float32(0), uint8(4), uint8(4), false)
+	f.Add(uint8(1), uint8(1), float32(-3), float32(9), float32(20), float32(0.01), float32(-2.5), uint8(9), uint8(2), true)
+	f.Add(uint8(16), uint8(9), float32(0.2), float32(0.7), float32(1e9), float32(1e9), float32(1e3), uint8(3), uint8(3), false)
+	f.Fuzz(func(t *testing.T, w, h uint8, cx, cy, rw, rh, rot float32, tw, th uint8, zero bool) {
+		img := randomImage(int(w), int(h), uint64(w)*256+uint64(h))
+		border := BorderReplicate
+		if zero {
+			border = BorderZero
+		}
+		dst := make([]float32, int(tw)*int(th)*3)
+		err := Crop(img, Rect{cx, cy, rw, rh, rot}, dst, int(tw), int(th), -1, 1, border)
+		if err != nil {
+			return
+		}
+		for k, v := range dst {
+			if !(v >= -1 && v <= 1) {
+				t.Fatalf("value %d = %g outside [-1, 1]", k, v)
+			}
+		}
+	})
+}
+
+func BenchmarkCrop(b *testing.B) {
+	img := randomImage(640, 480, 4)
+	rotated := Rect{XCenter: 0.45, YCenter: 0.55, Width: 300.0 / 640, Height: 300.0 / 480, Rotation: 0.3}
+	letterbox, _ := LetterboxROI(640, 480, 224, 224)
+	tests := []struct {
+		name   string
+		roi    Rect
+		size   int
+		lo     float32
+		border Border
+	}{
+		{"rotated256", rotated, 256, 0, BorderReplicate},
+		{"letterbox224", letterbox, 224, -1, BorderZero},
+	}
+	for _, tt := range tests {
+		b.Run(tt.name, func(b *testing.B) {
+			dst := make([]float32, tt.size*tt.size*3)
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := Crop(img, tt.roi, dst, tt.size, tt.size, tt.lo, 1, tt.border); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestCropMatchesReference compares Crop with a direct per-pixel evaluation of the same map,
+// OpenCV-style (a double per pixel, cvRound), over regions inside, across and outside the
+// image: the fixed-point row walk and its split into edge and interior runs must change nothing.
+func TestCropMatchesReference(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(5, 6))
+	img := randomImage(37, 23, 7)
+	for n := 0; n < 300; n++ {
+		roi := Rect{
+			XCenter:  float32(r.Float64()*1.6 - 0.3),
+			YCenter:  float32(r.Float64()*1.6 - 0.3),
+			Width:    float32(0.05 + r.Float64()*1.5),
+			Height:   float32(0.05 + r.Float64()*1.5),
+			Rotation: float32(r.Float64()*8 - 4),
+		}
+		if n%5 == 0 {
+			roi.Rotation = 0
+		}
+		tw, th := 1+r.IntN(40), 1+r.IntN(40)
+		border := Border(n % 2)
+		got := make([]float32, tw*th*3)
+		if err := Crop(img, roi, got, tw, th, 0, 255, border); err != nil {
+			t.Fatal(err)
+		}
+		m, _ := cropMap(roi, img.Width, img.Height, tw, th)
+		s := sampler{pix: img.Pix, w: img.Width, h: img.Height, border: border}
+		for j := 0; j < th; j++ {
+			for i := 0; i < tw; i++ {
+				x := int(math.RoundToEven(m.x0 + m.xi*float64(i) + m.xj*float64(j)))
+				y := int(math.RoundToEven(m.y0 + m.yi*float64(i) + m.yj*float64(j)))
+				cr, cg, cb := s.at(x, y)
+				if want := [3]float32{float32(cr), float32(cg), float32(cb)}; pixelAt(got, tw, i, j) != want {
+					t.Fatalf("roi %+v %dx%d border %d: tensor (%d,%d) = %v, reference %v",
+						roi, tw, th, border, i, j, pixelAt(got, tw, i, j), want)
+				}
+			}
+		}
+	}
+}
+
+func TestRun(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(8, 9))
+	for n := 0; n < 20000; n++ {
+		a := r.Int64N(2000) - 1000
+		d := r.Int64N(200) - 100
+		hi := r.Int64N(1500)
+		size := r.IntN(30)
+		k0, k1 := run(a, d, hi, size)
+		want0, want1 := size, size
+		for k := 0; k < size; k++ {
+			if v := a + int64(k)*d; v >= 0 && v < hi {
+				if want0 == size {
+					want0 = k
+				}
+				want1 = k + 1
+			}
+		}
+		if k0 != want0 || k1 != want1 {
+			t.Fatalf("run(%d, %d, %d, %d) = [%d, %d), want [%d, %d)", a, d, hi, size, k0, k1, want0, want1)
+		}
+	}
+}
