@@ -61,6 +61,10 @@ type Config struct {
 	Landmarker                     Landmarker
 	// DecodeFrame turns the input record into a Frame (main injects the Avro codec).
 	DecodeFrame func([]byte) (schemas.Frame, error)
+	// Transient, when set, tells a decode error that is a fault of ours (the Schema Registry
+	// unreachable) from a bad record: a transient error fails the processor, so the frame is
+	// retried after restart instead of being dead-lettered.
+	Transient func(error) bool
 	// MaxAge drops frames captured longer ago than this as stale; 0 keeps every frame.
 	MaxAge time.Duration
 	// MaxImageBytes and MaxMegapixels bound a frame's image before and after its header is read.
@@ -138,6 +142,10 @@ func (c *Config) process(ctx goka.Context, st *CameraState, msg any, start time.
 	st.Counters.Received++
 	raw, _ := msg.([]byte)
 	frame, err := c.DecodeFrame(raw)
+	if err != nil && c.Transient != nil && c.Transient(err) {
+		st.Counters.Received-- // not taken up: it will be read again
+		ctx.Fail(fmt.Errorf("decode frame at %s/%d/%d: %w", ctx.Topic(), ctx.Partition(), ctx.Offset(), err))
+	}
 	if err != nil {
 		return c.deadLetter(ctx, st, raw, nil, CodeBadEnvelope, fmt.Sprintf("not a Frame record: %v", err))
 	}
