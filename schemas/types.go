@@ -4,15 +4,15 @@ import "time"
 
 // Frame is one camera frame on the frames topic (Frame.avsc). Key: camera id.
 type Frame struct {
-	CameraID    string
-	UserID      string
-	Seq         int64
-	CapturedAt  time.Time // microsecond precision on the wire
-	ContentType string    // "image/jpeg" or "image/png"
-	Width       int32     // 0 when the producer does not know
-	Height      int32
-	Image       []byte
-	Attributes  map[string]string
+	CameraID    string            `json:"camera_id"`
+	UserID      string            `json:"user_id"`
+	Seq         int64             `json:"seq"`
+	CapturedAt  time.Time         `json:"captured_at"`  // microsecond precision on the wire
+	ContentType string            `json:"content_type"` // "image/jpeg" or "image/png"
+	Width       int32             `json:"width"`        // 0 when the producer does not know
+	Height      int32             `json:"height"`
+	Image       []byte            `json:"image"`
+	Attributes  map[string]string `json:"attributes"`
 }
 
 // Status says whether a keypoint event carries a person.
@@ -27,38 +27,45 @@ const (
 // Landmark is an image landmark: X, Y normalized by the frame's width and height, Z in the scale
 // of X, Visibility and Presence in [0,1] (MediaPipe's conventions).
 type Landmark struct {
-	X, Y, Z, Visibility, Presence float32
+	X          float32 `json:"x"`
+	Y          float32 `json:"y"`
+	Z          float32 `json:"z"`
+	Visibility float32 `json:"visibility"`
+	Presence   float32 `json:"presence"`
 }
 
 // Point is a 3-D point: a world landmark in metres (Visibility set), or a face or hand landmark
 // normalized like Landmark (Visibility 0).
 type Point struct {
-	X, Y, Z, Visibility float32
+	X          float32 `json:"x"`
+	Y          float32 `json:"y"`
+	Z          float32 `json:"z"`
+	Visibility float32 `json:"visibility"`
 }
 
 // Pose is 33 image landmarks and 33 world landmarks.
 type Pose struct {
-	Landmarks      []Landmark
-	WorldLandmarks []Point
+	Landmarks      []Landmark `json:"landmarks"`
+	WorldLandmarks []Point    `json:"world_landmarks"`
 }
 
 // KeypointEvent is the landmarks of one accepted frame (KeypointEvent.avsc). Key: camera id.
 type KeypointEvent struct {
-	CameraID     string
-	UserID       string
-	Seq          int64
-	CapturedAt   time.Time
-	ProcessedAt  time.Time
-	Status       Status
-	Model        string
-	Width        int32
-	Height       int32
-	Pose         *Pose   // nil when Status is NO_PERSON
-	Face         []Point // nil when absent (468 points with holistic)
-	LeftHand     []Point // nil when absent (21 points)
-	RightHand    []Point
-	DetectorRan  bool
-	ProcessingMs float32 // decode + inference + state, in the processor
+	CameraID     string    `json:"camera_id"`
+	UserID       string    `json:"user_id"`
+	Seq          int64     `json:"seq"`
+	CapturedAt   time.Time `json:"captured_at"`
+	ProcessedAt  time.Time `json:"processed_at"`
+	Status       Status    `json:"status"`
+	Model        string    `json:"model"`
+	Width        int32     `json:"width"`
+	Height       int32     `json:"height"`
+	Pose         *Pose     `json:"pose"`      // nil when Status is NO_PERSON
+	Face         []Point   `json:"face"`      // nil when absent (468 points with holistic)
+	LeftHand     []Point   `json:"left_hand"` // nil when absent (21 points)
+	RightHand    []Point   `json:"right_hand"`
+	DetectorRan  bool      `json:"detector_ran"`
+	ProcessingMs float32   `json:"processing_ms"` // decode + inference + state, in the processor
 }
 
 // ActionKind is the kind of an ActionEvent.
@@ -87,46 +94,46 @@ const (
 
 // ActionEvent is a discrete action of one user (ActionEvent.avsc). Key: user id.
 type ActionEvent struct {
-	UserID          string
-	CameraID        string
-	Seq             int64
-	At              time.Time // capture time of the frame that completed the action
-	Kind            ActionKind
-	Posture         Posture // the posture after the event
-	PreviousPosture Posture // for POSTURE_CHANGED
-	Exercise        string  // for REP: "SQUAT" or "JUMPING_JACK"
-	RepCount        int32   // for REP: the count so far in this session
-	Confidence      float32
+	UserID          string     `json:"user_id"`
+	CameraID        string     `json:"camera_id"`
+	Seq             int64      `json:"seq"`
+	At              time.Time  `json:"at"` // capture time of the frame that completed the action
+	Kind            ActionKind `json:"kind"`
+	Posture         Posture    `json:"posture"`          // the posture after the event
+	PreviousPosture Posture    `json:"previous_posture"` // for POSTURE_CHANGED
+	Exercise        string     `json:"exercise"`         // for REP: "SQUAT" or "JUMPING_JACK"
+	RepCount        int32      `json:"rep_count"`        // for REP: the count so far in this session
+	Confidence      float32    `json:"confidence"`
 }
 
 // PoseStats aggregates one user's keypoint events over an event-time window (PoseStats.avsc).
 // Key: user id.
 type PoseStats struct {
-	UserID         string
-	WindowStart    time.Time
-	WindowEnd      time.Time
-	Frames         int32 // keypoint events in the window
-	Detected       int32 // of which with a person
-	DetectionRate  float32
-	MeanAngles     map[string]float32 // joint name -> degrees, over detected frames
-	MotionEnergy   float32            // mean squared landmark speed, (normalized units/s)^2
-	PostureSeconds map[string]float32 // posture -> seconds spent
-	Reps           map[string]int32   // exercise -> reps completed in the window
-	Falls          int32
-	LateEvents     int32 // events that arrived after the window's end but within grace
+	UserID         string             `json:"user_id"`
+	WindowStart    time.Time          `json:"window_start"`
+	WindowEnd      time.Time          `json:"window_end"`
+	Frames         int32              `json:"frames"`   // keypoint events in the window
+	Detected       int32              `json:"detected"` // of which with a person
+	DetectionRate  float32            `json:"detection_rate"`
+	MeanAngles     map[string]float32 `json:"mean_angles"`     // joint name -> degrees, over detected frames
+	MotionEnergy   float32            `json:"motion_energy"`   // mean squared landmark speed, (normalized units/s)^2
+	PostureSeconds map[string]float32 `json:"posture_seconds"` // posture -> seconds spent
+	Reps           map[string]int32   `json:"reps"`            // exercise -> reps completed in the window
+	Falls          int32              `json:"falls"`
+	LateEvents     int32              `json:"late_events"` // events that arrived after the window's end but within grace
 }
 
 // DeadLetter is an input record that could not be processed, with why (DeadLetter.avsc).
 // Key: the original key.
 type DeadLetter struct {
-	Topic     string
-	Partition int32
-	Offset    int64
-	Key       string
-	Reason    string // what was wrong, for people
-	Code      string // machine-readable: EMPTY, NOT_IMAGE, TOO_LARGE, CORRUPT_IMAGE, BAD_ENVELOPE, BAD_FRAME
-	CameraID  string // when the envelope could be read
-	Seq       int64  // when the envelope could be read; -1 otherwise
-	At        time.Time
-	Original  []byte
+	Topic     string    `json:"topic"`
+	Partition int32     `json:"partition"`
+	Offset    int64     `json:"offset"`
+	Key       string    `json:"key"`
+	Reason    string    `json:"reason"`    // what was wrong, for people
+	Code      string    `json:"code"`      // machine-readable: EMPTY, NOT_IMAGE, TOO_LARGE, CORRUPT_IMAGE, BAD_ENVELOPE, BAD_FRAME
+	CameraID  string    `json:"camera_id"` // when the envelope could be read
+	Seq       int64     `json:"seq"`       // when the envelope could be read; -1 otherwise
+	At        time.Time `json:"at"`
+	Original  []byte    `json:"original"`
 }
