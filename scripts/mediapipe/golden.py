@@ -1,0 +1,138 @@
+"""Regenerate testdata/golden with MediaPipe's own Python pipeline.
+
+Run by hand (make goldens), not by the tests: the tests compare the Go port with the committed
+files. Images are read with OpenCV and converted BGR -> RGB, as MediaPipe's examples do.
+
+  testdata/golden/pose/<image>.<model>.json     image mode, every image x pose-lite/full/heavy
+  testdata/golden/pose-video/<model>.jsonl      video mode over testdata/video, one line a frame
+  testdata/golden/holistic/<image>.json         holistic, image mode (refine_face_landmarks=False)
+"""
+import argparse
+import glob
+import json
+import os
+
+import cv2
+import mediapipe as mp
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+MODELS = {"pose-lite": 0, "pose-full": 1, "pose-heavy": 2}
+
+
+def rel(path):
+    return os.path.relpath(path, ROOT)
+
+
+def read_rgb(path):
+    bgr = cv2.imread(path, cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise SystemExit(f"cannot read {path}")
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def pose_json(result):
+    if result.pose_landmarks is None:
+        return None
+    lms = [
+        {"x": l.x, "y": l.y, "z": l.z, "visibility": l.visibility, "presence": l.presence}
+        for l in result.pose_landmarks.landmark
+    ]
+    world = [
+        {"x": l.x, "y": l.y, "z": l.z, "visibility": l.visibility}
+        for l in result.pose_world_landmarks.landmark
+    ]
+    return {"landmarks": lms, "world_landmarks": world}
+
+
+def points(lms):
+    if lms is None:
+        return None
+    return [{"x": l.x, "y": l.y, "z": l.z} for l in lms.landmark]
+
+
+def record(path, img, model, pose):
+    return {
+        "source": rel(path),
+        "width": img.shape[1],
+        "height": img.shape[0],
+        "model": model,
+        "mediapipe_version": mp.__version__,
+        "pose": pose,
+    }
+
+
+def write_json(path, obj):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(obj, f)
+        f.write("\n")
+
+
+def images(images_dir):
+    paths = sorted(glob.glob(os.path.join(images_dir, "*.png")) + glob.glob(os.path.join(images_dir, "*.jpg")))
+    if not paths:
+        raise SystemExit(f"no images in {images_dir}")
+    return paths
+
+
+def image_mode(images_dir, out_dir):
+    for path in images(images_dir):
+        img = read_rgb(path)
+        base = os.path.splitext(os.path.basename(path))[0]
+        for model, complexity in MODELS.items():
+            with mp.solutions.pose.Pose(static_image_mode=True, model_complexity=complexity,
+                                        enable_segmentation=False, min_detection_confidence=0.5) as pose:
+                rec = record(path, img, model, pose_json(pose.process(img)))
+            write_json(os.path.join(out_dir, "pose", f"{base}.{model}.json"), rec)
+            print(f"{rel(path)} {model}: {'person' if rec['pose'] else 'no person'}")
+
+
+def video_mode(video_dir, out_dir):
+    frames = sorted(glob.glob(os.path.join(video_dir, "*.jpg")))
+    if not frames:
+        raise SystemExit(f"no frames in {video_dir}")
+    os.makedirs(os.path.join(out_dir, "pose-video"), exist_ok=True)
+    for model, complexity in MODELS.items():
+        found = 0
+        with mp.solutions.pose.Pose(static_image_mode=False, model_complexity=complexity,
+                                    smooth_landmarks=True, enable_segmentation=False) as pose, \
+                open(os.path.join(out_dir, "pose-video", f"{model}.jsonl"), "w") as f:
+            for path in frames:
+                img = read_rgb(path)
+                rec = record(path, img, model, pose_json(pose.process(img)))
+                found += rec["pose"] is not None
+                f.write(json.dumps(rec) + "\n")
+        print(f"video {model}: person in {found} of {len(frames)} frames")
+
+
+def holistic_mode(images_dir, out_dir):
+    for path in images(images_dir):
+        img = read_rgb(path)
+        base = os.path.splitext(os.path.basename(path))[0]
+        with mp.solutions.holistic.Holistic(static_image_mode=True, model_complexity=1,
+                                            refine_face_landmarks=False) as h:
+            r = h.process(img)
+        rec = record(path, img, "holistic", pose_json(r))
+        rec["face"] = points(r.face_landmarks)
+        rec["left_hand"] = points(r.left_hand_landmarks)
+        rec["right_hand"] = points(r.right_hand_landmarks)
+        write_json(os.path.join(out_dir, "holistic", f"{base}.json"), rec)
+        print(f"{rel(path)} holistic: face {rec['face'] is not None}, hands "
+              f"{rec['left_hand'] is not None}/{rec['right_hand'] is not None}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--images", default=os.path.join(ROOT, "testdata", "images"))
+    ap.add_argument("--video", default=os.path.join(ROOT, "testdata", "video"))
+    ap.add_argument("--out", default=os.path.join(ROOT, "testdata", "golden"))
+    ap.add_argument("--holistic", action="store_true", help="also write holistic goldens")
+    args = ap.parse_args()
+    image_mode(args.images, args.out)
+    video_mode(args.video, args.out)
+    if args.holistic:
+        holistic_mode(args.images, args.out)
+
+
+if __name__ == "__main__":
+    main()
