@@ -27,7 +27,7 @@ var (
 	ErrCorruptImage = errors.New("corrupt image data")
 )
 
-// DecodeImage decodes a JPEG or PNG image into packed RGB. It reads the header first and rejects
+// DecodeImage decodes a JPEG (libjpeg-turbo) or PNG (image/png) image into packed RGB. It reads the header first and rejects
 // images with more than maxMegapixels million pixels (DefaultMaxMegapixels when <= 0) or with a
 // zero dimension. Errors wrap ErrEmptyImage, ErrNotImage, ErrImageTooLarge or ErrCorruptImage.
 func DecodeImage(data []byte, maxMegapixels float64) (Image, string, error) {
@@ -37,6 +37,10 @@ func DecodeImage(data []byte, maxMegapixels float64) (Image, string, error) {
 	if maxMegapixels <= 0 {
 		maxMegapixels = DefaultMaxMegapixels
 	}
+	if isJPEG(data) {
+		img, err := decodeJPEG(data, maxMegapixels)
+		return img, "jpeg", err
+	}
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
 		if errors.Is(err, image.ErrFormat) {
@@ -44,18 +48,26 @@ func DecodeImage(data []byte, maxMegapixels float64) (Image, string, error) {
 		}
 		return Image{}, format, fmt.Errorf("%w: header: %v", ErrCorruptImage, err)
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return Image{}, format, fmt.Errorf("%w: %s header declares %dx%d", ErrCorruptImage, format, cfg.Width, cfg.Height)
-	}
-	if mp := float64(cfg.Width) * float64(cfg.Height) / 1e6; mp > maxMegapixels {
-		return Image{}, format, fmt.Errorf("%w: %s header declares %dx%d (%.1f MP), limit %.1f MP",
-			ErrImageTooLarge, format, cfg.Width, cfg.Height, mp, maxMegapixels)
+	if err := checkSize(format, cfg.Width, cfg.Height, maxMegapixels); err != nil {
+		return Image{}, format, err
 	}
 	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
 		return Image{}, format, fmt.Errorf("%w: %s %dx%d: %v", ErrCorruptImage, format, cfg.Width, cfg.Height, err)
 	}
 	return ToRGB(img), format, nil
+}
+
+// checkSize rejects dimensions from a header before any pixel is decoded.
+func checkSize(format string, w, h int, maxMegapixels float64) error {
+	if w <= 0 || h <= 0 {
+		return fmt.Errorf("%w: %s header declares %dx%d", ErrCorruptImage, format, w, h)
+	}
+	if mp := float64(w) * float64(h) / 1e6; mp > maxMegapixels {
+		return fmt.Errorf("%w: %s header declares %dx%d (%.1f MP), limit %.1f MP",
+			ErrImageTooLarge, format, w, h, mp, maxMegapixels)
+	}
+	return nil
 }
 
 func head(b []byte) []byte {

@@ -2,14 +2,17 @@ package model
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"image"
 	"image/color"
-	"image/jpeg"
 	"image/png"
 	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -49,6 +52,8 @@ func TestDecodeImageRejectsBadInput(t *testing.T) {
 		{"png bomb header", pngHeader(100000, 100000), 0, ErrImageTooLarge},
 		{"over a small limit", photo, 0.1, ErrImageTooLarge},
 		{"zero width png", pngHeader(0, 10), 0, ErrCorruptImage},
+		{"jpeg bomb header", jpegWithSize(t, photo, 65000, 65000), 0, ErrImageTooLarge},
+		{"jpeg zero height", jpegWithSize(t, photo, 548, 0), 0, ErrCorruptImage},
 	}
 	for i, tc := range tests {
 		_, _, err := DecodeImage(tc.data, tc.max)
@@ -58,33 +63,50 @@ func TestDecodeImageRejectsBadInput(t *testing.T) {
 	}
 }
 
-func TestDecodeImageRealPhoto(t *testing.T) {
+// TestDecodeMatchesOpenCV checks every test JPEG decodes to exactly the RGB bytes OpenCV's
+// imdecode gives (the sha256 digests in testdata/golden/decode.json, from golden.py): the landmark
+// models see the same pixels as in MediaPipe's Python pipeline.
+func TestDecodeMatchesOpenCV(t *testing.T) {
 	t.Parallel()
-	data, err := os.ReadFile("../testdata/images/messi5.jpg")
+	data, err := os.ReadFile("../testdata/golden/decode.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, format, err := DecodeImage(data, 0)
-	if err != nil {
+	var golden struct {
+		Digests map[string]string `json:"rgb_sha256"`
+	}
+	if err := json.Unmarshal(data, &golden); err != nil {
 		t.Fatal(err)
 	}
-	ref, err := jpeg.Decode(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
+	if len(golden.Digests) < 10 {
+		t.Fatalf("only %d digests", len(golden.Digests))
 	}
-	if format != "jpeg" || img.Width != ref.Bounds().Dx() || img.Height != ref.Bounds().Dy() {
-		t.Fatalf("got %s %dx%d, want jpeg %v", format, img.Width, img.Height, ref.Bounds())
-	}
-	// Every pixel must match the standard library's own YCbCr -> RGB conversion.
-	for y := 0; y < img.Height; y++ {
-		for x := 0; x < img.Width; x++ {
-			r, g, b, _ := ref.At(x, y).RGBA()
-			i := 3 * (y*img.Width + x)
-			if got := [3]uint8{img.Pix[i], img.Pix[i+1], img.Pix[i+2]}; got != [3]uint8{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8)} {
-				t.Fatalf("pixel (%d,%d) = %v, want %v", x, y, got, [3]uint32{r >> 8, g >> 8, b >> 8})
-			}
+	for path, want := range golden.Digests {
+		raw, err := os.ReadFile(filepath.Join("..", path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, format, err := DecodeImage(raw, 0)
+		if err != nil || format != "jpeg" {
+			t.Fatalf("%s: %s %v", path, format, err)
+		}
+		if got := fmt.Sprintf("%x", sha256.Sum256(img.Pix)); got != want {
+			t.Errorf("%s: RGB differs from OpenCV's decode", path)
 		}
 	}
+}
+
+// jpegWithSize rewrites the frame header (SOF0) of a baseline JPEG to declare w x h.
+func jpegWithSize(t *testing.T, data []byte, w, h uint16) []byte {
+	t.Helper()
+	out := append([]byte(nil), data...)
+	i := bytes.Index(out, []byte{0xff, 0xc0})
+	if i < 0 {
+		t.Fatal("no SOF0 marker")
+	}
+	binary.BigEndian.PutUint16(out[i+5:], h)
+	binary.BigEndian.PutUint16(out[i+7:], w)
+	return out
 }
 
 func TestToRGBDropsAlphaAndHandlesGray(t *testing.T) {

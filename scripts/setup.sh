@@ -83,6 +83,39 @@ if ! sha_ok "$inc/c/c_api_experimental.h" $exp_sum || ! sha_ok "$inc/builtin_ops
 	verify "$inc/builtin_ops.h" $ops_sum
 fi
 
+# --- libjpeg-turbo's TurboJPEG API (JPEG decoding, as OpenCV's imdecode does it) ---------------
+# Debian's own packages, fetched with `apt-get download` and unpacked into .deps: nothing is
+# installed system-wide, so a non-root user can build too (apt lists must exist: root runs
+# `apt-get update` when they are missing).
+tj_ver=1:2.1.5-2
+tj_lib_sum=466d8e2a6b501c43d9064e19972465e7703611a9c344f0244cb3bedbc2a328bc
+tj_dev_sum=90a257e4a77dea3e1f99e589639f9c4838946c6d6af27908a6f7587ea3813b80
+deb_name() { printf '%s_%s_amd64.deb' "$1" "${tj_ver/:/%3a}"; }
+if [ ! -f "$deps/include/turbojpeg.h" ] || [ ! -f "$deps/lib/libturbojpeg.so.0" ]; then
+	for pkg in libturbojpeg0 libturbojpeg0-dev; do
+		sum=$tj_lib_sum
+		[ $pkg = libturbojpeg0-dev ] && sum=$tj_dev_sum
+		f="$cache/$(deb_name $pkg)"
+		if ! sha_ok "$f" $sum; then
+			command -v apt-get >/dev/null || die "apt-get not found: this setup needs Debian's libturbojpeg0 packages"
+			log "fetching $pkg=$tj_ver from Debian"
+			if ! (cd "$cache" && apt-get download -q "$pkg=$tj_ver" >/dev/null 2>&1); then
+				[ "$(id -u)" = 0 ] || die "apt-get download $pkg failed: run 'sudo apt-get update' and retry"
+				apt-get update -q >/dev/null
+				(cd "$cache" && apt-get download -q "$pkg=$tj_ver" >/dev/null 2>&1) || die "apt-get download $pkg=$tj_ver failed"
+			fi
+			verify "$f" $sum
+		fi
+	done
+	x=$(mktemp -d)
+	dpkg-deb -x "$cache/$(deb_name libturbojpeg0)" "$x"
+	dpkg-deb -x "$cache/$(deb_name libturbojpeg0-dev)" "$x"
+	install -m 0644 "$x/usr/include/turbojpeg.h" "$deps/include/turbojpeg.h"
+	install -m 0755 "$x/usr/lib/x86_64-linux-gnu/libturbojpeg.so.0.2.0" "$deps/lib/libturbojpeg.so.0"
+	ln -sf libturbojpeg.so.0 "$deps/lib/libturbojpeg.so"
+	rm -rf "$x"
+fi
+
 # --- MediaPipe models --------------------------------------------------------------------------
 mp=mediapipe-holistic-0.5.1675471629.tgz
 m=$deps/models

@@ -6,9 +6,12 @@ files. Images are read with OpenCV and converted BGR -> RGB, as MediaPipe's exam
   testdata/golden/pose/<image>.<model>.json     image mode, every image x pose-lite/full/heavy
   testdata/golden/pose-video/<model>.jsonl      video mode over testdata/video, one line a frame
   testdata/golden/holistic/<image>.json         holistic, image mode (refine_face_landmarks=False)
+  testdata/golden/decode.json                   sha256 of OpenCV's RGB decode of every JPEG, which
+                                                our libjpeg-turbo decoder must match bit for bit
 """
 import argparse
 import glob
+import hashlib
 import json
 import os
 
@@ -121,6 +124,13 @@ def holistic_mode(images_dir, out_dir):
               f"{rec['left_hand'] is not None}/{rec['right_hand'] is not None}")
 
 
+def decode_digests(images_dir, video_dir, out_dir):
+    paths = sorted(glob.glob(os.path.join(images_dir, "*.jpg")) + glob.glob(os.path.join(video_dir, "*.jpg")))
+    digests = {rel(p): hashlib.sha256(read_rgb(p).tobytes()).hexdigest() for p in paths}
+    write_json(os.path.join(out_dir, "decode.json"), {"opencv_version": cv2.__version__, "rgb_sha256": digests})
+    print(f"decode digests of {len(digests)} JPEGs")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--images", default=os.path.join(ROOT, "testdata", "images"))
@@ -128,6 +138,7 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "testdata", "golden"))
     ap.add_argument("--holistic", action="store_true", help="also write holistic goldens")
     args = ap.parse_args()
+    decode_digests(args.images, args.video, args.out)
     image_mode(args.images, args.out)
     video_mode(args.video, args.out)
     if args.holistic:
