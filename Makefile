@@ -12,13 +12,14 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 GO      ?= go
 PKGS    := ./...
 
-.PHONY: all setup build test unit lint bench bench-mediapipe goldens clean help
+.PHONY: all setup build demo test lint bench bench-mediapipe goldens clean help
 
 all: build
 
 help:
 	@echo "make setup      fetch the TFLite C library, headers and MediaPipe models into .deps/ (cached)"
 	@echo "make build      build bin/holostream"
+	@echo "make demo       build, then run everything in one process on real footage (DEMO_ARGS=--frames 200)"
 	@echo "make test       lint, then every test with the race detector"
 	@echo "make bench      Go benchmarks of every stage and of whole frames"
 	@echo "make bench-mediapipe  MediaPipe's Python pipeline on the same frames, for the ratio"
@@ -29,6 +30,9 @@ setup:
 
 build: setup
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/holostream .
+
+demo: build
+	./bin/holostream demo $(DEMO_ARGS)
 
 lint:
 	@out=$$(gofmt -l . | grep -v '^.deps/' || true); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

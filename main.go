@@ -1,7 +1,12 @@
 // Command holostream turns camera frames into MediaPipe human landmarks and action analytics.
 //
+//	holostream demo                     everything in one process on real footage
+//	holostream run --brokers ...        the processors against a Kafka cluster
+//	holostream produce                  a camera producer
+//	holostream consume TOPIC            a topic's records as JSON Lines
+//	holostream state CAMERA             a camera's state from the landmarks table
 //	holostream infer [flags] IMAGE...   landmarks for images, as JSON Lines
-//	holostream version                  versions of holostream and its runtime
+//	holostream version                  the version
 //
 // Run `holostream help` or `holostream COMMAND -h` for the flags.
 package main
@@ -25,6 +30,11 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"demo", "everything in one process on real footage: embedded cluster, processors, producers", runDemo},
+		{"run", "run the processors against a Kafka cluster", runRun},
+		{"produce", "a camera producer: frames to the frames topic", runProduce},
+		{"consume", "print a topic's records as JSON Lines", runConsume},
+		{"state", "print a camera's state from the landmarks table", runState},
 		{"infer", "landmarks for images (JSON Lines on stdout)", runInfer},
 		{"version", "print the version", func(context.Context, []string, io.Writer, io.Writer) int {
 			fmt.Println("holostream", version)

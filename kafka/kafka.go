@@ -25,6 +25,9 @@ type Config struct {
 	Replication int
 	// Compression of produced batches: none, gzip, snappy, lz4 or zstd.
 	Compression string
+	// Linger is how long the producer waits to fill a batch: latency against throughput. Live
+	// video wants it short; goka's default is 100 ms.
+	Linger time.Duration
 }
 
 // Defaults fills the zero fields.
@@ -43,6 +46,9 @@ func (c Config) Defaults() Config {
 	}
 	if c.Compression == "" {
 		c.Compression = "lz4"
+	}
+	if c.Linger == 0 {
+		c.Linger = 5 * time.Millisecond
 	}
 	return c
 }
@@ -70,6 +76,7 @@ func (c Config) Sarama() (*sarama.Config, error) {
 	sc.Producer.Idempotent = true
 	sc.Net.MaxOpenRequests = 1 // required by sarama for idempotence
 	sc.Producer.Compression = comp
+	sc.Producer.Flush.Frequency = c.Linger
 	sc.Producer.Retry.Max = 10
 	sc.Producer.Retry.Backoff = 200 * time.Millisecond
 	sc.Metadata.Retry.Max = 10

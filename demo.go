@@ -1,0 +1,252 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/holostream/holostream/camera"
+	"github.com/holostream/holostream/embedded"
+	"github.com/holostream/holostream/kafka"
+	"github.com/holostream/holostream/processors/landmarks"
+	"github.com/holostream/holostream/schemas"
+)
+
+// demoSummary is the JSON line `demo --frames N` prints at the end.
+type demoSummary struct {
+	FramesIn     int64         `json:"frames_in"`
+	KeypointsOut int64         `json:"keypoints_out"`
+	Detected     int64         `json:"detected"`
+	DLQ          int64         `json:"dlq"`
+	Stale        int64         `json:"stale"`
+	Duplicate    int64         `json:"duplicate"`
+	FPS          float64       `json:"fps"`
+	LatencyMs    latencySummay `json:"latency_ms"`
+}
+
+type latencySummay struct {
+	P50 float64 `json:"p50"`
+	P95 float64 `json:"p95"`
+	P99 float64 `json:"p99"`
+}
+
+// demoStats collects what the demo's consumer and the processors' observer see.
+type demoStats struct {
+	start                                time.Time
+	keypoints, detected, dlq, stale, dup atomic.Int64
+	mu                                   sync.Mutex
+	latencies                            []float64 // ms, captured_at to keypoint event received
+}
+
+func (s *demoStats) accounted() int64 {
+	return s.keypoints.Load() + s.dlq.Load() + s.stale.Load() + s.dup.Load()
+}
+
+func (s *demoStats) summary(framesIn int64) demoSummary {
+	s.mu.Lock()
+	lat := append([]float64(nil), s.latencies...)
+	s.mu.Unlock()
+	sort.Float64s(lat)
+	out := demoSummary{FramesIn: framesIn, KeypointsOut: s.keypoints.Load(), Detected: s.detected.Load(),
+		DLQ: s.dlq.Load(), Stale: s.stale.Load(), Duplicate: s.dup.Load(),
+		LatencyMs: latencySummay{P50: percentile(lat, 50), P95: percentile(lat, 95), P99: percentile(lat, 99)}}
+	if secs := time.Since(s.start).Seconds(); secs > 0 {
+		out.FPS = math.Round(float64(out.KeypointsOut)/secs*10) / 10
+	}
+	return out
+}
+
+// percentile of sorted values, nearest rank; 0 for none.
+func percentile(sorted []float64, p float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(p/100*float64(len(sorted)))) - 1
+	i = max(0, min(i, len(sorted)-1))
+	return math.Round(sorted[i]*10) / 10
+}
+
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("demo", "demo [flags]\n\nRuns everything in one process: an embedded Kafka-protocol cluster and Schema Registry, the\nprocessors, and camera producers streaming real footage of people. Prints a summary line every\nfew seconds; with --frames N it stops once N frames are accounted for and prints one JSON line.", stderr)
+	var pf processorFlags
+	pf.register(fs)
+	frames := fs.Int("frames", 0, "stop after this many frames are accounted for and print a JSON summary (0: run until interrupted)")
+	cameras := fs.Int("cameras", 2, "simulated cameras")
+	fps := fs.Float64("fps", 10, "frames per second per camera")
+	partitions := fs.Int("partitions", 6, "partitions of every topic")
+	badEvery := fs.Int("bad-every", 0, "make every Nth frame a corrupt JPEG, to show the dead-letter path (0: none)")
+	timeout := fs.Duration("timeout", 10*time.Minute, "with --frames: give up after this long")
+	if err := fs.Parse(args); err != nil {
+		return usageExit(err)
+	}
+	if *frames < 0 || *cameras < 1 || *fps < 0 || *partitions < 1 || *badEvery < 0 {
+		fmt.Fprintln(stderr, "holostream demo: --frames, --fps, --bad-every must be >= 0; --cameras, --partitions >= 1")
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	sum, err := demo(ctx, log, pf, demoOptions{frames: *frames, cameras: *cameras, fps: *fps, partitions: *partitions, badEvery: *badEvery, timeout: *timeout})
+	if sum != nil {
+		json.NewEncoder(stdout).Encode(sum)
+	}
+	if err != nil {
+		log.Error("holostream demo failed", "err", err)
+		return 1
+	}
+	return 0
+}
+
+type demoOptions struct {
+	frames, cameras, partitions, badEvery int
+	fps                                   float64
+	timeout                               time.Duration
+}
+
+func demo(ctx context.Context, log *slog.Logger, pf processorFlags, o demoOptions) (*demoSummary, error) {
+	src, err := defaultFootage()
+	if err != nil {
+		return nil, err
+	}
+	cluster, err := embedded.Start(embedded.Options{Partitions: o.partitions})
+	if err != nil {
+		return nil, err
+	}
+	defer cluster.Close()
+	clients, err := kafka.New(kafka.Config{Brokers: cluster.Brokers(), ClientID: "holostream-demo", Partitions: o.partitions})
+	if err != nil {
+		return nil, err
+	}
+	lm, err := pf.open()
+	if err != nil {
+		return nil, err
+	}
+	defer lm.Close()
+	topo := NewTopology("")
+	w, err := newWire(ctx, topo, cluster.RegistryURL())
+	if err != nil {
+		return nil, err
+	}
+	stats := &demoStats{}
+	cfg := pf.pipeline(topo, lm)
+	cfg.observe = func(ob landmarks.Observation) {
+		switch ob.Outcome {
+		case landmarks.OutcomeStale:
+			stats.stale.Add(1)
+		case landmarks.OutcomeDuplicate:
+			stats.dup.Add(1)
+		}
+	}
+	p, err := newPipeline(cfg, clients, w, prometheus.NewRegistry())
+	if err != nil {
+		return nil, err
+	}
+	log.Info("demo starting", "brokers", cluster.Brokers(), "registry", cluster.RegistryURL(), "model", lm.Kind(),
+		"cameras", o.cameras, "fps", o.fps, "footage_frames", len(src))
+
+	if o.frames > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.timeout)
+		defer cancel()
+	}
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return p.run(gctx) })
+	if err := p.waitRunning(gctx); err != nil {
+		stop()
+		g.Wait()
+		return nil, fmt.Errorf("processors did not start: %w", err)
+	}
+
+	perCamera := 0
+	if o.frames > 0 {
+		perCamera = (o.frames + o.cameras - 1) / o.cameras
+	}
+	total := int64(perCamera * o.cameras)
+	var produced atomic.Int64
+	producerDone := make(chan struct{})
+	stats.start = time.Now()
+	g.Go(func() error {
+		defer close(producerDone)
+		pfl := produceFlags{camera: "camera", cameras: o.cameras, fps: o.fps}
+		if o.cameras == 1 {
+			pfl.camera = "camera-1"
+		}
+		n, err := produceFrames(gctx, clients, topo, w, corruptEvery(src, o.badEvery), pfl.cams(), perCamera)
+		produced.Store(n)
+		return err
+	})
+	g.Go(func() error {
+		return tail(gctx, clients, []string{string(topo.Keypoints), string(topo.DLQ)}, true, func(r record) error {
+			if r.Topic == string(topo.DLQ) {
+				stats.dlq.Add(1)
+			} else if ev, err := w.keypoints.Decode(r.Value); err == nil {
+				stats.keypoints.Add(1)
+				if ev.Status == schemas.StatusDetected {
+					stats.detected.Add(1)
+				}
+				stats.mu.Lock()
+				stats.latencies = append(stats.latencies, float64(time.Since(ev.CapturedAt).Microseconds())/1000)
+				stats.mu.Unlock()
+			}
+			if total > 0 && stats.accounted() >= total {
+				stop()
+			}
+			return nil
+		})
+	})
+	g.Go(func() error {
+		t := time.NewTicker(3 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				s := stats.summary(produced.Load())
+				log.Info("demo", "keypoints", s.KeypointsOut, "detected", s.Detected, "dlq", s.DLQ, "stale", s.Stale,
+					"duplicate", s.Duplicate, "fps", s.FPS, "p50_ms", s.LatencyMs.P50, "p99_ms", s.LatencyMs.P99)
+			case <-gctx.Done():
+				return nil
+			}
+		}
+	})
+	err = g.Wait()
+	<-producerDone
+	s := stats.summary(produced.Load())
+	if o.frames == 0 {
+		return &s, ignoreCanceled(err)
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return &s, err
+	}
+	if s.FramesIn != total || stats.accounted() != total {
+		return &s, fmt.Errorf("%d frames produced of %d, %d accounted for (keypoints+dlq+stale+duplicate) within --timeout %v",
+			s.FramesIn, total, stats.accounted(), o.timeout)
+	}
+	return &s, nil
+}
+
+// corruptEvery returns src with every nth frame cut to a third of its bytes: a truncated JPEG,
+// which the processor must dead-letter.
+func corruptEvery(src camera.Source, n int) camera.Source {
+	if n <= 0 {
+		return src
+	}
+	out := append(camera.Source(nil), src...)
+	for i := n - 1; i < len(out); i += n {
+		s := out[i]
+		s.Data = s.Data[:len(s.Data)/3]
+		s.Name += " (truncated)"
+		out[i] = s
+	}
+	return out
+}

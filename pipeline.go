@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lovoo/goka"
+	"github.com/lovoo/goka/storage"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/holostream/holostream/codecs"
+	"github.com/holostream/holostream/kafka"
+	"github.com/holostream/holostream/processors/analytics"
+	"github.com/holostream/holostream/processors/landmarks"
+	"github.com/holostream/holostream/schemas"
+)
+
+// wire holds the Avro codecs of every topic: registered with the Schema Registry when there is
+// one (Confluent wire format), single-object encoded when not.
+type wire struct {
+	frames    *codecs.Avro[schemas.Frame]
+	keypoints *codecs.Avro[schemas.KeypointEvent]
+	actions   *codecs.Avro[schemas.ActionEvent]
+	stats     *codecs.Avro[schemas.PoseStats]
+	dlq       *codecs.Avro[schemas.DeadLetter]
+}
+
+// newWire builds the codecs; with a registry URL it registers every schema, which fails early
+// and clearly when a schema is incompatible with what the registry holds.
+func newWire(ctx context.Context, topo Topology, registryURL string) (*wire, error) {
+	var reg codecs.Registry
+	if registryURL != "" {
+		var err error
+		if reg, err = codecs.NewRegistry(registryURL); err != nil {
+			return nil, err
+		}
+	}
+	var w wire
+	var err error
+	if w.frames, err = codecs.NewAvro(ctx, string(topo.Frames), schemas.FrameContract(), reg); err != nil {
+		return nil, err
+	}
+	if w.keypoints, err = codecs.NewAvro(ctx, string(topo.Keypoints), schemas.KeypointEventContract(), reg); err != nil {
+		return nil, err
+	}
+	if w.actions, err = codecs.NewAvro(ctx, string(topo.Actions), schemas.ActionEventContract(), reg); err != nil {
+		return nil, err
+	}
+	if w.stats, err = codecs.NewAvro(ctx, string(topo.Stats), schemas.PoseStatsContract(), reg); err != nil {
+		return nil, err
+	}
+	if w.dlq, err = codecs.NewAvro(ctx, string(topo.DLQ), schemas.DeadLetterContract(), reg); err != nil {
+		return nil, err
+	}
+	return &w, nil
+}
+
+// pipelineConfig is everything the two processors need.
+type pipelineConfig struct {
+	topo          Topology
+	landmarker    landmarks.Landmarker
+	maxAge        time.Duration
+	maxImageBytes int
+	maxMegapixels float64
+	window, grace time.Duration
+	// stateDir keeps the processors' local copies of their tables (LevelDB) across restarts, so
+	// a restart reads only the table's tail; empty keeps them in memory and rebuilds them from the
+	// table topics at start (the state is small: one row per camera and per user).
+	stateDir string
+	// observe, when set, sees every frame's outcome besides the metrics (the demo's summary).
+	observe func(landmarks.Observation)
+}
+
+// pipeline is the landmarks and analytics processors of one instance.
+type pipeline struct {
+	landmarks, analytics *goka.Processor
+}
+
+// newPipeline builds both processors against a cluster. It creates the stream topics they read
+// and write if they are missing (goka creates only its tables).
+func newPipeline(cfg pipelineConfig, k *kafka.Clients, w *wire, reg prometheus.Registerer) (*pipeline, error) {
+	if err := k.EnsureStreams(cfg.topo.Streams()...); err != nil {
+		return nil, err
+	}
+	metrics, err := landmarks.NewMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+	observe := metrics.Observe
+	if cfg.observe != nil {
+		observe = func(o landmarks.Observation) { metrics.Observe(o); cfg.observe(o) }
+	}
+	lc := &landmarks.Config{
+		Frames: cfg.topo.Frames, Keypoints: cfg.topo.Keypoints, DeadLetters: cfg.topo.DLQ,
+		Landmarker: cfg.landmarker, DecodeFrame: w.frames.Decode, Transient: transient,
+		MaxAge: cfg.maxAge, MaxImageBytes: cfg.maxImageBytes, MaxMegapixels: cfg.maxMegapixels,
+		Observe: observe,
+	}
+	if err := lc.Validate(); err != nil {
+		return nil, err
+	}
+	opts := append(k.ProcessorOptions(), goka.WithStorageBuilder(storageBuilder(cfg.stateDir)))
+	lp, err := goka.NewProcessor(k.Config.Brokers, lc.Group(cfg.topo.Landmarks, landmarks.Codecs{
+		Frames: codecs.Bytes{}, State: landmarks.StateCodec{}, Keypoints: w.keypoints.Codec(), DeadLetters: w.dlq.Codec(),
+	}), opts...)
+	if err != nil {
+		return nil, fmt.Errorf("landmarks processor: %w", err)
+	}
+	ac := analytics.Config{
+		Keypoints: cfg.topo.Keypoints, Actions: cfg.topo.Actions, Stats: cfg.topo.Stats,
+		Window: cfg.window, Grace: cfg.grace, DecodeKeypoints: w.keypoints.Decode,
+	}
+	if err := ac.Validate(); err != nil {
+		return nil, err
+	}
+	ap, err := goka.NewProcessor(k.Config.Brokers, ac.Group(cfg.topo.Analytics,
+		analytics.Codec[analytics.UserState]{}, w.actions.Codec(), w.stats.Codec(), codecs.Bytes{}),
+		opts...)
+	if err != nil {
+		return nil, fmt.Errorf("analytics processor: %w", err)
+	}
+	return &pipeline{landmarks: lp, analytics: ap}, nil
+}
+
+// run runs both processors until ctx ends or one fails.
+func (p *pipeline) run(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return ignoreCanceled(p.landmarks.Run(ctx)) })
+	g.Go(func() error { return ignoreCanceled(p.analytics.Run(ctx)) })
+	return g.Wait()
+}
+
+// waitRunning blocks until both processors have joined their groups and recovered their tables.
+func (p *pipeline) waitRunning(ctx context.Context) error {
+	for _, proc := range []*goka.Processor{p.landmarks, p.analytics} {
+		if err := proc.WaitForReadyContext(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func storageBuilder(dir string) storage.Builder {
+	if dir == "" {
+		return storage.MemoryBuilder()
+	}
+	return storage.DefaultBuilder(dir)
+}
+
+// transient tells a decode error caused by our side (the registry unreachable) from a bad record.
+func transient(err error) bool {
+	return !errors.Is(err, codecs.ErrMalformed) && !errors.Is(err, codecs.ErrUnknownSchema)
+}
+
+func ignoreCanceled(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/lovoo/goka"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/holostream/holostream/camera"
+	"github.com/holostream/holostream/kafka"
+	"github.com/holostream/holostream/schemas"
+)
+
+// footage is real video of people walking (OpenCV's vtest.avi, see testdata/video/SOURCES.md),
+// built into the binary so `holostream demo` and `produce` need no files.
+//
+//go:embed testdata/video/*.jpg
+var footage embed.FS
+
+func defaultFootage() (camera.Source, error) { return camera.FromFS(footage, "testdata/video/*.jpg") }
+
+type produceFlags struct {
+	camera, user string
+	cameras      int
+	fps          float64
+	count        int
+	dir, video   string
+	synthetic    bool
+}
+
+func (p *produceFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&p.camera, "camera", "camera-1", "camera id (the record key); with --cameras N, ids are CAMERA-1..N")
+	fs.StringVar(&p.user, "user", "", "user id carried by the frames (default: the camera id)")
+	fs.IntVar(&p.cameras, "cameras", 1, "number of cameras to simulate")
+	fs.Float64Var(&p.fps, "fps", 10, "frames per second per camera (0: as fast as Kafka takes them)")
+	fs.IntVar(&p.count, "count", 0, "frames per camera, then stop (0: until interrupted)")
+	fs.StringVar(&p.dir, "dir", "", "send the .jpg/.png images of this directory, in name order, looping")
+	fs.StringVar(&p.video, "video", "", "send the frames of this video file (needs ffmpeg)")
+	fs.BoolVar(&p.synthetic, "synthetic", false, "send synthetic frames (a moving disc: no person)")
+}
+
+func (p *produceFlags) source(ctx context.Context) (camera.Source, error) {
+	n := 0
+	for _, set := range []bool{p.dir != "", p.video != "", p.synthetic} {
+		if set {
+			n++
+		}
+	}
+	switch {
+	case n > 1:
+		return nil, errors.New("give at most one of --dir, --video, --synthetic")
+	case p.dir != "":
+		return camera.FromDir(p.dir)
+	case p.video != "":
+		return camera.FromVideo(ctx, p.video, 3000, 1280)
+	case p.synthetic:
+		return camera.Synthetic(60, 640, 480)
+	}
+	return defaultFootage()
+}
+
+func (p *produceFlags) cams() []camera.Camera {
+	var out []camera.Camera
+	for i := 1; i <= p.cameras; i++ {
+		id := p.camera
+		if p.cameras > 1 {
+			id = fmt.Sprintf("%s-%d", p.camera, i)
+		}
+		user := p.user
+		if user == "" {
+			user = id
+		}
+		out = append(out, camera.Camera{ID: id, User: user, FPS: p.fps})
+	}
+	return out
+}
+
+// emitterSink sends frames through a goka Emitter without waiting for each acknowledgement,
+// counting the ones Kafka acknowledged and failing on the first error it reports.
+type emitterSink struct {
+	em    *goka.Emitter
+	acked atomic.Int64
+	mu    sync.Mutex
+	err   error
+}
+
+func (s *emitterSink) emit(_ context.Context, f schemas.Frame) error {
+	s.mu.Lock()
+	err := s.err
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	prom, err := s.em.Emit(f.CameraID, f)
+	if err != nil {
+		return err
+	}
+	prom.Then(func(err error) {
+		if err != nil {
+			s.mu.Lock()
+			if s.err == nil {
+				s.err = err
+			}
+			s.mu.Unlock()
+			return
+		}
+		s.acked.Add(1)
+	})
+	return nil
+}
+
+// produceFrames runs the cameras against the frames topic until each has sent count frames (or
+// ctx ends), then flushes; it returns the number of frames Kafka acknowledged.
+func produceFrames(ctx context.Context, clients *kafka.Clients, topo Topology, w *wire, src camera.Source, cams []camera.Camera, count int) (int64, error) {
+	if err := clients.EnsureStreams(topo.Frames); err != nil {
+		return 0, err
+	}
+	em, err := goka.NewEmitter(clients.Config.Brokers, topo.Frames, w.frames.Codec(), clients.EmitterOptions()...)
+	if err != nil {
+		return 0, fmt.Errorf("emitter: %w", err)
+	}
+	sink := &emitterSink{em: em}
+	g, gctx := errgroup.WithContext(ctx)
+	for _, c := range cams {
+		g.Go(func() error {
+			_, err := c.Run(gctx, src, count, sink.emit)
+			return err
+		})
+	}
+	runErr := g.Wait()
+	if err := em.Finish(); err != nil && runErr == nil {
+		runErr = err
+	}
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	if runErr == nil {
+		runErr = sink.err
+	}
+	return sink.acked.Load(), runErr
+}
+
+func runProduce(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("produce", "produce [flags]\n\nA camera producer: sends frames to the frames topic, keyed by camera, as Avro Frame records.\nWithout --dir, --video or --synthetic it sends the footage built into the binary.", stderr)
+	var cf clusterFlags
+	var pf produceFlags
+	cf.register(fs)
+	pf.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return usageExit(err)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	fail := func(err error) int { log.Error("holostream produce failed", "err", err); return 1 }
+	if pf.cameras < 1 || pf.fps < 0 || pf.count < 0 {
+		fmt.Fprintln(stderr, "holostream produce: --cameras must be >= 1, --fps and --count >= 0")
+		return 2
+	}
+	src, err := pf.source(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	kc, err := cf.kafka("holostream-produce")
+	if err != nil {
+		return fail(err)
+	}
+	clients, err := kafka.New(kc)
+	if err != nil {
+		return fail(err)
+	}
+	topo := NewTopology(cf.prefix)
+	w, err := newWire(ctx, topo, cf.registry)
+	if err != nil {
+		return fail(err)
+	}
+	log.Info("producing", "topic", topo.Frames, "cameras", pf.cameras, "fps", pf.fps, "frames_in_source", len(src))
+	acked, err := produceFrames(ctx, clients, topo, w, src, pf.cams(), pf.count)
+	fmt.Fprintf(stdout, "{\"frames_acknowledged\":%d}\n", acked)
+	if err != nil {
+		return fail(err)
+	}
+	return 0
+}

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/holostream/holostream/kafka"
+	"github.com/holostream/holostream/model"
+)
+
+// processorFlags are the settings of the processors, shared by run and demo.
+type processorFlags struct {
+	model         string
+	modelDir      string
+	workers       int
+	threads       int
+	maxAge        time.Duration
+	maxImageBytes int
+	maxMegapixels float64
+	window, grace time.Duration
+	stateDir      string
+}
+
+func (p *processorFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&p.model, "model", string(model.PoseFull), fmt.Sprintf("landmark pipeline: one of %v", model.Kinds()))
+	fs.StringVar(&p.modelDir, "models", "", "directory of the .tflite models (default $HOLOSTREAM_MODELS or .deps/models)")
+	fs.IntVar(&p.workers, "workers", runtime.NumCPU(), "frames inferred at once (one interpreter set each)")
+	fs.IntVar(&p.threads, "threads", 1, "threads per TFLite interpreter")
+	fs.DurationVar(&p.maxAge, "max-age", 10*time.Second, "drop frames captured longer ago than this as stale (0: never)")
+	fs.IntVar(&p.maxImageBytes, "max-image-bytes", 8<<20, "dead-letter frames whose image is larger than this")
+	fs.Float64Var(&p.maxMegapixels, "max-megapixels", model.DefaultMaxMegapixels, "dead-letter images whose header declares more megapixels")
+	fs.DurationVar(&p.window, "window", 10*time.Second, "event-time window of pose-stats")
+	fs.DurationVar(&p.grace, "grace", 2*time.Second, "how long after a window's end late events are still counted in it")
+	fs.StringVar(&p.stateDir, "state-dir", "", "keep local copies of the tables here (LevelDB) for fast restarts; empty: in memory, rebuilt from Kafka at start")
+}
+
+func (p *processorFlags) open() (*model.Landmarker, error) {
+	kind, err := model.ParseKind(p.model)
+	if err != nil {
+		return nil, fmt.Errorf("--model: %w", err)
+	}
+	if p.window <= 0 || p.grace < 0 {
+		return nil, errors.New("--window must be > 0 and --grace >= 0")
+	}
+	return model.Open(kind, model.WithModelDir(p.modelDir), model.WithWorkers(p.workers), model.WithThreads(p.threads))
+}
+
+func (p *processorFlags) pipeline(topo Topology, lm *model.Landmarker) pipelineConfig {
+	return pipelineConfig{topo: topo, landmarker: lm, maxAge: p.maxAge, maxImageBytes: p.maxImageBytes,
+		maxMegapixels: p.maxMegapixels, window: p.window, grace: p.grace, stateDir: p.stateDir}
+}
+
+func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("run", "run [flags]\n\nRuns the landmarks and analytics processors against a Kafka cluster until interrupted.", stderr)
+	var cf clusterFlags
+	var pf processorFlags
+	cf.register(fs)
+	pf.register(fs)
+	metricsAddr := fs.String("metrics-addr", env("HOLOSTREAM_METRICS_ADDR", "127.0.0.1:9464"), "serve /metrics, /healthz and /readyz here; empty: off")
+	if err := fs.Parse(args); err != nil {
+		return usageExit(err)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	if err := runProcessors(ctx, log, cf, pf, *metricsAddr); err != nil {
+		log.Error("holostream run failed", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func runProcessors(ctx context.Context, log *slog.Logger, cf clusterFlags, pf processorFlags, metricsAddr string) error {
+	kc, err := cf.kafka("holostream")
+	if err != nil {
+		return err
+	}
+	clients, err := kafka.New(kc)
+	if err != nil {
+		return err
+	}
+	lm, err := pf.open()
+	if err != nil {
+		return err
+	}
+	defer lm.Close()
+	topo := NewTopology(cf.prefix)
+	w, err := newWire(ctx, topo, cf.registry)
+	if err != nil {
+		return fmt.Errorf("schemas: %w", err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	p, err := newPipeline(pf.pipeline(topo, lm), clients, w, reg)
+	if err != nil {
+		return err
+	}
+	log.Info("holostream running", "brokers", kc.Brokers, "registry", cf.registry, "model", lm.Kind(), "frames", topo.Frames, "metrics", metricsAddr)
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return p.run(ctx) })
+	if metricsAddr != "" {
+		ready := func() bool { return p.landmarks.Recovered() && p.analytics.Recovered() }
+		g.Go(func() error { return serveOps(ctx, metricsAddr, reg, ready) })
+	}
+	return g.Wait()
+}
+
+// serveOps serves /metrics, /healthz and /readyz until ctx ends.
+func serveOps(ctx context.Context, addr string, reg *prometheus.Registry, ready func() bool) error {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !ready() {
+			http.Error(w, "processors recovering their tables", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ready\n")
+	})
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("--metrics-addr: %w", err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(shut)
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// usageExit maps a flag parse error to an exit status: 0 for -h, 2 otherwise (the flag package
+// has already printed what was wrong).
+func usageExit(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 2
+}

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/lovoo/goka"
+
+	"github.com/holostream/holostream/kafka"
+	"github.com/holostream/holostream/processors/landmarks"
+)
+
+func runState(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("state", "state [flags] CAMERA...\n\nPrints the landmarks processor's table value of each camera (sequence, tracking, counters) as JSON.", stderr)
+	var cf clusterFlags
+	cf.register(fs)
+	timeout := fs.Duration("timeout", 30*time.Second, "give up if the table has not been read by then")
+	if err := fs.Parse(args); err != nil {
+		return usageExit(err)
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(stderr, "holostream state: give at least one CAMERA id")
+		return 2
+	}
+	kc, err := cf.kafka("holostream-state")
+	if err != nil {
+		fmt.Fprintln(stderr, "holostream state:", err)
+		return 2
+	}
+	clients, err := kafka.New(kc)
+	if err != nil {
+		fmt.Fprintln(stderr, "holostream state:", err)
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	states, err := cameraStates(ctx, clients, NewTopology(cf.prefix), fs.Args())
+	if err != nil {
+		fmt.Fprintln(stderr, "holostream state:", err)
+		return 1
+	}
+	enc := json.NewEncoder(stdout)
+	missing := 0
+	for i, id := range fs.Args() {
+		if states[i] == nil {
+			fmt.Fprintf(stderr, "holostream state: no state for camera %q (no frame of it processed yet?)\n", id)
+			missing++
+			continue
+		}
+		enc.Encode(map[string]any{"camera": id, "state": states[i]})
+	}
+	if missing > 0 {
+		return 1
+	}
+	return 0
+}
+
+// cameraStates reads the landmarks table through a goka View and returns each camera's state
+// (nil when the table has none).
+func cameraStates(ctx context.Context, clients *kafka.Clients, topo Topology, cameras []string) ([]*landmarks.CameraState, error) {
+	table := goka.GroupTable(topo.Landmarks)
+	if err := clients.EnsureTables(topo.Landmarks); err != nil {
+		return nil, err
+	}
+	view, err := goka.NewView(clients.Config.Brokers, table, landmarks.StateCodec{}, clients.ViewOptions()...)
+	if err != nil {
+		return nil, fmt.Errorf("view of %s: %w", table, err)
+	}
+	vctx, stop := context.WithCancel(ctx)
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- view.Run(vctx) }()
+	exited := false
+	defer func() {
+		stop()
+		if !exited {
+			<-done
+		}
+	}()
+	select {
+	case <-view.WaitRunning():
+	case err := <-done:
+		exited = true
+		return nil, fmt.Errorf("view of %s: %w", table, err)
+	case <-ctx.Done():
+		return nil, fmt.Errorf("view of %s: not recovered: %w", table, ctx.Err())
+	}
+	out := make([]*landmarks.CameraState, len(cameras))
+	for i, id := range cameras {
+		v, err := view.Get(id)
+		if err != nil {
+			return nil, err
+		}
+		if v != nil {
+			out[i] = v.(*landmarks.CameraState)
+		}
+	}
+	return out, nil
+}
