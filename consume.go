@@ -28,9 +28,7 @@ type record struct {
 // tail reads every partition of topics from the oldest (or newest) offset and calls fn for each
 // message, from one goroutine at a time, until ctx ends or fn returns an error.
 func tail(ctx context.Context, clients *kafka.Clients, topics []string, fromOldest bool, fn func(record) error) error {
-	cfg := *clients.Sarama
-	cfg.Consumer.Return.Errors = true
-	c, err := sarama.NewConsumer(clients.Config.Brokers, &cfg)
+	c, err := sarama.NewConsumer(clients.Config.Brokers, clients.Sarama)
 	if err != nil {
 		return fmt.Errorf("connect to %s: %w", strings.Join(clients.Config.Brokers, ","), err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lovoo/goka"
+	"github.com/lovoo/goka/storage"
 
 	"github.com/holostream/holostream/kafka"
 	"github.com/holostream/holostream/processors/landmarks"
@@ -65,7 +66,9 @@ func cameraStates(ctx context.Context, clients *kafka.Clients, topo Topology, ca
 	if err := clients.EnsureTables(topo.Landmarks); err != nil {
 		return nil, err
 	}
-	view, err := goka.NewView(clients.Config.Brokers, table, landmarks.StateCodec{}, clients.ViewOptions()...)
+	// In memory: a local cache could outlive the cluster it came from and mislead the view.
+	opts := append(clients.ViewOptions(), goka.WithViewStorageBuilder(storage.MemoryBuilder()))
+	view, err := goka.NewView(clients.Config.Brokers, table, landmarks.StateCodec{}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("view of %s: %w", table, err)
 	}

@@ -3,6 +3,7 @@ package kafka
 import (
 	"errors"
 	"fmt"
+	"hash"
 	"strings"
 	"time"
 
@@ -135,13 +136,45 @@ func New(c Config) (*Clients, error) {
 	return &Clients{Config: c, Sarama: sc, TopicMC: c.TopicManagerConfig()}, nil
 }
 
+// fresh returns a copy of the sarama configuration. goka's *WithConfig builders write ClientID
+// and the partitioner into the config they are given, every time they build a client: shared
+// between processors that is a data race, so each client gets its own copy.
+func (k *Clients) fresh() *sarama.Config {
+	c := *k.Sarama
+	return &c
+}
+
+func (k *Clients) producerBuilder() goka.ProducerBuilder {
+	return func(brokers []string, clientID string, hasher func() hash.Hash32) (goka.Producer, error) {
+		return goka.ProducerBuilderWithConfig(k.fresh())(brokers, clientID, hasher)
+	}
+}
+
+func (k *Clients) consumerGroupBuilder() goka.ConsumerGroupBuilder {
+	return func(brokers []string, group, clientID string) (sarama.ConsumerGroup, error) {
+		return goka.ConsumerGroupBuilderWithConfig(k.fresh())(brokers, group, clientID)
+	}
+}
+
+func (k *Clients) consumerBuilder() goka.SaramaConsumerBuilder {
+	return func(brokers []string, clientID string) (sarama.Consumer, error) {
+		return goka.SaramaConsumerBuilderWithConfig(k.fresh())(brokers, clientID)
+	}
+}
+
+func (k *Clients) topicManagerBuilder() goka.TopicManagerBuilder {
+	return func(brokers []string) (goka.TopicManager, error) {
+		return goka.TopicManagerBuilderWithConfig(k.fresh(), k.TopicMC)(brokers)
+	}
+}
+
 // ProcessorOptions are the goka options that make a processor use these settings.
 func (k *Clients) ProcessorOptions() []goka.ProcessorOption {
 	return []goka.ProcessorOption{
-		goka.WithConsumerGroupBuilder(goka.ConsumerGroupBuilderWithConfig(k.Sarama)),
-		goka.WithConsumerSaramaBuilder(goka.SaramaConsumerBuilderWithConfig(k.Sarama)),
-		goka.WithProducerBuilder(goka.ProducerBuilderWithConfig(k.Sarama)),
-		goka.WithTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(k.Sarama, k.TopicMC)),
+		goka.WithConsumerGroupBuilder(k.consumerGroupBuilder()),
+		goka.WithConsumerSaramaBuilder(k.consumerBuilder()),
+		goka.WithProducerBuilder(k.producerBuilder()),
+		goka.WithTopicManagerBuilder(k.topicManagerBuilder()),
 		goka.WithClientID(k.Config.ClientID),
 	}
 }
@@ -149,8 +182,8 @@ func (k *Clients) ProcessorOptions() []goka.ProcessorOption {
 // ViewOptions are the goka options that make a view use these settings.
 func (k *Clients) ViewOptions() []goka.ViewOption {
 	return []goka.ViewOption{
-		goka.WithViewConsumerSaramaBuilder(goka.SaramaConsumerBuilderWithConfig(k.Sarama)),
-		goka.WithViewTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(k.Sarama, k.TopicMC)),
+		goka.WithViewConsumerSaramaBuilder(k.consumerBuilder()),
+		goka.WithViewTopicManagerBuilder(k.topicManagerBuilder()),
 		goka.WithViewClientID(k.Config.ClientID),
 	}
 }
@@ -158,8 +191,8 @@ func (k *Clients) ViewOptions() []goka.ViewOption {
 // EmitterOptions are the goka options that make an emitter use these settings.
 func (k *Clients) EmitterOptions() []goka.EmitterOption {
 	return []goka.EmitterOption{
-		goka.WithEmitterProducerBuilder(goka.ProducerBuilderWithConfig(k.Sarama)),
-		goka.WithEmitterTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(k.Sarama, k.TopicMC)),
+		goka.WithEmitterProducerBuilder(k.producerBuilder()),
+		goka.WithEmitterTopicManagerBuilder(k.topicManagerBuilder()),
 		goka.WithEmitterClientID(k.Config.ClientID),
 	}
 }
@@ -168,7 +201,7 @@ func (k *Clients) EmitterOptions() []goka.EmitterOption {
 // and replication. goka needs its input topics before a processor starts and never creates
 // output topics.
 func (k *Clients) EnsureStreams(topics ...goka.Stream) error {
-	tm, err := goka.NewTopicManager(k.Config.Brokers, k.Sarama, k.TopicMC)
+	tm, err := goka.NewTopicManager(k.Config.Brokers, k.fresh(), k.TopicMC)
 	if err != nil {
 		return fmt.Errorf("kafka: connect to %s: %w", strings.Join(k.Config.Brokers, ","), err)
 	}
@@ -184,7 +217,7 @@ func (k *Clients) EnsureStreams(topics ...goka.Stream) error {
 // EnsureTables creates the group tables ("<group>-table") that do not exist yet, compacted, so
 // views can open before the processors have written anything.
 func (k *Clients) EnsureTables(groups ...goka.Group) error {
-	tm, err := goka.NewTopicManager(k.Config.Brokers, k.Sarama, k.TopicMC)
+	tm, err := goka.NewTopicManager(k.Config.Brokers, k.fresh(), k.TopicMC)
 	if err != nil {
 		return fmt.Errorf("kafka: connect to %s: %w", strings.Join(k.Config.Brokers, ","), err)
 	}

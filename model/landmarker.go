@@ -152,8 +152,15 @@ func Open(kind Kind, opts ...Option) (*Landmarker, error) {
 // Kind is the pipeline this Landmarker runs.
 func (l *Landmarker) Kind() Kind { return l.kind }
 
-// Close releases the interpreters and models. Calls in flight must have returned.
+// Close waits for the calls in flight, then releases the interpreters and models. Calls after
+// Close return ErrClosed.
 func (l *Landmarker) Close() error {
+	if l.pool != nil {
+		for range l.all {
+			<-l.pool
+		}
+		close(l.pool)
+	}
 	for _, w := range l.all {
 		w.close()
 	}

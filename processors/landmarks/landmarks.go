@@ -87,16 +87,20 @@ const (
 	OutcomeDuplicate    Outcome = "duplicate"
 )
 
-// Observation describes one processed frame, for metrics.
+// Observation describes one processed frame, for metrics and logs.
 type Observation struct {
+	Camera   string
+	Seq      int64 // -1 when the frame could not be read
 	Outcome  Outcome
 	Code     string // dead-letter code
 	Detected bool
-	Gap      bool
-	Decode   time.Duration
-	Detect   time.Duration
-	Landmark time.Duration
-	Total    time.Duration
+	// DetectorRan: the detector ran on this frame (tracking had no ROI).
+	DetectorRan bool
+	Gap         bool
+	Decode      time.Duration
+	Detect      time.Duration
+	Landmark    time.Duration
+	Total       time.Duration
 	// Age is wall clock minus captured_at when the frame was taken up.
 	Age time.Duration
 }
@@ -132,6 +136,7 @@ func (c *Config) Process(ctx goka.Context, msg any) {
 	}
 	obs := c.process(ctx, st, msg, start)
 	ctx.SetValue(st)
+	obs.Camera = ctx.Key()
 	obs.Total = c.now().Sub(start)
 	if c.Observe != nil {
 		c.Observe(obs)
@@ -155,7 +160,7 @@ func (c *Config) process(ctx goka.Context, st *CameraState, msg any, start time.
 	}
 	if st.HasSeq && frame.Seq <= st.LastSeq {
 		st.Counters.Duplicate++
-		return Observation{Outcome: OutcomeDuplicate}
+		return Observation{Seq: frame.Seq, Outcome: OutcomeDuplicate}
 	}
 	gap := st.HasSeq && frame.Seq > st.LastSeq+1
 	st.HasSeq, st.LastSeq, st.LastCapturedAt = true, frame.Seq, frame.CapturedAt
@@ -168,7 +173,7 @@ func (c *Config) process(ctx goka.Context, st *CameraState, msg any, start time.
 	if c.MaxAge > 0 && age > c.MaxAge {
 		st.Counters.Stale++
 		st.Track.Reset() // the next fresh frame follows a hole in what we tracked
-		return Observation{Outcome: OutcomeStale, Gap: gap, Age: age}
+		return Observation{Seq: frame.Seq, Outcome: OutcomeStale, Gap: gap, Age: age}
 	}
 	if c.MaxImageBytes > 0 && len(frame.Image) > c.MaxImageBytes {
 		return c.deadLetter(ctx, st, raw, &frame, CodeTooLarge,
@@ -193,7 +198,7 @@ func (c *Config) process(ctx goka.Context, st *CameraState, msg any, start time.
 	if res.Pose != nil {
 		st.Counters.Detected++
 	}
-	return Observation{Outcome: OutcomeEmitted, Detected: res.Pose != nil, Gap: gap, Age: age,
+	return Observation{Seq: frame.Seq, Outcome: OutcomeEmitted, Detected: res.Pose != nil, DetectorRan: res.DetectorRan, Gap: gap, Age: age,
 		Decode: decoded.Sub(start), Detect: res.Timings.Detect, Landmark: res.Timings.Landmarks}
 }
 
@@ -207,7 +212,7 @@ func (c *Config) deadLetter(ctx goka.Context, st *CameraState, raw []byte, f *sc
 	}
 	ctx.Emit(c.DeadLetters, ctx.Key(), dl)
 	st.Counters.DeadLettered++
-	return Observation{Outcome: OutcomeDeadLettered, Code: code}
+	return Observation{Seq: dl.Seq, Outcome: OutcomeDeadLettered, Code: code}
 }
 
 func imageErrorCode(err error) string {

@@ -9,6 +9,7 @@ import (
 type Metrics struct {
 	frames   *prometheus.CounterVec
 	detected prometheus.Counter
+	detector prometheus.Counter
 	gaps     prometheus.Counter
 	stage    *prometheus.HistogramVec
 	age      prometheus.Histogram
@@ -25,6 +26,10 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Namespace: "holostream", Subsystem: "landmarks", Name: "detected_total",
 			Help: "Emitted frames in which a person was found.",
 		}),
+		detector: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "holostream", Subsystem: "landmarks", Name: "detector_runs_total",
+			Help: "Emitted frames on which the person detector ran (no tracking ROI): high means tracking is often lost.",
+		}),
 		gaps: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: "holostream", Subsystem: "landmarks", Name: "sequence_gaps_total",
 			Help: "Gaps in a camera's sequence numbers (tracking was reset).",
@@ -40,7 +45,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
 		}),
 	}
-	for _, c := range []prometheus.Collector{m.frames, m.detected, m.gaps, m.stage, m.age} {
+	for _, c := range []prometheus.Collector{m.frames, m.detected, m.detector, m.gaps, m.stage, m.age} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -53,6 +58,9 @@ func (m *Metrics) Observe(o Observation) {
 	m.frames.WithLabelValues(string(o.Outcome), o.Code).Inc()
 	if o.Detected {
 		m.detected.Inc()
+	}
+	if o.DetectorRan {
+		m.detector.Inc()
 	}
 	if o.Gap {
 		m.gaps.Inc()

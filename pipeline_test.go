@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/holostream/holostream/camera"
+	"github.com/holostream/holostream/embedded"
+	"github.com/holostream/holostream/kafka"
+	"github.com/holostream/holostream/model"
+	"github.com/holostream/holostream/processors/landmarks"
+)
+
+// Integration tests on the embedded Kafka-protocol cluster, with the real models, the real Avro
+// codecs and registry framing, and real footage. The same scenarios run against Apache Kafka in
+// the integration suite.
+
+func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// TestDemoAccountsForEveryFrame runs `holostream demo --frames 60` with corrupt frames mixed in:
+// every frame produced comes out as a keypoint event or a dead letter.
+func TestDemoAccountsForEveryFrame(t *testing.T) {
+	pf := processorFlags{model: string(model.PoseLite), workers: 2, threads: 1, maxImageBytes: 8 << 20,
+		maxMegapixels: 50, window: 5 * time.Second, grace: time.Second}
+	// 3 cameras x 20 frames of the 40-frame footage, every 5th frame truncated: frames 5, 10, 15
+	// and 20 of each camera go to the dead-letter topic.
+	sum, err := demo(context.Background(), quietLog(), pf, demoOptions{frames: 60, cameras: 3, fps: 0, partitions: 4, badEvery: 5, timeout: 3 * time.Minute})
+	if err != nil {
+		t.Fatalf("demo: %v (summary %+v)", err, sum)
+	}
+	t.Logf("summary: %+v", *sum)
+	if sum.FramesIn != 60 || sum.KeypointsOut != 48 || sum.DLQ != 12 || sum.Stale != 0 || sum.Duplicate != 0 {
+		t.Errorf("summary %+v: want 60 in = 48 keypoints + 12 dead letters", *sum)
+	}
+	if sum.Detected < 40 {
+		t.Errorf("a person in %d of 48 frames; MediaPipe finds one in 39 of 40 frames of this footage", sum.Detected)
+	}
+	if l := sum.LatencyMs; !(l.P50 > 0 && l.P50 <= l.P95 && l.P95 <= l.P99) {
+		t.Errorf("latency percentiles out of order: %+v", l)
+	}
+}
+
+// instance is one `holostream run` in the test's process.
+type instance struct {
+	obs    []landmarks.Observation
+	mu     sync.Mutex
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func (in *instance) observations() []landmarks.Observation {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return append([]landmarks.Observation(nil), in.obs...)
+}
+
+func startInstance(t *testing.T, clients *kafka.Clients, w *wire, lm *model.Landmarker) *instance {
+	t.Helper()
+	in := &instance{done: make(chan error, 1)}
+	cfg := pipelineConfig{topo: NewTopology(""), landmarker: lm, maxImageBytes: 8 << 20, maxMegapixels: 50,
+		window: 5 * time.Second, grace: time.Second}
+	cfg.observe = func(o landmarks.Observation) {
+		in.mu.Lock()
+		in.obs = append(in.obs, o)
+		in.mu.Unlock()
+	}
+	p, err := newPipeline(cfg, clients, w, prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	in.cancel = cancel
+	go func() { in.done <- p.run(ctx) }()
+	wctx, wcancel := context.WithTimeout(ctx, time.Minute)
+	defer wcancel()
+	if err := p.waitRunning(wctx); err != nil {
+		t.Fatalf("instance did not start: %v", err)
+	}
+	return in
+}
+
+func (in *instance) stop(t *testing.T) {
+	t.Helper()
+	in.cancel()
+	select {
+	case err := <-in.done:
+		if err != nil {
+			t.Errorf("instance: %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Error("instance did not stop within a minute")
+	}
+}
+
+// waitAccounted polls the landmarks table until every camera has received want frames.
+func waitAccounted(t *testing.T, clients *kafka.Clients, cams []string, want int64) []*landmarks.CameraState {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		states, err := cameraStates(ctx, clients, NewTopology(""), cams)
+		cancel()
+		done := err == nil
+		for _, s := range states {
+			done = done && s != nil && s.Counters.Received >= want
+		}
+		if done {
+			return states
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("frames not accounted for within 2 minutes (err %v)", err)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// TestFailoverKeepsTracking runs two processor instances on a 4-partition cluster; one stops
+// mid-stream; the other takes over its cameras and carries on tracking from the state in the
+// table, without running the detector again; every frame is accounted for.
+func TestFailoverKeepsTracking(t *testing.T) {
+	cluster, err := embedded.Start(embedded.Options{Partitions: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Close()
+	clients, err := kafka.New(kafka.Config{Brokers: cluster.Brokers(), ClientID: "failover-test", Partitions: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	w, err := newWire(ctx, NewTopology(""), cluster.RegistryURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lm, err := model.Open(model.PoseLite, model.WithWorkers(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lm.Close()
+	src, err := defaultFootage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{"cam-a", "cam-b", "cam-c", "cam-d", "cam-e", "cam-f"}
+	// Frames are sent as fast as Kafka takes them but stamped 100 ms apart, as a 10 fps camera
+	// would: smoothing and tracking follow capture time, not arrival.
+	clocks := map[string]func() time.Time{}
+	start := time.Now()
+	for _, id := range ids {
+		n := 0
+		clocks[id] = func() time.Time { n++; return start.Add(time.Duration(n) * 100 * time.Millisecond) }
+	}
+	produce := func(first int64) {
+		t.Helper()
+		var cams []camera.Camera
+		for _, id := range ids {
+			cams = append(cams, camera.Camera{ID: id, User: "user-" + id, FirstSeq: first, Now: clocks[id]})
+		}
+		// Frames first..first+9 of each camera: footage frames first-1..first+8, all with a person.
+		n, err := produceFrames(ctx, clients, NewTopology(""), w, src[first-1:], cams, 10)
+		if err != nil || n != int64(10*len(ids)) {
+			t.Fatalf("produced %d frames: %v", n, err)
+		}
+	}
+
+	a := startInstance(t, clients, w, lm)
+	b := startInstance(t, clients, w, lm)
+	produce(1)
+	before := waitAccounted(t, clients, ids, 10)
+	onA := map[string]bool{}
+	for _, o := range a.observations() {
+		onA[o.Camera] = true
+	}
+	if len(onA) == 0 || len(onA) == len(ids) {
+		t.Fatalf("instance A had %d of %d cameras: the partitions were not shared", len(onA), len(ids))
+	}
+	for i, s := range before {
+		if s.Track.ROI == nil {
+			t.Fatalf("%s: no tracking ROI in the table after 10 frames of a person: %+v", ids[i], s)
+		}
+	}
+
+	a.stop(t)
+	handover := len(b.observations())
+	produce(11)
+	after := waitAccounted(t, clients, ids, 20)
+	b.stop(t)
+
+	firstOnB := map[string]landmarks.Observation{}
+	for _, o := range b.observations()[handover:] {
+		if _, seen := firstOnB[o.Camera]; !seen {
+			firstOnB[o.Camera] = o
+		}
+	}
+	for cam := range onA {
+		o, ok := firstOnB[cam]
+		switch {
+		case !ok:
+			t.Errorf("%s: instance B never processed it after A stopped", cam)
+		case o.Seq != 11 || o.Outcome != landmarks.OutcomeEmitted:
+			t.Errorf("%s: first frame on B is seq %d (%s), want 11 emitted", cam, o.Seq, o.Outcome)
+		case o.DetectorRan:
+			t.Errorf("%s: B ran the detector on seq 11: tracking state was not carried over", cam)
+		}
+	}
+	for i, s := range after {
+		c := s.Counters
+		if c.Received != 20 || c.Emitted != 20 || !c.Balanced() || s.LastSeq != 20 {
+			t.Errorf("%s: counters %+v last seq %d: want 20 received and emitted", ids[i], c, s.LastSeq)
+		}
+	}
+	t.Logf("A had %d cameras; B took them over at seq 11 without re-detecting", len(onA))
+}
