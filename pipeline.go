@@ -109,9 +109,13 @@ func newPipeline(cfg pipelineConfig, k *kafka.Clients, w *wire, reg prometheus.R
 	if err != nil {
 		return nil, fmt.Errorf("landmarks processor: %w", err)
 	}
+	am, err := analytics.NewMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
 	ac := analytics.Config{
 		Keypoints: cfg.topo.Keypoints, Actions: cfg.topo.Actions, Stats: cfg.topo.Stats,
-		Window: cfg.window, Grace: cfg.grace, DecodeKeypoints: w.keypoints.Decode,
+		Window: cfg.window, Grace: cfg.grace, DecodeKeypoints: w.keypoints.Decode, Observe: am.Observe,
 	}
 	if err := ac.Validate(); err != nil {
 		return nil, err

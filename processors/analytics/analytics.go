@@ -17,6 +17,9 @@ type Config struct {
 	Actions, Stats  goka.Stream // outputs, key = user id
 	Window, Grace   time.Duration
 	DecodeKeypoints func([]byte) (schemas.KeypointEvent, error) // main injects the Avro codec
+	// Observe, when set, is told what each event produced (metrics). out is nil for a record
+	// that could not be decoded.
+	Observe func(out *Output)
 }
 
 // DefaultWindow is the window size when Config.Window is 0.
@@ -80,6 +83,9 @@ func (c Config) Route(ctx goka.Context, msg any) {
 		st := state(ctx)
 		st.Undecodable++
 		ctx.SetValue(st)
+		if c.Observe != nil {
+			c.Observe(nil)
+		}
 		return
 	}
 	if ev.CameraID == "" {
@@ -185,6 +191,9 @@ func (c Config) Process(ctx goka.Context, msg any) {
 		ctx.Emit(c.Stats, ctx.Key(), out.Stats[i])
 	}
 	ctx.SetValue(st)
+	if c.Observe != nil {
+		c.Observe(&out)
+	}
 }
 
 // state is the key's UserState from the group table, new when there is none. A value of another

@@ -1,0 +1,50 @@
+package analytics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the processor's Prometheus series (labels bounded: kinds, not users).
+type Metrics struct {
+	events      prometheus.Counter
+	undecodable prometheus.Counter
+	actions     *prometheus.CounterVec
+	windows     prometheus.Counter
+	late        prometheus.Counter
+}
+
+// NewMetrics registers the processor's series with reg.
+func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
+	opts := func(name, help string) prometheus.CounterOpts {
+		return prometheus.CounterOpts{Namespace: "holostream", Subsystem: "analytics", Name: name, Help: help}
+	}
+	m := &Metrics{
+		events:      prometheus.NewCounter(opts("events_total", "Keypoint events applied to a user's state.")),
+		undecodable: prometheus.NewCounter(opts("undecodable_total", "Keypoint records that could not be decoded (counted, skipped).")),
+		actions:     prometheus.NewCounterVec(opts("actions_total", "Actions emitted, by kind."), []string{"kind"}),
+		windows:     prometheus.NewCounter(opts("windows_total", "Event-time windows closed and emitted as pose-stats.")),
+		late:        prometheus.NewCounter(opts("late_events_total", "Events counted in a window after its end, within the grace period.")),
+	}
+	for _, c := range []prometheus.Collector{m.events, m.undecodable, m.actions, m.windows, m.late} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// Observe records one event's outcome; use it as Config.Observe.
+func (m *Metrics) Observe(out *Output) {
+	if out == nil {
+		m.undecodable.Inc()
+		return
+	}
+	m.events.Inc()
+	for _, a := range out.Actions {
+		m.actions.WithLabelValues(string(a.Kind)).Inc()
+	}
+	for _, s := range out.Stats {
+		m.windows.Inc()
+		m.late.Add(float64(s.LateEvents))
+	}
+}
