@@ -1,0 +1,56 @@
+package overlay
+
+import (
+	"testing"
+
+	"github.com/holostream/holostream/model"
+)
+
+func grey(w, h int) model.Image {
+	img := model.Image{Pix: make([]uint8, 3*w*h), Width: w, Height: h}
+	for i := range img.Pix {
+		img.Pix[i] = 40
+	}
+	return img
+}
+
+func TestDrawWithoutPoseCopiesTheImage(t *testing.T) {
+	img := grey(20, 10)
+	out := Draw(img, nil)
+	if out.Bounds().Dx() != 20 || out.Bounds().Dy() != 10 {
+		t.Fatalf("bounds %v", out.Bounds())
+	}
+	for i := 0; i < len(out.Pix); i += 4 {
+		if out.Pix[i] != 40 || out.Pix[i+3] != 255 {
+			t.Fatalf("pixel %d changed: %v", i/4, out.Pix[i:i+4])
+		}
+	}
+}
+
+func TestDrawMarksVisibleJointsOnly(t *testing.T) {
+	img := grey(200, 200)
+	p := &model.Pose{}
+	p.Landmarks[11] = model.Landmark{X: 0.25, Y: 0.25, Visibility: 0.9} // left shoulder: drawn
+	p.Landmarks[12] = model.Landmark{X: 0.75, Y: 0.25, Visibility: 0.9} // right shoulder: drawn
+	p.Landmarks[23] = model.Landmark{X: 0.25, Y: 0.75, Visibility: 0.1} // left hip: hidden
+	out := Draw(img, p)
+	at := func(x, y int) [3]uint8 {
+		i := out.PixOffset(x, y)
+		return [3]uint8{out.Pix[i], out.Pix[i+1], out.Pix[i+2]}
+	}
+	if got := at(50, 50); got != [3]uint8{leftColor.R, leftColor.G, leftColor.B} {
+		t.Errorf("left shoulder pixel %v, want the left colour", got)
+	}
+	if got := at(150, 50); got != [3]uint8{rightColor.R, rightColor.G, rightColor.B} {
+		t.Errorf("right shoulder pixel %v, want the right colour", got)
+	}
+	if got := at(100, 50); got != [3]uint8{boneColor.R, boneColor.G, boneColor.B} {
+		t.Errorf("between the shoulders %v, want the bone colour", got)
+	}
+	if got := at(50, 150); got != [3]uint8{40, 40, 40} {
+		t.Errorf("hidden hip drawn: %v", got)
+	}
+	if got := at(50, 100); got != [3]uint8{40, 40, 40} {
+		t.Errorf("bone to a hidden joint drawn: %v", got)
+	}
+}
