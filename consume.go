@@ -138,12 +138,7 @@ func runConsume(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintln(stderr, "holostream consume: give exactly one TOPIC")
 		return 2
 	}
-	kc, err := cf.kafka("holostream-consume")
-	if err != nil {
-		fmt.Fprintln(stderr, "holostream consume:", err)
-		return 2
-	}
-	clients, err := kafka.New(kc)
+	clients, err := cf.clients("holostream-consume")
 	if err != nil {
 		fmt.Fprintln(stderr, "holostream consume:", err)
 		return 2

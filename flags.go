@@ -51,6 +51,15 @@ func (c *clusterFlags) kafka(clientID string) (kafka.Config, error) {
 		Partitions: c.partitions, Replication: c.replication, Compression: c.compression, Linger: c.linger}.Defaults(), nil
 }
 
+// clients validates the flags and builds the Kafka client configuration.
+func (c *clusterFlags) clients(clientID string) (*kafka.Clients, error) {
+	kc, err := c.kafka(clientID)
+	if err != nil {
+		return nil, err
+	}
+	return kafka.New(kc)
+}
+
 func env(name, def string) string {
 	if v, ok := os.LookupEnv(name); ok {
 		return v

@@ -166,11 +166,7 @@ func runProduce(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if err != nil {
 		return fail(err)
 	}
-	kc, err := cf.kafka("holostream-produce")
-	if err != nil {
-		return fail(err)
-	}
-	clients, err := kafka.New(kc)
+	clients, err := cf.clients("holostream-produce")
 	if err != nil {
 		return fail(err)
 	}

@@ -17,7 +17,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/holostream/holostream/kafka"
 	"github.com/holostream/holostream/model"
 )
 
@@ -82,11 +81,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func runProcessors(ctx context.Context, log *slog.Logger, cf clusterFlags, pf processorFlags, metricsAddr string) error {
-	kc, err := cf.kafka("holostream")
-	if err != nil {
-		return err
-	}
-	clients, err := kafka.New(kc)
+	clients, err := cf.clients("holostream")
 	if err != nil {
 		return err
 	}
@@ -106,7 +101,7 @@ func runProcessors(ctx context.Context, log *slog.Logger, cf clusterFlags, pf pr
 	if err != nil {
 		return err
 	}
-	log.Info("holostream running", "brokers", kc.Brokers, "registry", cf.registry, "model", lm.Kind(), "frames", topo.Frames, "metrics", metricsAddr)
+	log.Info("holostream running", "brokers", clients.Config.Brokers, "registry", cf.registry, "model", lm.Kind(), "frames", topo.Frames, "metrics", metricsAddr)
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return p.run(ctx) })
 	if metricsAddr != "" {

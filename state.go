@@ -26,12 +26,7 @@ func runState(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "holostream state: give at least one CAMERA id")
 		return 2
 	}
-	kc, err := cf.kafka("holostream-state")
-	if err != nil {
-		fmt.Fprintln(stderr, "holostream state:", err)
-		return 2
-	}
-	clients, err := kafka.New(kc)
+	clients, err := cf.clients("holostream-state")
 	if err != nil {
 		fmt.Fprintln(stderr, "holostream state:", err)
 		return 2

@@ -76,6 +76,10 @@ func (c Config) Sarama() (*sarama.Config, error) {
 	sc.Producer.RequiredAcks = sarama.WaitForAll
 	sc.Producer.Idempotent = true
 	sc.Net.MaxOpenRequests = 1 // required by sarama for idempotence
+	// A new consumer group starts at the oldest record, not goka's default newest: frames written
+	// before the first processor joined are taken up (and dropped as stale if too old) instead of
+	// vanishing unaccounted for.
+	sc.Consumer.Offsets.Initial = sarama.OffsetOldest
 	sc.Producer.Compression = comp
 	sc.Producer.Flush.Frequency = c.Linger
 	sc.Producer.Retry.Max = 10

@@ -49,16 +49,24 @@ cache) mvn_args+=(-Dmaven.repo.local="$deps/m2") ;;
 *) mvn_args+=(-Dmaven.repo.local="$HOLOSTREAM_M2") ;;
 esac
 
+# mvn_q runs Maven quietly; Maven 3.8 with -q still prints bare ANSI resets, drop them.
+mvn_q() {
+	local out st=0
+	out=$(mvn "${mvn_args[@]}" "$@" 2>&1) || st=$?
+	printf '%s\n' "$out" | sed 's/\x1b\[[0-9;]*m//g' | grep -v '^$' >&2 || true
+	return $st
+}
+
 mkdir -p "$deps"
 tmp=$(mktemp -d "$deps/.fetch.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
 log "Kafka $KAFKA_VERSION (kafka_2.13 + kafka-tools + log4j-slf4j-impl $LOG4J_VERSION) from Maven Central"
-mvn "${mvn_args[@]}" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp/lib" ||
+mvn_q dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp/lib" ||
 	die "mvn dependency:copy-dependencies failed"
 tarball=apicurio-registry-app-$APICURIO_VERSION-all.tar.gz
 log "Apicurio Registry $APICURIO_VERSION ($tarball, ~160 MB) from Maven Central"
-mvn "${mvn_args[@]}" dependency:copy -Dartifact="io.apicurio:apicurio-registry-app:$APICURIO_VERSION:tar.gz:all" \
+mvn_q dependency:copy -Dartifact="io.apicurio:apicurio-registry-app:$APICURIO_VERSION:tar.gz:all" \
 	-DoutputDirectory="$tmp" || die "mvn dependency:copy of Apicurio failed"
 
 if [ $update_lock = 1 ]; then
@@ -71,13 +79,13 @@ else
 	[ -z "$extra" ] || die "jars not in $lock: $extra (run with --update-lock if this was intended)"
 fi
 
-mkdir -p "$tmp/apicurio"
-tar -xzf "$tmp/$tarball" -C "$tmp/apicurio"
-if [ ! -f "$tmp/apicurio/quarkus-app/quarkus-run.jar" ]; then # the tarball has a top-level dir
-	top=$(dirname "$(cd "$tmp/apicurio" && find . -path '*/quarkus-app/quarkus-run.jar' | head -1)")
-	[ "$top" != . ] || die "no quarkus-app/quarkus-run.jar in $tarball"
-	mv "$tmp/apicurio/$(dirname "$top")" "$tmp/apicurio.top" && rm -rf "$tmp/apicurio" && mv "$tmp/apicurio.top" "$tmp/apicurio"
-fi
+# The tarball is the content of a Quarkus fast-jar dir (quarkus-run.jar, app/, lib/, quarkus/) with
+# no top-level dir; find quarkus-run.jar anyway, in case a later release wraps it in one.
+mkdir -p "$tmp/unpack" "$tmp/apicurio"
+tar -xzf "$tmp/$tarball" -C "$tmp/unpack"
+run_jar=$(cd "$tmp/unpack" && find . -name quarkus-run.jar | head -1)
+[ -n "$run_jar" ] || die "no quarkus-run.jar in $tarball"
+mv "$(cd "$tmp/unpack/$(dirname "$run_jar")" && pwd)" "$tmp/apicurio/quarkus-app"
 
 rm -rf "$lib" "$apicurio"
 mv "$tmp/lib" "$lib"

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/holostream/holostream/embedded"
+)
+
+// TestCLIAgainstEmbeddedCluster drives the commands a user types: run, produce, state and
+// consume, against the embedded cluster and registry.
+func TestCLIAgainstEmbeddedCluster(t *testing.T) {
+	cluster, err := embedded.Start(embedded.Options{Partitions: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Close()
+	common := []string{"--brokers", strings.Join(cluster.Brokers(), ","), "--schema-registry", cluster.RegistryURL(), "--partitions", "3"}
+	cmd := func(ctx context.Context, args ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		code := dispatch(ctx, append(args[:1:1], append(common, args[1:]...)...), &out, &errb)
+		return code, out.String(), errb.String()
+	}
+
+	runCtx, stopRun := context.WithCancel(context.Background())
+	runDone := make(chan int, 1)
+	go func() {
+		code, _, stderr := cmd(runCtx, "run", "--model", "pose-lite", "--workers", "1", "--metrics-addr", "127.0.0.1:0", "--max-age", "0")
+		if code != 0 {
+			t.Errorf("run: exit %d: %s", code, stderr)
+		}
+		runDone <- code
+	}()
+	defer func() {
+		stopRun()
+		select {
+		case <-runDone:
+		case <-time.After(time.Minute):
+			t.Error("run did not stop within a minute of its context ending")
+		}
+	}()
+
+	code, out, stderr := cmd(context.Background(), "produce", "--camera", "cli-cam", "--count", "5", "--fps", "20")
+	if code != 0 || strings.TrimSpace(out) != `{"frames_acknowledged":5}` {
+		t.Fatalf("produce: exit %d, stdout %q, stderr %s", code, out, stderr)
+	}
+
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		code, out, stderr = cmd(context.Background(), "state", "--timeout", "20s", "cli-cam")
+		var got struct {
+			State struct {
+				Counters struct{ Received, Emitted int64 }
+			}
+		}
+		if code == 0 && json.Unmarshal([]byte(out), &got) == nil && got.State.Counters.Emitted == 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("state never showed 5 frames emitted: exit %d, counters %+v, %s", code, got.State.Counters, stderr)
+		}
+		time.Sleep(time.Second)
+	}
+
+	code, out, stderr = cmd(context.Background(), "consume", "-n", "5", "keypoints")
+	if code != 0 {
+		t.Fatalf("consume: exit %d: %s", code, stderr)
+	}
+	sc := bufio.NewScanner(strings.NewReader(out))
+	sc.Buffer(nil, 1<<20)
+	lines := 0
+	for sc.Scan() {
+		var rec struct {
+			Key   string
+			Value struct {
+				CameraID string `json:"camera_id"`
+				Seq      int64
+				Status   string
+				Pose     *struct{ Landmarks []json.RawMessage }
+			}
+		}
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			t.Fatalf("consume line %q: %v", sc.Text(), err)
+		}
+		if rec.Key != "cli-cam" || rec.Value.CameraID != "cli-cam" || rec.Value.Status != "DETECTED" || rec.Value.Pose == nil || len(rec.Value.Pose.Landmarks) != 33 {
+			t.Errorf("consume line %d: %.200s", lines, sc.Text())
+		}
+		lines++
+	}
+	if lines != 5 {
+		t.Errorf("consume printed %d records, want 5", lines)
+	}
+
+	if code, _, stderr := cmd(context.Background(), "consume", "no-such-topic"); code != 2 || !strings.Contains(stderr, "unknown topic") {
+		t.Errorf("consume of an unknown topic: exit %d, %s", code, stderr)
+	}
+}
