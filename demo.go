@@ -138,6 +138,7 @@ func demo(ctx context.Context, log *slog.Logger, pf processorFlags, o demoOption
 	}
 	stats := &demoStats{}
 	cfg := pf.pipeline(topo, lm)
+	cfg.log, cfg.gokaLevel = log, slog.LevelDebug
 	cfg.observe = func(ob landmarks.Observation) {
 		switch ob.Outcome {
 		case landmarks.OutcomeStale:

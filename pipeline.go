@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/lovoo/goka"
@@ -70,6 +72,9 @@ type pipelineConfig struct {
 	// a restart reads only the table's tail; empty keeps them in memory and rebuilds them from the
 	// table topics at start (the state is small: one row per camera and per user).
 	stateDir string
+	// log receives goka's messages (rebalances, recovery) at gokaLevel; nil discards them.
+	log       *slog.Logger
+	gokaLevel slog.Level
 	// observe, when set, sees every frame's outcome besides the metrics (the demo's summary).
 	observe func(landmarks.Observation)
 }
@@ -102,7 +107,8 @@ func newPipeline(cfg pipelineConfig, k *kafka.Clients, w *wire, reg prometheus.R
 	if err := lc.Validate(); err != nil {
 		return nil, err
 	}
-	opts := append(k.ProcessorOptions(), goka.WithStorageBuilder(storageBuilder(cfg.stateDir)))
+	opts := append(k.ProcessorOptions(), goka.WithStorageBuilder(storageBuilder(cfg.stateDir)),
+		goka.WithLogger(gokaLogger{cfg.log, cfg.gokaLevel}))
 	lp, err := goka.NewProcessor(k.Config.Brokers, lc.Group(cfg.topo.Landmarks, landmarks.Codecs{
 		Frames: codecs.Bytes{}, State: landmarks.StateCodec{}, Keypoints: w.keypoints.Codec(), DeadLetters: w.dlq.Codec(),
 	}), opts...)
@@ -145,6 +151,24 @@ func (p *pipeline) waitRunning(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// gokaLogger sends goka's log lines to slog, so they share the process's format and level.
+type gokaLogger struct {
+	log   *slog.Logger
+	level slog.Level
+}
+
+func (g gokaLogger) Print(v ...any)   { g.emit(fmt.Sprint(v...)) }
+func (g gokaLogger) Println(v ...any) { g.emit(fmt.Sprint(v...)) }
+func (g gokaLogger) Printf(f string, v ...any) {
+	g.emit(fmt.Sprintf(f, v...))
+}
+
+func (g gokaLogger) emit(msg string) {
+	if g.log != nil {
+		g.log.Log(context.Background(), g.level, strings.TrimSpace(msg), "component", "goka")
+	}
 }
 
 func storageBuilder(dir string) storage.Builder {

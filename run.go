@@ -97,7 +97,9 @@ func runProcessors(ctx context.Context, log *slog.Logger, cf clusterFlags, pf pr
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	p, err := newPipeline(pf.pipeline(topo, lm), clients, w, reg)
+	cfg := pf.pipeline(topo, lm)
+	cfg.log, cfg.gokaLevel = log, slog.LevelInfo
+	p, err := newPipeline(cfg, clients, w, reg)
 	if err != nil {
 		return err
 	}
