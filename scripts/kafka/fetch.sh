@@ -21,7 +21,7 @@ for a in "$@"; do
 	case $a in
 	--force) force=1 ;;
 	--update-lock) update_lock=1 force=1 ;;
-	-h | --help) sed -n '2,16p' "$0"; exit 0 ;;
+	-h | --help) usage; exit 0 ;;
 	*) die "unknown argument $a (see --help)" ;;
 	esac
 done
@@ -65,8 +65,10 @@ log "Kafka $KAFKA_VERSION (kafka_2.13 + kafka-tools + log4j-slf4j-impl $LOG4J_VE
 mvn_q dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp/lib" ||
 	die "mvn dependency:copy-dependencies failed"
 tarball=apicurio-registry-app-$APICURIO_VERSION-all.tar.gz
-log "Apicurio Registry $APICURIO_VERSION ($tarball, ~160 MB) from Maven Central"
-mvn_q dependency:copy -Dartifact="io.apicurio:apicurio-registry-app:$APICURIO_VERSION:tar.gz:all" \
+log "Apicurio Registry $APICURIO_VERSION ($tarball, ~110 MB) from Maven Central"
+# Plugin 2.8 on purpose: 3.x reads the artifact's pom and its parent, and Central lacks
+# io.apicurio:apicurio-registry:pom:3.0.9 (the parent), so 3.x fails; 2.8 copies the file alone.
+mvn_q org.apache.maven.plugins:maven-dependency-plugin:2.8:copy -Dartifact="io.apicurio:apicurio-registry-app:$APICURIO_VERSION:tar.gz:all" \
 	-DoutputDirectory="$tmp" || die "mvn dependency:copy of Apicurio failed"
 
 if [ $update_lock = 1 ]; then
@@ -75,17 +77,18 @@ if [ $update_lock = 1 ]; then
 else
 	[ -f "$lock" ] || die "$lock missing: run with --update-lock once and commit it"
 	(cd "$tmp" && sha256sum --quiet --strict -c "$lock") || die "sha256 mismatch against $lock (see above)"
-	extra=$(cd "$tmp" && ls lib | grep -vxFf <(sed -n 's|.*  lib/||p' "$lock") || true)
-	[ -z "$extra" ] || die "jars not in $lock: $extra (run with --update-lock if this was intended)"
+	for f in "$tmp"/lib/*; do
+		awk -v n="lib/${f##*/}" '$2 == n { found = 1 } END { exit !found }' "$lock" || die "${f##*/} is not in $lock (run with --update-lock if this was intended)"
+	done
 fi
 
-# The tarball is the content of a Quarkus fast-jar dir (quarkus-run.jar, app/, lib/, quarkus/) with
-# no top-level dir; find quarkus-run.jar anyway, in case a later release wraps it in one.
-mkdir -p "$tmp/unpack" "$tmp/apicurio"
+# The tarball is a Quarkus app dir with no top-level dir (3.0.x: <name>-runner.jar + lib/;
+# 3.1+: quarkus-run.jar + app/ lib/ quarkus/); find the jar anyway, in case a release wraps it.
+mkdir -p "$tmp/unpack"
 tar -xzf "$tmp/$tarball" -C "$tmp/unpack"
-run_jar=$(cd "$tmp/unpack" && find . -name quarkus-run.jar | head -1)
-[ -n "$run_jar" ] || die "no quarkus-run.jar in $tarball"
-mv "$(cd "$tmp/unpack/$(dirname "$run_jar")" && pwd)" "$tmp/apicurio/quarkus-app"
+run_jar=$(cd "$tmp/unpack" && find . -maxdepth 3 \( -name quarkus-run.jar -o -name '*-runner.jar' \) | head -1)
+[ -n "$run_jar" ] || die "no quarkus-run.jar or *-runner.jar in $tarball"
+mv "$(cd "$tmp/unpack/$(dirname "$run_jar")" && pwd)" "$tmp/apicurio"
 
 rm -rf "$lib" "$apicurio"
 mv "$tmp/lib" "$lib"

@@ -24,6 +24,11 @@ prog=kafka
 
 cmd=${1:-}
 [ $# -gt 0 ] && shift
+case $cmd in
+start | stop | status | kill-node | start-node | tool) ;;
+-h | --help | help) usage; exit 0 ;;
+*) usage >&2; exit 2 ;;
+esac
 node_arg=
 if [ "$cmd" = kill-node ] || [ "$cmd" = start-node ]; then
 	node_arg=${1:-}
@@ -36,7 +41,7 @@ if [ "$cmd" = tool ]; then # options go before the tool's name: tool --dir D top
 	tool_args=("$@")
 	set -- ${pre[@]+"${pre[@]}"}
 fi
-nodes=1 base_port= dir=$run_dir timeout=90
+nodes=1 base_port='' dir=$run_dir timeout=90
 while [ $# -gt 0 ]; do
 	case $1 in
 	--nodes) nodes=${2:?}; shift 2 ;;
@@ -186,7 +191,7 @@ do_start() {
 	need_fetched kafka
 	[ -z "$(running)" ] || die "a cluster is already running in $dir (nodes $(running | tr '\n' ' ')); stop it first"
 	rm -rf "$dir"/node* "$dir/logs" "$dir/bootstrap" "$dir/cluster.id"
-	local t0=$SECONDS n cport kport voters= bootstrap= cluster_id
+	local t0=$SECONDS n cport kport voters='' bootstrap='' cluster_id
 	declare -A cp kp
 	for n in $(seq 1 "$nodes"); do
 		if [ -n "$base_port" ]; then
@@ -202,8 +207,15 @@ do_start() {
 	done
 	write_log4j
 	# A Kafka cluster id is 16 random bytes in unpadded base64url (what StorageTool random-uuid
-	# prints); made here to save a JVM start.
-	cluster_id=$(python3 -c 'import base64,os; print(base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("="))')
+	# prints); made here to save a JVM start. Like Kafka's Uuid.randomUuid, never one that starts
+	# with "-": StorageTool's argument parser would take it for an option.
+	cluster_id=$(python3 -c '
+import base64, os
+while True:
+    u = base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")
+    if not u.startswith("-"):
+        print(u)
+        break')
 	echo "$cluster_id" >"$dir/cluster.id"
 	for n in $(seq 1 "$nodes"); do
 		write_props "$n" "${cp[$n]}" "${kp[$n]}" "$voters"
@@ -223,7 +235,7 @@ do_start() {
 do_stop() {
 	local files=() n
 	for n in $(node_list); do files+=("$dir/node$n/pid"); done
-	[ ${#files[@]} -gt 0 ] || { log "nothing in $dir"; return 0; }
+	[ -n "$(running)" ] || { log "not running in $dir"; rm -f ${files[@]+"${files[@]}"}; return 0; }
 	# All at once: stopping one by one leaves the last nodes waiting for a controller quorum.
 	stop_pids 30 "${files[@]}"
 	log "stopped (data and logs kept in $dir)"
@@ -287,6 +299,4 @@ status) do_status ;;
 kill-node) do_kill_node ;;
 start-node) do_start_node ;;
 tool) do_tool ;;
--h | --help | help) sed -n '2,23p' "$0" ;;
-*) sed -n '2,23p' "$0" >&2; exit 2 ;;
 esac
