@@ -12,7 +12,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 GO      ?= go
 PKGS    := ./...
 
-.PHONY: all setup build demo test lint bench bench-mediapipe goldens clean help
+.PHONY: all setup build demo test unit lint bench bench-mediapipe goldens clean help
 
 all: build
 
@@ -20,7 +20,8 @@ help:
 	@echo "make setup      fetch the TFLite C library, headers and MediaPipe models into .deps/ (cached)"
 	@echo "make build      build bin/holostream"
 	@echo "make demo       build, then run everything in one process on real footage (DEMO_ARGS=--frames 200)"
-	@echo "make test       lint, then every test with the race detector"
+	@echo "make test       lint, then every test with the race detector, with a real Kafka and registry"
+	@echo "make unit       the same without the real broker (integration tests skip)"
 	@echo "make bench      Go benchmarks of every stage and of whole frames"
 	@echo "make bench-mediapipe  MediaPipe's Python pipeline on the same frames, for the ratio"
 	@echo "make goldens    regenerate testdata/golden with MediaPipe's Python pipeline (by hand)"
@@ -38,7 +39,14 @@ lint:
 	@out=$$(gofmt -l . | grep -v '^.deps/' || true); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 
+# The tests run against the embedded cluster and, for the integration tests, a real Apache Kafka
+# broker and Apicurio Schema Registry that scripts/integration.sh fetches from Maven Central and
+# starts on 127.0.0.1 (and stops afterwards).
 test: setup lint
+	bash scripts/integration.sh -race -count=1 -timeout 30m $(PKGS)
+
+# unit: the tests without a real broker (the integration tests skip, saying so).
+unit: setup lint
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
 
 bench: setup

@@ -48,10 +48,11 @@ func TestDemoAccountsForEveryFrame(t *testing.T) {
 
 // instance is one `holostream run` in the test's process.
 type instance struct {
-	obs    []landmarks.Observation
-	mu     sync.Mutex
-	cancel context.CancelFunc
-	done   chan error
+	obs     []landmarks.Observation
+	mu      sync.Mutex
+	cancel  context.CancelFunc
+	done    chan error
+	stopped bool
 }
 
 func (in *instance) observations() []landmarks.Observation {
@@ -60,11 +61,11 @@ func (in *instance) observations() []landmarks.Observation {
 	return append([]landmarks.Observation(nil), in.obs...)
 }
 
-func startInstance(t *testing.T, clients *kafka.Clients, w *wire, lm *model.Landmarker) *instance {
+func startInstance(t *testing.T, topo Topology, clients *kafka.Clients, w *wire, lm *model.Landmarker) *instance {
 	t.Helper()
 	in := &instance{done: make(chan error, 1)}
-	cfg := pipelineConfig{topo: NewTopology(""), landmarker: lm, maxImageBytes: 8 << 20, maxMegapixels: 50,
-		window: 5 * time.Second, grace: time.Second}
+	cfg := pipelineConfig{topo: topo, landmarker: lm, maxImageBytes: 8 << 20, maxMegapixels: 50,
+		window: 500 * time.Millisecond, grace: 100 * time.Millisecond}
 	cfg.observe = func(o landmarks.Observation) {
 		in.mu.Lock()
 		in.obs = append(in.obs, o)
@@ -85,8 +86,13 @@ func startInstance(t *testing.T, clients *kafka.Clients, w *wire, lm *model.Land
 	return in
 }
 
+// stop stops the instance once; later calls do nothing.
 func (in *instance) stop(t *testing.T) {
 	t.Helper()
+	if in.stopped {
+		return
+	}
+	in.stopped = true
 	in.cancel()
 	select {
 	case err := <-in.done:
@@ -99,12 +105,12 @@ func (in *instance) stop(t *testing.T) {
 }
 
 // waitAccounted polls the landmarks table until every camera has received want frames.
-func waitAccounted(t *testing.T, clients *kafka.Clients, cams []string, want int64) []*landmarks.CameraState {
+func waitAccounted(t *testing.T, topo Topology, clients *kafka.Clients, cams []string, want int64) []*landmarks.CameraState {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		states, err := cameraStates(ctx, clients, NewTopology(""), cams)
+		states, err := cameraStates(ctx, clients, topo, cams)
 		cancel()
 		done := err == nil
 		for _, s := range states {
@@ -129,12 +135,23 @@ func TestFailoverKeepsTracking(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cluster.Close()
-	clients, err := kafka.New(kafka.Config{Brokers: cluster.Brokers(), ClientID: "failover-test", Partitions: 4})
+	testFailover(t, cluster.Brokers(), cluster.RegistryURL(), NewTopology(""))
+}
+
+// steppingClock stamps frames 100 ms apart, as a 10 fps camera would, however fast they are
+// sent: smoothing and tracking follow capture time, not arrival.
+func steppingClock(start time.Time) func() time.Time {
+	n := 0
+	return func() time.Time { n++; return start.Add(time.Duration(n) * 100 * time.Millisecond) }
+}
+
+func testFailover(t *testing.T, brokers []string, registryURL string, topo Topology) {
+	clients, err := kafka.New(kafka.Config{Brokers: brokers, ClientID: "failover-test", Partitions: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	w, err := newWire(ctx, NewTopology(""), cluster.RegistryURL())
+	w, err := newWire(ctx, topo, registryURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,13 +165,9 @@ func TestFailoverKeepsTracking(t *testing.T) {
 		t.Fatal(err)
 	}
 	ids := []string{"cam-a", "cam-b", "cam-c", "cam-d", "cam-e", "cam-f"}
-	// Frames are sent as fast as Kafka takes them but stamped 100 ms apart, as a 10 fps camera
-	// would: smoothing and tracking follow capture time, not arrival.
 	clocks := map[string]func() time.Time{}
-	start := time.Now()
 	for _, id := range ids {
-		n := 0
-		clocks[id] = func() time.Time { n++; return start.Add(time.Duration(n) * 100 * time.Millisecond) }
+		clocks[id] = steppingClock(time.Now())
 	}
 	produce := func(first int64) {
 		t.Helper()
@@ -163,16 +176,18 @@ func TestFailoverKeepsTracking(t *testing.T) {
 			cams = append(cams, camera.Camera{ID: id, User: "user-" + id, FirstSeq: first, Now: clocks[id]})
 		}
 		// Frames first..first+9 of each camera: footage frames first-1..first+8, all with a person.
-		n, err := produceFrames(ctx, clients, NewTopology(""), w, src[first-1:], cams, 10)
+		n, err := produceFrames(ctx, clients, topo, w, src[first-1:], cams, 10)
 		if err != nil || n != int64(10*len(ids)) {
 			t.Fatalf("produced %d frames: %v", n, err)
 		}
 	}
 
-	a := startInstance(t, clients, w, lm)
-	b := startInstance(t, clients, w, lm)
+	a := startInstance(t, topo, clients, w, lm)
+	b := startInstance(t, topo, clients, w, lm)
+	defer a.stop(t)
+	defer b.stop(t)
 	produce(1)
-	before := waitAccounted(t, clients, ids, 10)
+	before := waitAccounted(t, topo, clients, ids, 10)
 	onA := map[string]bool{}
 	for _, o := range a.observations() {
 		onA[o.Camera] = true
@@ -182,15 +197,14 @@ func TestFailoverKeepsTracking(t *testing.T) {
 	}
 	for i, s := range before {
 		if s.Track.ROI == nil {
-			t.Fatalf("%s: no tracking ROI in the table after 10 frames of a person: %+v", ids[i], s)
+			t.Fatalf("%s: no tracking ROI in the table after 10 frames of a person (counters %+v)", ids[i], s.Counters)
 		}
 	}
 
 	a.stop(t)
 	handover := len(b.observations())
 	produce(11)
-	after := waitAccounted(t, clients, ids, 20)
-	b.stop(t)
+	after := waitAccounted(t, topo, clients, ids, 20)
 
 	firstOnB := map[string]landmarks.Observation{}
 	for _, o := range b.observations()[handover:] {
@@ -215,5 +229,5 @@ func TestFailoverKeepsTracking(t *testing.T) {
 			t.Errorf("%s: counters %+v last seq %d: want 20 received and emitted", ids[i], c, s.LastSeq)
 		}
 	}
-	t.Logf("A had %d cameras; B took them over at seq 11 without re-detecting", len(onA))
+	t.Logf("A had %d of %d cameras; B took them over at seq 11 without re-detecting; 120 frames accounted for", len(onA), len(ids))
 }

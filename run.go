@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/holostream/holostream/codecs"
 	"github.com/holostream/holostream/model"
 )
 
@@ -92,6 +93,9 @@ func runProcessors(ctx context.Context, log *slog.Logger, cf clusterFlags, pf pr
 	defer lm.Close()
 	topo := NewTopology(cf.prefix)
 	w, err := newWire(ctx, topo, cf.registry)
+	if errors.Is(err, codecs.ErrIncompatible) {
+		return fmt.Errorf("schemas: %w\nThe registry holds a schema for one of the topics that holostream's cannot follow under BACKWARD compatibility: run with another --prefix, or delete or migrate that subject in the registry", err)
+	}
 	if err != nil {
 		return fmt.Errorf("schemas: %w", err)
 	}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# integration.sh: run the Go tests with a real Apache Kafka broker and a real Schema Registry.
+#
+# Fetches (cached) and starts a one-node Kafka 4.1 (KRaft) and Apicurio Registry 3 on 127.0.0.1
+# (scripts/kafka/), points the integration tests at them through HOLOSTREAM_TEST_BROKERS and
+# HOLOSTREAM_TEST_REGISTRY, runs `go test` with the given arguments, and stops both whatever
+# happens. Logs: out/kafka/logs/.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+dir=${HOLOSTREAM_KAFKA_DIR:-$root/out/kafka}
+export HOLOSTREAM_KAFKA_DIR=$dir
+
+stop() {
+	"$root/scripts/kafka/registry.sh" stop --dir "$dir" >/dev/null 2>&1 || true
+	"$root/scripts/kafka/kafka.sh" stop --dir "$dir" >/dev/null 2>&1 || true
+}
+trap stop EXIT
+stop
+"$root/scripts/kafka/fetch.sh"
+"$root/scripts/kafka/kafka.sh" start --nodes 1 --dir "$dir" >/dev/null
+"$root/scripts/kafka/registry.sh" start --dir "$dir" --bootstrap "$(cat "$dir/bootstrap")" >/dev/null
+export HOLOSTREAM_TEST_BROKERS=$(cat "$dir/bootstrap")
+export HOLOSTREAM_TEST_REGISTRY=$(cat "$dir/registry_url")
+export HOLOSTREAM_TEST_KAFKA_DIR=$dir
+echo "integration: kafka $HOLOSTREAM_TEST_BROKERS, registry $HOLOSTREAM_TEST_REGISTRY" >&2
+go test "$@"
