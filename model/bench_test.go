@@ -58,7 +58,7 @@ func BenchmarkDecodeJPEG(b *testing.B) {
 // decode and crop included, the detector only when tracking is lost (as in a live stream).
 func BenchmarkTrackFrame(b *testing.B) {
 	frames := videoFrames(b)
-	for _, kind := range Kinds() {
+	for _, kind := range poseKinds() {
 		b.Run(string(kind), func(b *testing.B) {
 			l := openForTest(b, kind)
 			var tr Track
@@ -87,7 +87,7 @@ func BenchmarkTrackFrame(b *testing.B) {
 // BenchmarkDetectFrame is image mode: detector and landmark model on every frame, decode included.
 func BenchmarkDetectFrame(b *testing.B) {
 	frames := videoFrames(b)
-	for _, kind := range Kinds() {
+	for _, kind := range poseKinds() {
 		b.Run(string(kind), func(b *testing.B) {
 			l := openForTest(b, kind)
 			b.ReportAllocs()
@@ -120,7 +120,7 @@ func BenchmarkStages(b *testing.B) {
 			}
 		}
 	})
-	for _, kind := range Kinds() {
+	for _, kind := range poseKinds() {
 		b.Run("landmarks/"+string(kind), func(b *testing.B) {
 			lk := openForTest(b, kind)
 			wk := lk.all[0]

@@ -16,8 +16,8 @@ const (
 	handLandmarkInput = 224 // hand_landmark_cpu.pbtxt: ImageToTensor 224x224
 	// handNormalizeZ is TensorsToLandmarksCalculator's normalize_z in hand_landmark_cpu.pbtxt.
 	handNormalizeZ = 0.4
-	// handVisibilityThreshold gates a hand on its pose wrist's visibility (strictly above),
-	// hand_visibility_from_hand_landmarks_from_pose.pbtxt.
+	// handVisibilityThreshold gates a hand on its pose wrist's visibility (strictly above, in
+	// double precision), hand_visibility_from_hand_landmarks_from_pose.pbtxt.
 	handVisibilityThreshold = 0.1
 	// handPresenceThreshold is hand_landmark_cpu.pbtxt's ThresholdingCalculator on the presence
 	// output, which the model already squashes to a probability.
@@ -70,12 +70,12 @@ func HandRecropROI(out []float32, roi Rect, imgW, imgH int) Rect {
 }
 
 // handPalmSubset are the landmarks HandLandmarksToRectCalculator keeps from a full hand: the
-// wrist and the two lower joints of every finger, no fingertips.
+// wrist, the thumb's three joints and the two lower joints of every other finger; no fingertips.
 var handPalmSubset = [12]int{0, 1, 2, 3, 5, 6, 9, 10, 13, 14, 17, 18}
 
 // HandLandmarksROI is hand_landmarks_to_roi.pbtxt, the ROI the next frame tracks a hand with:
 // HandLandmarksToRectCalculator (mediapipe/modules/hand_landmark/calculators/
-// hand_landmarks_to_rect_calculator.cc) on the 21 landmarks lms, then RectTransformation scale 2,
+// hand_landmarks_to_rect_calculator.cc) on the 21 landmarks lms (fewer panics), then RectTransformation scale 2,
 // shift_y -0.1, square_long. The rotation turns the vector from the wrist (0) to
 // ((lm5 + lm13)/2 + lm9)/2 upright; the rectangle is the bounding box of the palm subset in that
 // rotated frame, in pixels.
@@ -85,7 +85,7 @@ func HandLandmarksROI(lms []Point, imgW, imgH int) Rect {
 		pts[i] = lms[k]
 	}
 	w, h := float32(imgW), float32(imgH)
-	// Partial indices 0 (wrist), 4 (index MCP), 6 (middle MCP), 8 (ring MCP).
+	// Subset indices 0, 4, 6, 8: the wrist and the index, middle and ring finger MCP joints.
 	x0, y0 := pts[0].X*w, pts[0].Y*h
 	x1 := (pts[4].X + pts[8].X) / 2
 	y1 := (pts[4].Y + pts[8].Y) / 2

@@ -12,15 +12,18 @@ import (
 // Kind names a landmark pipeline.
 type Kind string
 
-// The pipelines. PoseFull is MediaPipe's default (model_complexity 1).
+// The pipelines. PoseFull is MediaPipe's default (model_complexity 1). Holistic is MediaPipe
+// Holistic with model_complexity 1 and refine_face_landmarks off: the PoseFull pipeline plus
+// both hands and the face mesh.
 const (
 	PoseLite  Kind = "pose-lite"
 	PoseFull  Kind = "pose-full"
 	PoseHeavy Kind = "pose-heavy"
+	Holistic  Kind = "holistic"
 )
 
 // Kinds lists the pipelines Open accepts.
-func Kinds() []Kind { return []Kind{PoseLite, PoseFull, PoseHeavy} }
+func Kinds() []Kind { return []Kind{PoseLite, PoseFull, PoseHeavy, Holistic} }
 
 // ParseKind checks a pipeline name from a flag or a config file.
 func ParseKind(s string) (Kind, error) {
@@ -32,8 +35,16 @@ func ParseKind(s string) (Kind, error) {
 	return "", fmt.Errorf("unknown model %q (want one of %v)", s, Kinds())
 }
 
+// pose is the pose pipeline a kind runs: Holistic runs PoseFull (model_complexity 1).
+func (k Kind) pose() Kind {
+	if k == Holistic {
+		return PoseFull
+	}
+	return k
+}
+
 func (k Kind) landmarkFile() string {
-	switch k {
+	switch k.pose() {
 	case PoseLite:
 		return "pose_landmark_lite.tflite"
 	case PoseHeavy:
@@ -69,16 +80,18 @@ func WithThreads(n int) Option { return func(c *config) { c.threads = n } }
 // model. Default 1.
 func WithWorkers(n int) Option { return func(c *config) { c.workers = n } }
 
-// WithMinDetectionConfidence sets the detector's score threshold (MediaPipe's
-// min_detection_confidence, default 0.5).
+// WithMinDetectionConfidence sets the pose detector's score threshold (MediaPipe's
+// min_detection_confidence, default 0.5). Holistic's face detector keeps its own, fixed 0.5.
 func WithMinDetectionConfidence(v float32) Option { return func(c *config) { c.minDetection = v } }
 
 // WithMinTrackingConfidence sets the landmark model's pose-presence threshold (MediaPipe's
 // min_tracking_confidence, default 0.5). Like MediaPipe it gates output in image mode too.
+// Holistic's face and hand models keep their own, fixed thresholds.
 func WithMinTrackingConfidence(v float32) Option { return func(c *config) { c.minTracking = v } }
 
 // WithSmoothing turns landmark smoothing in video mode on or off (MediaPipe's smooth_landmarks,
 // default on). The auxiliary landmarks that steer tracking are smoothed regardless, as in MediaPipe.
+// Holistic smooths only the pose, as MediaPipe does; face and hands follow the smoothed pose.
 func WithSmoothing(on bool) Option { return func(c *config) { c.smoothLandmarks = on } }
 
 // DefaultModelDir is where Open looks for models when no directory is given.
@@ -98,12 +111,13 @@ func DefaultModelDir() string {
 // Landmarker runs one pipeline. It is safe for concurrent use: each call borrows a worker (one
 // interpreter per model) from a pool and blocks while all are busy.
 type Landmarker struct {
-	kind    Kind
-	cfg     config
-	anchors []Anchor
-	nets    []*network
-	pool    chan *poseWorker
-	all     []*poseWorker
+	kind        Kind
+	cfg         config
+	anchors     []Anchor
+	faceAnchors []Anchor // Holistic only
+	nets        []*network
+	pool        chan *poseWorker
+	all         []*poseWorker
 }
 
 // Open loads the pipeline's models and builds its interpreters.
@@ -130,15 +144,29 @@ func Open(kind Kind, opts ...Option) (*Landmarker, error) {
 		return nil, err
 	}
 	l.nets = append(l.nets, det)
-	lm, err := loadNetwork(filepath.Join(cfg.dir, kind.landmarkFile()), string(kind))
+	lm, err := loadNetwork(filepath.Join(cfg.dir, kind.landmarkFile()), string(kind.pose()))
 	if err != nil {
 		l.Close()
 		return nil, err
 	}
 	l.nets = append(l.nets, lm)
+	var hol holisticNets
+	if kind == Holistic {
+		if hol, err = loadHolisticNets(cfg.dir); err != nil {
+			l.Close()
+			return nil, err
+		}
+		l.nets = append(l.nets, hol.all()...)
+		l.faceAnchors = GenerateAnchors(FaceDetectorAnchors())
+	}
 	l.pool = make(chan *poseWorker, cfg.workers)
 	for i := 0; i < cfg.workers; i++ {
 		w, err := newPoseWorker(det, lm, cfg.threads)
+		if err == nil && kind == Holistic {
+			if w.hol, err = newHolisticWorker(hol, cfg.threads); err != nil {
+				w.close()
+			}
+		}
 		if err != nil {
 			l.Close()
 			return nil, err
@@ -176,6 +204,11 @@ func (l *Landmarker) Close() error {
 type Result struct {
 	// Pose is nil when no person was found.
 	Pose *Pose
+	// Face, LeftHand and RightHand are filled by the Holistic pipeline only, each nil when not
+	// found (always nil without a pose). LeftHand is the person's left hand (pose landmarks 15,
+	// 17, 19), on the image's right in an unmirrored photo of someone facing the camera.
+	Face                *Face
+	LeftHand, RightHand *Hand
 	// DetectorRan says whether the detector ran on this frame (always in image mode; in video
 	// mode only when tracking had no ROI).
 	DetectorRan bool
@@ -194,13 +227,18 @@ type Pose struct {
 // NumPoseLandmarks is the number of landmarks MediaPipe Pose outputs.
 const NumPoseLandmarks = 33
 
-// Timings are the wall-clock costs of one frame's stages.
+// Timings are the wall-clock costs of one frame's stages: the pose detector, the pose landmark
+// model, and (Holistic) both hands' re-crop and landmark models and the face detector and
+// landmark model.
 type Timings struct {
 	Detect    time.Duration
 	Landmarks time.Duration
+	Hands     time.Duration
+	Face      time.Duration
 }
 
-// Detect runs the pipeline in image mode: the detector on every image, no smoothing, no state.
+// Detect runs the pipeline in image mode: the detector on every image, no smoothing, no state
+// (Holistic: every face and hand branch starts afresh, as in a new MediaPipe graph).
 func (l *Landmarker) Detect(img Image) (Result, error) {
 	return l.run(img, nil, 0)
 }
@@ -209,7 +247,8 @@ func (l *Landmarker) Detect(img Image) (Result, error) {
 // previous frame's landmarks when there are any (the detector is skipped), and landmarks are
 // smoothed by timestamp. tr carries the stream's state from frame to frame; the zero Track starts
 // a new stream. Timestamps must increase; a frame whose timestamp is not after the previous one
-// passes through the filters unsmoothed, as in MediaPipe.
+// passes through the filters unsmoothed, as in MediaPipe. Holistic tracks the face and the hands
+// from their previous frame's landmarks too (see Track).
 func (l *Landmarker) Track(img Image, tr *Track, ts time.Duration) (Result, error) {
 	if tr == nil {
 		return Result{}, errors.New("model: Track needs a *Track (use Detect for image mode)")
@@ -226,5 +265,9 @@ func (l *Landmarker) run(img Image, tr *Track, ts time.Duration) (Result, error)
 		return Result{}, ErrClosed
 	}
 	defer func() { l.pool <- w }()
-	return w.pose(l, img, tr, ts)
+	res, err := w.pose(l, img, tr, ts)
+	if err == nil && w.hol != nil {
+		err = w.hol.holistic(l, img, &res, tr)
+	}
+	return res, err
 }

@@ -40,19 +40,24 @@ type PointOutput struct {
 	Z float32 `json:"z"`
 }
 
-// TimingsMs are stage costs in milliseconds.
+// TimingsMs are stage costs in milliseconds. Hands and Face are the holistic branches (absent
+// for the pose pipelines).
 type TimingsMs struct {
 	Decode    float64 `json:"decode"`
 	Detect    float64 `json:"detect"`
 	Landmarks float64 `json:"landmarks"`
+	Hands     float64 `json:"hands,omitempty"`
+	Face      float64 `json:"face,omitempty"`
 	Total     float64 `json:"total"`
 }
 
 // NewOutput converts a pipeline result to the JSON contract. decode is the time spent decoding
-// the image, total the time from receiving its bytes to the landmarks.
+// the image, total the time from receiving its bytes to the landmarks. Face, LeftHand and
+// RightHand are null unless the Holistic pipeline found them.
 func NewOutput(source string, img Image, kind Kind, r Result, decode, total time.Duration) Output {
 	o := Output{Source: source, Width: img.Width, Height: img.Height, Model: kind,
-		Timings: &TimingsMs{Decode: ms(decode), Detect: ms(r.Timings.Detect), Landmarks: ms(r.Timings.Landmarks), Total: ms(total)}}
+		Timings: &TimingsMs{Decode: ms(decode), Detect: ms(r.Timings.Detect), Landmarks: ms(r.Timings.Landmarks),
+			Hands: ms(r.Timings.Hands), Face: ms(r.Timings.Face), Total: ms(total)}}
 	if p := r.Pose; p != nil {
 		po := &PoseOutput{Landmarks: make([]LandmarkOutput, NumPoseLandmarks), WorldLandmarks: make([]PointOutput, NumPoseLandmarks)}
 		for i, l := range p.Landmarks {
@@ -63,7 +68,24 @@ func NewOutput(source string, img Image, kind Kind, r Result, decode, total time
 		}
 		o.Pose = po
 	}
+	if f := r.Face; f != nil {
+		o.Face = pointOutputs(f.Landmarks[:])
+	}
+	if h := r.LeftHand; h != nil {
+		o.LeftHand = pointOutputs(h.Landmarks[:])
+	}
+	if h := r.RightHand; h != nil {
+		o.RightHand = pointOutputs(h.Landmarks[:])
+	}
 	return o
+}
+
+func pointOutputs(lms []Landmark) []PointOutput {
+	out := make([]PointOutput, len(lms))
+	for i, l := range lms {
+		out[i] = PointOutput{l.X, l.Y, l.Z}
+	}
+	return out
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

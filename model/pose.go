@@ -18,9 +18,11 @@ const (
 	visibilityAlpha = 0.1 // VisibilitySmoothingCalculator low_pass_filter alpha
 )
 
-// poseWorker owns one interpreter per model and the scratch buffers of one frame in flight.
+// poseWorker owns one interpreter per model and the scratch buffers of one frame in flight;
+// hol holds the Holistic pipeline's extra interpreters (nil for the pose kinds).
 type poseWorker struct {
 	det, lm *interpreter
+	hol     *holisticWorker
 	dets    []Detection
 	raw     [numRawLandmarks]Landmark
 }
@@ -54,13 +56,15 @@ func newPoseWorker(det, lm *network, threads int) (*poseWorker, error) {
 func (w *poseWorker) close() {
 	w.det.close()
 	w.lm.close()
+	if w.hol != nil {
+		w.hol.close()
+	}
 }
 
 // pose runs one frame: the detector when there is no ROI to track, then the landmark model, then
 // (video mode) smoothing and the next frame's ROI. tr is nil in image mode.
 // Follows pose_landmark_cpu.pbtxt.
-func (w *poseWorker) pose(l *Landmarker, img Image, tr *Track, ts time.Duration) (Result, error) {
-	var res Result
+func (w *poseWorker) pose(l *Landmarker, img Image, tr *Track, ts time.Duration) (res Result, err error) {
 	var roi Rect
 	tracking := tr != nil && tr.ROI != nil
 	if tracking {
@@ -81,6 +85,7 @@ func (w *poseWorker) pose(l *Landmarker, img Image, tr *Track, ts time.Duration)
 	}
 
 	start := time.Now()
+	// res is the named result, so the deferred assignment reaches the caller.
 	defer func() { res.Timings.Landmarks = time.Since(start) }()
 	if err := Crop(img, roi, w.lm.input, landmarkInput, landmarkInput, 0, 1, BorderReplicate); err != nil {
 		tr.lost()

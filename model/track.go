@@ -6,7 +6,7 @@ import (
 )
 
 // Track is the video-mode state of one stream: where to look in the next frame and the memory of
-// the smoothing filters. It is plain data so a caller can keep it anywhere (a Kafka table, a file)
+// the smoothing filters (and, for Holistic, each face and hand branch's previous landmarks). It is plain data so a caller can keep it anywhere (a Kafka table, a file)
 // and hand it back with the next frame, to this Landmarker or another. The zero Track starts a
 // new stream. A Track must not be used by two calls at once.
 type Track struct {
@@ -23,6 +23,14 @@ type Track struct {
 	WorldVisibility []LowPassState `json:"world_visibility,omitempty"`
 	// LastTimestamp is the timestamp of the last frame seen, for callers that order frames.
 	LastTimestamp time.Duration `json:"last_timestamp"`
+
+	// Holistic only: the landmarks (x, y, normalized) each branch output on the previous frame,
+	// raw, before any smoothing; empty when it found none there (or the kind is not Holistic).
+	// The ROI a branch may keep tracking with is built from them on the next frame
+	// (hand_tracking.pbtxt, face_tracking.pbtxt).
+	FaceLandmarks      []Point `json:"face_landmarks,omitempty"`
+	LeftHandLandmarks  []Point `json:"left_hand_landmarks,omitempty"`
+	RightHandLandmarks []Point `json:"right_hand_landmarks,omitempty"`
 }
 
 // Reset forgets everything: the next frame runs the detector and starts the filters afresh
@@ -40,6 +48,15 @@ func (t *Track) lost() {
 	t.ROI = nil
 	t.Landmarks = nil
 	t.Aux = nil
+	t.forgetHolistic()
+}
+
+// forgetHolistic is a frame without a pose for the holistic branches: none outputs landmarks,
+// so none has previous landmarks on the next frame.
+func (t *Track) forgetHolistic() {
+	t.FaceLandmarks = nil
+	t.LeftHandLandmarks = nil
+	t.RightHandLandmarks = nil
 }
 
 // update smooths p in place and sets the next frame's ROI, per pose_landmark_filtering.pbtxt and

@@ -6,6 +6,10 @@ files. Images are read with OpenCV and converted BGR -> RGB, as MediaPipe's exam
   testdata/golden/pose/<image>.<model>.json     image mode, every image x pose-lite/full/heavy
   testdata/golden/pose-video/<model>.jsonl      video mode over testdata/video, one line a frame
   testdata/golden/holistic/<image>.json         holistic, image mode (refine_face_landmarks=False)
+  testdata/golden/holistic-video/vtest.jsonl    holistic, video mode over testdata/video
+  testdata/golden/holistic-video/pan.jsonl      holistic, video mode over a slow pan across
+                                                basketball2.png (PAN: integer crops, no resampling,
+                                                so the Go test cuts the same frames)
   testdata/golden/decode.json                   sha256 of OpenCV's RGB decode of every JPEG, which
                                                 our libjpeg-turbo decoder must match bit for bit
 """
@@ -108,20 +112,64 @@ def video_mode(video_dir, out_dir):
         print(f"video {model}: person in {found} of {len(frames)} frames")
 
 
+def holistic_record(path, img, r):
+    rec = record(path, img, "holistic", pose_json(r))
+    rec["face"] = points(r.face_landmarks)
+    rec["left_hand"] = points(r.left_hand_landmarks)
+    rec["right_hand"] = points(r.right_hand_landmarks)
+    return rec
+
+
 def holistic_mode(images_dir, out_dir):
     for path in images(images_dir):
         img = read_rgb(path)
         base = os.path.splitext(os.path.basename(path))[0]
         with mp.solutions.holistic.Holistic(static_image_mode=True, model_complexity=1,
                                             refine_face_landmarks=False) as h:
-            r = h.process(img)
-        rec = record(path, img, "holistic", pose_json(r))
-        rec["face"] = points(r.face_landmarks)
-        rec["left_hand"] = points(r.left_hand_landmarks)
-        rec["right_hand"] = points(r.right_hand_landmarks)
+            rec = holistic_record(path, img, h.process(img))
         write_json(os.path.join(out_dir, "holistic", f"{base}.json"), rec)
         print(f"{rel(path)} holistic: face {rec['face'] is not None}, hands "
               f"{rec['left_hand'] is not None}/{rec['right_hand'] is not None}")
+
+
+# A slow pan across a still photo: frame i is the PAN["size"] window of PAN["image"] at
+# (i·dx, i·dy), for PAN["frames"] frames. The faces and hands of the real footage are too small
+# for the holistic models; this sequence makes every branch track.
+PAN = {"image": "testdata/images/basketball2.png", "frames": 30, "size": [520, 400], "step": [2, 1]}
+
+
+def pan_frames():
+    img = read_rgb(os.path.join(ROOT, PAN["image"]))
+    (w, h), (dx, dy) = PAN["size"], PAN["step"]
+    for i in range(PAN["frames"]):
+        x, y = i * dx, i * dy
+        yield PAN["image"], [x, y, w, h], img[y:y + h, x:x + w].copy()
+
+
+def holistic_video_mode(video_dir, out_dir):
+    frames = sorted(glob.glob(os.path.join(video_dir, "*.jpg")))
+    if not frames:
+        raise SystemExit(f"no frames in {video_dir}")
+    sequences = {
+        "vtest": ((path, None, read_rgb(path)) for path in frames),
+        "pan": ((os.path.join(ROOT, src), crop, img) for src, crop, img in pan_frames()),
+    }
+    os.makedirs(os.path.join(out_dir, "holistic-video"), exist_ok=True)
+    for name, seq in sequences.items():
+        found = {"pose": 0, "face": 0, "left_hand": 0, "right_hand": 0}
+        n = 0
+        with mp.solutions.holistic.Holistic(static_image_mode=False, model_complexity=1, smooth_landmarks=True,
+                                            refine_face_landmarks=False) as h, \
+                open(os.path.join(out_dir, "holistic-video", f"{name}.jsonl"), "w") as f:
+            for path, crop, img in seq:
+                rec = holistic_record(path, img, h.process(img))
+                if crop is not None:
+                    rec["crop"] = crop
+                for k in found:
+                    found[k] += rec[k] is not None
+                n += 1
+                f.write(json.dumps(rec) + "\n")
+        print(f"video holistic {name} over {n} frames: " + ", ".join(f"{k} {c}" for k, c in found.items()))
 
 
 def decode_digests(images_dir, video_dir, out_dir):
@@ -143,6 +191,7 @@ def main():
     video_mode(args.video, args.out)
     if args.holistic:
         holistic_mode(args.images, args.out)
+        holistic_video_mode(args.video, args.out)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,258 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+)
+
+// MediaPipe Holistic (mediapipe/modules/holistic_landmark/holistic_landmark_cpu.pbtxt): the pose
+// pipeline with model_complexity 1, whose landmarks (smoothed in video mode) feed three
+// independent branches, left hand, right hand and face. Nothing feeds back into the pose, and the
+// face and hand landmarks are not smoothed. See ../shared/mediapipe/holistic.md.
+
+// Face is the face mesh of one person: 468 landmarks normalized like Landmark (x and y by the
+// image's width and height, z in units of x, relative to the face's centre). Visibility and
+// Presence are 0: the model gives neither, as MediaPipe's face_landmarks carry none.
+type Face struct {
+	Landmarks [NumFaceLandmarks]Landmark
+	// ROI is the rotated rectangle face_landmark saw.
+	ROI Rect
+}
+
+// Hand is one hand: 21 landmarks normalized like Landmark (z relative to the wrist, in units of
+// x; Visibility and Presence 0), and the same points in metres about the hand's centre.
+type Hand struct {
+	Landmarks [NumHandLandmarks]Landmark
+	World     [NumHandLandmarks]WorldLandmark
+	// ROI is the rotated rectangle hand_landmark_full saw.
+	ROI Rect
+}
+
+// holisticWorker owns one interpreter per holistic model beyond the pose's, and scratch buffers.
+type holisticWorker struct {
+	faceDet, faceLm, recrop, hand *interpreter
+	dets                          []Detection
+	facePts                       [numFaceFromPose]Point
+}
+
+// holisticNets are the models of the face and hand branches, in the order Open loads them.
+type holisticNets struct{ faceDet, faceLm, recrop, hand *network }
+
+func loadHolisticNets(dir string) (holisticNets, error) {
+	var n holisticNets
+	for _, f := range []struct {
+		name string
+		dst  **network
+	}{
+		{"face_detection_short_range", &n.faceDet},
+		{"face_landmark", &n.faceLm},
+		{"hand_recrop", &n.recrop},
+		{"hand_landmark_full", &n.hand},
+	} {
+		net, err := loadNetwork(filepath.Join(dir, f.name+".tflite"), f.name)
+		if err != nil {
+			for _, m := range n.all() {
+				m.close()
+			}
+			return holisticNets{}, err
+		}
+		*f.dst = net
+	}
+	return n, nil
+}
+
+// all lists the loaded models.
+func (n holisticNets) all() []*network {
+	var out []*network
+	for _, m := range []*network{n.faceDet, n.faceLm, n.recrop, n.hand} {
+		if m != nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func newHolisticWorker(n holisticNets, threads int) (*holisticWorker, error) {
+	h := &holisticWorker{}
+	var err error
+	defer func() {
+		if err != nil {
+			h.close()
+		}
+	}()
+	if h.faceDet, err = newInterpreter(n.faceDet, threads,
+		tensorSpec{"input", []int{1, faceDetectorInput, faceDetectorInput, 3}},
+		[]tensorSpec{
+			{"regressors", []int{1, faceDetectorBoxes, 16}},
+			{"classificators", []int{1, faceDetectorBoxes, 1}},
+		}); err != nil {
+		return nil, err
+	}
+	if h.faceLm, err = newInterpreter(n.faceLm, threads,
+		tensorSpec{"input_1", []int{1, faceLandmarkInput, faceLandmarkInput, 3}},
+		[]tensorSpec{
+			{"conv2d_21", []int{1, 1, 1, 3 * NumFaceLandmarks}},
+			{"conv2d_31", []int{1, 1, 1, 1}},
+		}); err != nil {
+		return nil, err
+	}
+	if h.recrop, err = newInterpreter(n.recrop, threads,
+		tensorSpec{"input_1", []int{1, handRecropInput, handRecropInput, 3}},
+		[]tensorSpec{{"output_crop", []int{1, 1, 1, 4}}}); err != nil {
+		return nil, err
+	}
+	if h.hand, err = newInterpreter(n.hand, threads,
+		tensorSpec{"input_1", []int{1, handLandmarkInput, handLandmarkInput, 3}},
+		[]tensorSpec{
+			{"Identity", []int{1, 3 * NumHandLandmarks}},   // landmarks, 224-pixel units
+			{"Identity_1", []int{1, 1}},                    // presence, a probability
+			{"Identity_2", []int{1, 1}},                    // handedness, unused by holistic
+			{"Identity_3", []int{1, 3 * NumHandLandmarks}}, // world landmarks, metres
+		}); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+func (h *holisticWorker) close() {
+	for _, ip := range []*interpreter{h.faceDet, h.faceLm, h.recrop, h.hand} {
+		if ip != nil {
+			ip.close()
+		}
+	}
+}
+
+// holistic runs the hand and face branches on the pose in res (already smoothed in video mode)
+// and fills res's Face, LeftHand and RightHand. tr holds each branch's landmarks from the
+// previous frame; nil is image mode, where every branch starts afresh.
+func (h *holisticWorker) holistic(l *Landmarker, img Image, res *Result, tr *Track) error {
+	var fresh Track
+	if tr == nil {
+		tr = &fresh
+	}
+	p := res.Pose
+	if p == nil {
+		tr.forgetHolistic() // no pose, no branch: the next frame has no previous landmarks
+		return nil
+	}
+	start := time.Now()
+	var err error
+	res.LeftHand, tr.LeftHandLandmarks, err = h.handBranch(img, p, leftHandFromPose, tr.LeftHandLandmarks)
+	if err == nil {
+		res.RightHand, tr.RightHandLandmarks, err = h.handBranch(img, p, rightHandFromPose, tr.RightHandLandmarks)
+	}
+	res.Timings.Hands = time.Since(start)
+	if err != nil {
+		return err
+	}
+	start = time.Now()
+	res.Face, tr.FaceLandmarks, err = h.faceBranch(l, img, p, tr.FaceLandmarks)
+	res.Timings.Face = time.Since(start)
+	return err
+}
+
+// handBranch is hand_landmarks_from_pose_cpu.pbtxt for one side: the wrist visibility gate, the
+// ROI from the pose, hand_recrop (on every frame that passes the gate, tracked or not), the
+// choice between the re-crop ROI and the one from the previous frame's landmarks
+// (hand_tracking.pbtxt), then hand_landmark_full. prev are the previous frame's landmarks of this
+// hand (empty when it had none); the returned slice, reusing prev's storage, are this frame's.
+func (h *holisticWorker) handBranch(img Image, p *Pose, from [3]int, prev []Point) (*Hand, []Point, error) {
+	wrist := p.Landmarks[from[0]]
+	// ThresholdingCalculator compares in double against a double threshold.
+	if !(float64(wrist.Visibility) > handVisibilityThreshold) {
+		return nil, prev[:0], nil
+	}
+	W, H := img.Width, img.Height
+	fromPose := HandROIFromPose(Point{wrist.X, wrist.Y}, landmarkPoint(p.Landmarks[from[1]]), landmarkPoint(p.Landmarks[from[2]]), W, H)
+	if ok, err := cropInto(img, fromPose, h.recrop.input, handRecropInput, 0, 1, BorderReplicate); !ok {
+		return nil, prev[:0], err
+	}
+	if err := h.recrop.invoke(); err != nil {
+		return nil, prev[:0], err
+	}
+	roi := HandRecropROI(h.recrop.outputs[0], fromPose, W, H)
+	if len(prev) == NumHandLandmarks {
+		roi, _ = HandRoiTracking().Choose(HandLandmarksROI(prev, W, H), prev, roi, W, H)
+	}
+	if ok, err := cropInto(img, roi, h.hand.input, handLandmarkInput, 0, 1, BorderReplicate); !ok {
+		return nil, prev[:0], err
+	}
+	if err := h.hand.invoke(); err != nil {
+		return nil, prev[:0], err
+	}
+	out := h.hand.outputs
+	if !(out[1][0] > handPresenceThreshold) {
+		return nil, prev[:0], nil
+	}
+	hand := &Hand{ROI: roi}
+	DecodeLandmarks(out[0], handLandmarkInput, handLandmarkInput, hand.Landmarks[:])
+	for i := range hand.Landmarks {
+		hand.Landmarks[i].Z /= handNormalizeZ
+	}
+	ProjectLandmarks(hand.Landmarks[:], roi)
+	ProjectWorldLandmarks(out[3], roi, hand.World[:])
+	return hand, landmarkPoints(prev, hand.Landmarks[:]), nil
+}
+
+// faceBranch is face_landmarks_from_pose_cpu.pbtxt: the ROI from the pose's face landmarks, the
+// short-range face detector inside it (on every frame), the re-crop ROI from its first
+// detection, the choice between that and the ROI from the previous frame's landmarks
+// (face_tracking.pbtxt), then face_landmark. prev and the returned slice as in handBranch.
+func (h *holisticWorker) faceBranch(l *Landmarker, img Image, p *Pose, prev []Point) (*Face, []Point, error) {
+	W, H := img.Width, img.Height
+	for i := range h.facePts {
+		h.facePts[i] = landmarkPoint(p.Landmarks[i])
+	}
+	fromPose := FaceROIFromPose(h.facePts[:], W, H)
+	if ok, err := cropInto(img, fromPose, h.faceDet.input, faceDetectorInput, -1, 1, BorderZero); !ok {
+		return nil, prev[:0], err
+	}
+	if err := h.faceDet.invoke(); err != nil {
+		return nil, prev[:0], err
+	}
+	h.dets = DecodeDetections(h.faceDet.outputs[0], h.faceDet.outputs[1], l.faceAnchors, FaceDetectorDecode(), h.dets[:0])
+	if len(h.dets) == 0 {
+		return nil, prev[:0], nil
+	}
+	kept := WeightedNMS(h.dets, faceNMSThreshold)
+	if len(kept) == 0 {
+		return nil, prev[:0], nil
+	}
+	d := kept[0]
+	ProjectDetection(&d, fromPose, W, H)
+	roi := FaceDetectionROI(d, W, H)
+	if len(prev) == NumFaceLandmarks {
+		roi, _ = FaceRoiTracking().Choose(FaceLandmarksROI(prev, W, H), prev, roi, W, H)
+	}
+	if ok, err := cropInto(img, roi, h.faceLm.input, faceLandmarkInput, 0, 1, BorderReplicate); !ok {
+		return nil, prev[:0], err
+	}
+	if err := h.faceLm.invoke(); err != nil {
+		return nil, prev[:0], err
+	}
+	out := h.faceLm.outputs
+	if !(Sigmoid(out[1][0]) > facePresenceThreshold) {
+		return nil, prev[:0], nil
+	}
+	face := &Face{ROI: roi}
+	DecodeLandmarks(out[0], faceLandmarkInput, faceLandmarkInput, face.Landmarks[:])
+	ProjectLandmarks(face.Landmarks[:], roi)
+	return face, landmarkPoints(prev, face.Landmarks[:]), nil
+}
+
+// cropInto crops roi into a size x size tensor. A degenerate ROI is not an error but no result
+// (ok false, err nil), as MediaPipe's ImageToTensorCalculator drops it.
+func cropInto(img Image, roi Rect, dst []float32, size int, lo, hi float32, border Border) (ok bool, err error) {
+	err = Crop(img, roi, dst, size, size, lo, hi, border)
+	if errors.Is(err, ErrBadROI) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("model: holistic: %w", err)
+	}
+	return true, nil
+}
+
+func landmarkPoint(l Landmark) Point { return Point{l.X, l.Y} }
