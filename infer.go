@@ -146,7 +146,7 @@ func inferFile(lm *model.Landmarker, c inferConfig, path string, track *model.Tr
 	}
 	out := model.NewOutput(path, img, lm.Kind(), res, decoded, time.Since(start))
 	if c.overlayDir != "" {
-		if err := writeOverlay(c.overlayDir, path, img, res.Pose); err != nil {
+		if err := writeOverlay(c.overlayDir, path, img, res); err != nil {
 			return model.Output{}, err
 		}
 	}
@@ -172,13 +172,13 @@ func readFileLimited(path string, limit int64) ([]byte, error) {
 	return data, nil
 }
 
-func writeOverlay(dir, path string, img model.Image, pose *model.Pose) error {
+func writeOverlay(dir, path string, img model.Image, res model.Result) error {
 	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)) + ".png"
 	f, err := os.Create(filepath.Join(dir, name))
 	if err != nil {
 		return fmt.Errorf("overlay: %w", err)
 	}
-	if err := png.Encode(f, overlay.Draw(img, pose)); err != nil {
+	if err := png.Encode(f, overlay.Draw(img, res)); err != nil {
 		f.Close()
 		return fmt.Errorf("overlay %s: %w", name, err)
 	}

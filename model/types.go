@@ -54,3 +54,13 @@ func PoseConnections() [][2]int {
 		{27, 29}, {28, 30}, {29, 31}, {30, 32}, {27, 31}, {28, 32},
 	}
 }
+
+// HandConnections are the bones between hand landmarks, as MediaPipe draws them
+// (mediapipe/python/solutions/hands_connections.py).
+func HandConnections() [][2]int {
+	return [][2]int{
+		{0, 1}, {1, 2}, {2, 3}, {3, 4}, {0, 5}, {5, 6}, {6, 7}, {7, 8},
+		{5, 9}, {9, 10}, {10, 11}, {11, 12}, {9, 13}, {13, 14}, {14, 15}, {15, 16},
+		{13, 17}, {0, 17}, {17, 18}, {18, 19}, {19, 20},
+	}
+}

@@ -17,10 +17,45 @@ var (
 	rightColor  = color.RGBA{0, 217, 231, 255}
 	centreColor = color.RGBA{255, 255, 255, 255}
 	boneColor   = color.RGBA{224, 224, 224, 255}
+	faceColor   = color.RGBA{120, 255, 120, 255}
 )
 
-// Draw returns a copy of img with the pose drawn over it. A nil pose gives the plain image.
-func Draw(img model.Image, pose *model.Pose) *image.RGBA {
+// Draw returns a copy of img with a pipeline result drawn over it: the pose skeleton, and with
+// holistic the face mesh points and both hands. A result without a person gives the plain image.
+func Draw(img model.Image, res model.Result) *image.RGBA {
+	out := DrawPose(img, res.Pose)
+	thick := math.Max(2, float64(min(img.Width, img.Height))/200)
+	if f := res.Face; f != nil {
+		for _, l := range f.Landmarks {
+			disc(out, float64(l.X)*float64(img.Width), float64(l.Y)*float64(img.Height), thick/3, faceColor)
+		}
+	}
+	for _, h := range []struct {
+		hand *model.Hand
+		c    color.RGBA
+	}{{res.LeftHand, leftColor}, {res.RightHand, rightColor}} {
+		if h.hand == nil {
+			continue
+		}
+		lm := h.hand.Landmarks
+		px := func(i int) (float64, float64) {
+			return float64(lm[i].X) * float64(img.Width), float64(lm[i].Y) * float64(img.Height)
+		}
+		for _, c := range model.HandConnections() {
+			x0, y0 := px(c[0])
+			x1, y1 := px(c[1])
+			line(out, x0, y0, x1, y1, thick/3, boneColor)
+		}
+		for i := range lm {
+			x, y := px(i)
+			disc(out, x, y, thick*0.8, h.c)
+		}
+	}
+	return out
+}
+
+// DrawPose returns a copy of img with the pose drawn over it. A nil pose gives the plain image.
+func DrawPose(img model.Image, pose *model.Pose) *image.RGBA {
 	out := image.NewRGBA(image.Rect(0, 0, img.Width, img.Height))
 	for i, j := 0, 0; i < len(img.Pix); i, j = i+3, j+4 {
 		out.Pix[j], out.Pix[j+1], out.Pix[j+2], out.Pix[j+3] = img.Pix[i], img.Pix[i+1], img.Pix[i+2], 255

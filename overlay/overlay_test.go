@@ -16,7 +16,7 @@ func grey(w, h int) model.Image {
 
 func TestDrawWithoutPoseCopiesTheImage(t *testing.T) {
 	img := grey(20, 10)
-	out := Draw(img, nil)
+	out := Draw(img, model.Result{})
 	if out.Bounds().Dx() != 20 || out.Bounds().Dy() != 10 {
 		t.Fatalf("bounds %v", out.Bounds())
 	}
@@ -33,7 +33,7 @@ func TestDrawMarksVisibleJointsOnly(t *testing.T) {
 	p.Landmarks[11] = model.Landmark{X: 0.25, Y: 0.25, Visibility: 0.9} // left shoulder: drawn
 	p.Landmarks[12] = model.Landmark{X: 0.75, Y: 0.25, Visibility: 0.9} // right shoulder: drawn
 	p.Landmarks[23] = model.Landmark{X: 0.25, Y: 0.75, Visibility: 0.1} // left hip: hidden
-	out := Draw(img, p)
+	out := Draw(img, model.Result{Pose: p})
 	at := func(x, y int) [3]uint8 {
 		i := out.PixOffset(x, y)
 		return [3]uint8{out.Pix[i], out.Pix[i+1], out.Pix[i+2]}
@@ -52,5 +52,23 @@ func TestDrawMarksVisibleJointsOnly(t *testing.T) {
 	}
 	if got := at(50, 100); got != [3]uint8{40, 40, 40} {
 		t.Errorf("bone to a hidden joint drawn: %v", got)
+	}
+}
+
+func TestDrawHolisticHands(t *testing.T) {
+	img := grey(200, 200)
+	h := &model.Hand{}
+	for i := range h.Landmarks {
+		h.Landmarks[i] = model.Landmark{X: 0.5, Y: 0.5}
+	}
+	h.Landmarks[4] = model.Landmark{X: 0.1, Y: 0.9}
+	out := Draw(img, model.Result{LeftHand: h, Face: &model.Face{}})
+	i := out.PixOffset(20, 180)
+	if got := [3]uint8{out.Pix[i], out.Pix[i+1], out.Pix[i+2]}; got != [3]uint8{leftColor.R, leftColor.G, leftColor.B} {
+		t.Errorf("left thumb tip pixel %v, want the left colour", got)
+	}
+	i = out.PixOffset(0, 0)
+	if got := [3]uint8{out.Pix[i], out.Pix[i+1], out.Pix[i+2]}; got != [3]uint8{faceColor.R, faceColor.G, faceColor.B} {
+		t.Errorf("face point at (0,0): %v, want the face colour", got)
 	}
 }

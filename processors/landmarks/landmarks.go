@@ -248,7 +248,25 @@ func keypointEvent(f schemas.Frame, img model.Image, kind model.Kind, r model.Re
 			ev.Pose.WorldLandmarks[i] = schemas.Point(w)
 		}
 	}
+	if f := r.Face; f != nil {
+		ev.Face = points(f.Landmarks[:])
+	}
+	if h := r.LeftHand; h != nil {
+		ev.LeftHand = points(h.Landmarks[:])
+	}
+	if h := r.RightHand; h != nil {
+		ev.RightHand = points(h.Landmarks[:])
+	}
 	return ev
+}
+
+// points converts face or hand landmarks (normalized like the pose's) to the contract's points.
+func points(lms []model.Landmark) []schemas.Point {
+	out := make([]schemas.Point, len(lms))
+	for i, l := range lms {
+		out[i] = schemas.Point{X: l.X, Y: l.Y, Z: l.Z, Visibility: l.Visibility}
+	}
+	return out
 }
 
 // Codecs are the goka codecs of the processor's topics and table.

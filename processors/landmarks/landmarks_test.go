@@ -35,6 +35,11 @@ func (f *fakeLandmarker) Track(img model.Image, tr *model.Track, ts time.Duratio
 	for i := range res.Pose.Landmarks {
 		res.Pose.Landmarks[i] = model.Landmark{X: 0.5, Y: float32(i) / 33, Visibility: 1, Presence: 1}
 	}
+	// Like holistic: a face, and a right hand only.
+	res.Face = &model.Face{}
+	res.Face.Landmarks[467] = model.Landmark{X: 0.4, Y: 0.2}
+	res.RightHand = &model.Hand{}
+	res.RightHand.Landmarks[20] = model.Landmark{X: 0.7, Y: 0.6, Z: -0.01}
 	tr.ROI = &model.Rect{XCenter: 0.5, YCenter: 0.5, Width: 0.4, Height: 0.6}
 	tr.LastTimestamp = ts
 	return res, nil
@@ -263,6 +268,12 @@ func TestNoPersonAndCamerasIndependent(t *testing.T) {
 	}
 	if evs[1].UserID != "u-cam-b" || evs[1].Width != 548 || evs[1].Model != "pose-lite" {
 		t.Errorf("cam-b identity: %+v", evs[1])
+	}
+	if len(evs[1].Face) != 468 || evs[1].Face[467].X != 0.4 || evs[1].LeftHand != nil || len(evs[1].RightHand) != 21 || evs[1].RightHand[20].Z != -0.01 {
+		t.Errorf("cam-b face and hands: %d face points, left %v, %d right hand points", len(evs[1].Face), evs[1].LeftHand != nil, len(evs[1].RightHand))
+	}
+	if evs[0].Face != nil || evs[0].RightHand != nil {
+		t.Errorf("NO_PERSON event carries a face or a hand")
 	}
 	if h.state(t, "cam-a").Counters.Detected != 1 || h.state(t, "cam-b").Counters.Received != 1 {
 		t.Errorf("per-camera counters mixed up")
