@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"reflect"
 	"testing"
 	"time"
 
@@ -280,22 +281,35 @@ func TestNoPersonAndCamerasIndependent(t *testing.T) {
 	}
 }
 
-func TestStateCodecDropsUnencodableTrack(t *testing.T) {
-	nan := float32(math.NaN())
-	st := &CameraState{HasSeq: true, LastSeq: 7, Track: model.Track{ROI: &model.Rect{XCenter: nan}}}
+func TestStateCodecRoundTrip(t *testing.T) {
+	st := realisticState()
+	st.LastCapturedAt = time.Date(2026, 11, 22, 1, 2, 3, 456789000, time.UTC)
+	st.Counters = Counters{Received: 10, Emitted: 6, DeadLettered: 1, Stale: 2, Duplicate: 1, Detected: 5, Gaps: 3}
+	st.Track.FaceLandmarks = []model.Point{{X: 0.1, Y: 0.2}}
 	b, err := StateCodec{}.Encode(st)
 	if err != nil {
-		t.Fatalf("encode: %v", err)
+		t.Fatal(err)
 	}
 	v, err := StateCodec{}.Decode(b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := v.(*CameraState)
-	if got.LastSeq != 7 || got.Track.ROI != nil {
-		t.Errorf("decoded %+v: want seq kept and the track reset", got)
+	if got := v.(*CameraState); !reflect.DeepEqual(got, st) {
+		t.Errorf("round trip changed the state:\n got %+v\nwant %+v", got.Counters, st.Counters)
 	}
-	if st.Track.ROI == nil {
-		t.Error("Encode changed the caller's state")
+	// A NaN in a filter is kept as it is, not an encoding failure that would stop the processor.
+	st.Track.ROI.XCenter = float32(math.NaN())
+	if _, err := (StateCodec{}).Encode(st); err != nil {
+		t.Errorf("NaN in the track: %v", err)
+	}
+	// States written as JSON by earlier builds still read.
+	old := []byte(`{"has_seq":true,"last_seq":7,"counters":{"received":7,"emitted":7}}`)
+	if v, err := (StateCodec{}).Decode(old); err != nil || v.(*CameraState).LastSeq != 7 || v.(*CameraState).Counters.Emitted != 7 {
+		t.Errorf("JSON state: %v %+v", err, v)
+	}
+	for i, bad := range [][]byte{nil, []byte("C"), b[:20], append([]byte{'C', 9}, b[2:]...), append(append([]byte{}, b...), 1)} {
+		if _, err := (StateCodec{}).Decode(bad); err == nil {
+			t.Errorf("%d: corrupt state decoded without an error", i)
+		}
 	}
 }

@@ -1,42 +1,85 @@
 package landmarks
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 )
 
-// StateCodec is the goka codec of the group table: CameraState as JSON. JSON keeps the table
-// readable with any Kafka tool and lets fields be added without a migration (unknown fields are
-// ignored, missing ones are zero).
+// StateCodec is the goka codec of the group table: a CameraState per camera, written on every
+// frame, so it is binary and compact: a header, the sequence, capture time and counters, then the
+// tracking state in model.Track's own binary form (about 7.6 KB for a pose track; JSON was 30 KB
+// and cost 1.3 ms a frame to read and write back). Layout, little-endian, version 1:
+//
+//	'C' version(1) has_seq(1) last_seq int64 last_captured_at int64 (unix ns, 0 = unset)
+//	counters: received emitted dead_lettered stale duplicate detected gaps (int64 x7)
+//	track: model.Track.MarshalBinary
+//
+// Decode also reads the JSON states of earlier builds (they start with '{'). New fields go at the
+// end under a new version.
 type StateCodec struct{}
 
-// Encode accepts a *CameraState or a CameraState. A tracking state that JSON cannot hold (a NaN
-// or an infinity from a degenerate frame) is dropped rather than failing the write, which would
-// stop the processor: the camera's next frame starts tracking afresh.
+const (
+	stateMagic   = 'C'
+	stateVersion = 1
+	stateHeader  = 3 + 8 + 8 + 7*8
+)
+
+// Encode accepts a *CameraState or a CameraState.
 func (StateCodec) Encode(v any) ([]byte, error) {
-	var s CameraState
+	var s *CameraState
 	switch t := v.(type) {
 	case *CameraState:
-		s = *t
-	case CameraState:
 		s = t
+	case CameraState:
+		s = &t
 	default:
 		return nil, fmt.Errorf("landmarks: state codec: cannot encode %T", v)
 	}
-	b, err := json.Marshal(&s)
-	var unsupported *json.UnsupportedValueError
-	if errors.As(err, &unsupported) {
-		s.Track.Reset()
-		b, err = json.Marshal(&s)
+	b := make([]byte, 0, stateHeader+8192)
+	has := byte(0)
+	if s.HasSeq {
+		has = 1
 	}
-	return b, err
+	b = append(b, stateMagic, stateVersion, has)
+	b = binary.LittleEndian.AppendUint64(b, uint64(s.LastSeq))
+	var at int64
+	if !s.LastCapturedAt.IsZero() {
+		at = s.LastCapturedAt.UnixNano()
+	}
+	b = binary.LittleEndian.AppendUint64(b, uint64(at))
+	c := s.Counters
+	for _, n := range []int64{c.Received, c.Emitted, c.DeadLettered, c.Stale, c.Duplicate, c.Detected, c.Gaps} {
+		b = binary.LittleEndian.AppendUint64(b, uint64(n))
+	}
+	return s.Track.AppendBinary(b)
 }
 
 // Decode returns a *CameraState.
 func (StateCodec) Decode(data []byte) (any, error) {
 	s := new(CameraState)
-	if err := json.Unmarshal(data, s); err != nil {
+	if len(data) > 0 && data[0] == '{' {
+		if err := json.Unmarshal(data, s); err != nil {
+			return nil, fmt.Errorf("landmarks: state codec: %w", err)
+		}
+		return s, nil
+	}
+	if len(data) < stateHeader || data[0] != stateMagic {
+		return nil, errors.New("landmarks: state codec: not a camera state")
+	}
+	if data[1] != stateVersion {
+		return nil, fmt.Errorf("landmarks: state codec: version %d, this build reads %d", data[1], stateVersion)
+	}
+	s.HasSeq = data[2] == 1
+	u := func(i int) int64 { return int64(binary.LittleEndian.Uint64(data[3+8*i:])) }
+	s.LastSeq = u(0)
+	if at := u(1); at != 0 {
+		s.LastCapturedAt = time.Unix(0, at).UTC()
+	}
+	s.Counters = Counters{Received: u(2), Emitted: u(3), DeadLettered: u(4), Stale: u(5), Duplicate: u(6), Detected: u(7), Gaps: u(8)}
+	if err := s.Track.UnmarshalBinary(data[stateHeader:]); err != nil {
 		return nil, fmt.Errorf("landmarks: state codec: %w", err)
 	}
 	return s, nil
