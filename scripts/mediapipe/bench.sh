@@ -7,12 +7,14 @@ set -euo pipefail
 . "$(dirname "$0")/venv.sh"
 . "$root/scripts/env.sh"
 cd "$root"
-models=${MODELS:-pose-lite pose-full pose-heavy}
+models=${MODELS:-pose-lite pose-full pose-heavy holistic}
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 echo "machine: $cpu, $(nproc) cores; one core each (taskset -c 0)"
 go test -c -o "$root/bin/model.test" ./model
 for m in $models; do
-	go_ms=$(cd model && taskset -c 0 ../bin/model.test -test.run '^$' -test.bench "TrackFrame/$m\$" -test.benchtime 200x -test.cpu 1 |
+	bench="^BenchmarkTrackFrame/$m\$"
+	[ "$m" = holistic ] && bench='^BenchmarkHolisticTrackFrame/footage$'
+	go_ms=$(cd model && taskset -c 0 ../bin/model.test -test.run '^$' -test.bench "$bench" -test.benchtime 100x -test.cpu 1 |
 		awk '/ms\/frame/ { for (i = 1; i < NF; i++) if ($(i+1) == "ms/frame") print $i }')
 	py=$(taskset -c 0 "$mp_python" scripts/mediapipe/bench.py --model "$m" --repeat 5 2>/dev/null)
 	py_ms=$(printf '%s' "$py" | "$mp_python" -c 'import json,sys; print(json.load(sys.stdin)["ms_per_frame"]["mean"])')
