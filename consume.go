@@ -30,7 +30,7 @@ type record struct {
 func tail(ctx context.Context, clients *kafka.Clients, topics []string, fromOldest bool, fn func(record) error) error {
 	c, err := sarama.NewConsumer(clients.Config.Brokers, clients.Sarama)
 	if err != nil {
-		return fmt.Errorf("connect to %s: %w", strings.Join(clients.Config.Brokers, ","), err)
+		return clients.ConnectError(err)
 	}
 	defer c.Close()
 	offset := sarama.OffsetNewest

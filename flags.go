@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,6 +22,14 @@ type clusterFlags struct {
 	replication int
 	compression string
 	linger      time.Duration
+	tls         kafka.TLS
+	sasl        kafka.SASL
+	// saslPasswordFile holds the SASL password; the password itself never comes from a flag,
+	// which any user could read in ps, only from this file or HOLOSTREAM_SASL_PASSWORD.
+	saslPasswordFile string
+	// envErr is the first malformed environment default (a boolean that is not one), reported
+	// when the flags are validated.
+	envErr error
 }
 
 func (c *clusterFlags) register(fs *flag.FlagSet) {
@@ -32,9 +41,37 @@ func (c *clusterFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.replication, "replication", 1, "replication factor of the topics holostream creates")
 	fs.StringVar(&c.compression, "compression", "lz4", "compression of produced batches: none, gzip, snappy, lz4, zstd")
 	fs.DurationVar(&c.linger, "linger", 5*time.Millisecond, "how long the producer waits to fill a batch (latency against throughput)")
+	fs.BoolVar(&c.tls.Enabled, "tls", c.envBool("HOLOSTREAM_TLS"), "connect to the brokers over TLS ($HOLOSTREAM_TLS)")
+	fs.StringVar(&c.tls.CAFile, "tls-ca", env("HOLOSTREAM_TLS_CA", ""), "PEM file of the CA certificates that sign the brokers' certificates; empty: the system's ($HOLOSTREAM_TLS_CA)")
+	fs.StringVar(&c.tls.CertFile, "tls-cert", env("HOLOSTREAM_TLS_CERT", ""), "PEM client certificate, for brokers that require mutual TLS ($HOLOSTREAM_TLS_CERT)")
+	fs.StringVar(&c.tls.KeyFile, "tls-key", env("HOLOSTREAM_TLS_KEY", ""), "PEM key of --tls-cert ($HOLOSTREAM_TLS_KEY)")
+	fs.StringVar(&c.tls.ServerName, "tls-server-name", env("HOLOSTREAM_TLS_SERVER_NAME", ""), "name the brokers' certificates must carry; empty: each broker's host ($HOLOSTREAM_TLS_SERVER_NAME)")
+	fs.BoolVar(&c.tls.InsecureSkipVerify, "tls-insecure-skip-verify", c.envBool("HOLOSTREAM_TLS_INSECURE_SKIP_VERIFY"), "accept any broker certificate: no protection against impostors, tests only ($HOLOSTREAM_TLS_INSECURE_SKIP_VERIFY)")
+	fs.StringVar(&c.sasl.Mechanism, "sasl-mechanism", env("HOLOSTREAM_SASL_MECHANISM", ""), "SASL mechanism: SCRAM-SHA-512, SCRAM-SHA-256 or PLAIN; empty: no SASL ($HOLOSTREAM_SASL_MECHANISM)")
+	fs.StringVar(&c.sasl.User, "sasl-user", env("HOLOSTREAM_SASL_USER", ""), "SASL user ($HOLOSTREAM_SASL_USER); the password: $HOLOSTREAM_SASL_PASSWORD or --sasl-password-file")
+	fs.StringVar(&c.saslPasswordFile, "sasl-password-file", env("HOLOSTREAM_SASL_PASSWORD_FILE", ""), "file holding the SASL password (one line); overrides $HOLOSTREAM_SASL_PASSWORD ($HOLOSTREAM_SASL_PASSWORD_FILE)")
+}
+
+// saslPassword reads the SASL password from --sasl-password-file, else HOLOSTREAM_SASL_PASSWORD.
+func (c *clusterFlags) saslPassword() (string, error) {
+	if c.saslPasswordFile == "" {
+		return os.Getenv("HOLOSTREAM_SASL_PASSWORD"), nil
+	}
+	b, err := os.ReadFile(c.saslPasswordFile)
+	if err != nil {
+		return "", fmt.Errorf("--sasl-password-file: %w", err)
+	}
+	p := strings.TrimRight(string(b), "\r\n")
+	if p == "" {
+		return "", fmt.Errorf("--sasl-password-file %s: empty", c.saslPasswordFile)
+	}
+	return p, nil
 }
 
 func (c *clusterFlags) kafka(clientID string) (kafka.Config, error) {
+	if c.envErr != nil {
+		return kafka.Config{}, c.envErr
+	}
 	var brokers []string
 	for _, b := range strings.Split(c.brokers, ",") {
 		if b = strings.TrimSpace(b); b != "" {
@@ -47,8 +84,14 @@ func (c *clusterFlags) kafka(clientID string) (kafka.Config, error) {
 	if c.partitions < 1 || c.replication < 1 {
 		return kafka.Config{}, fmt.Errorf("--partitions and --replication must be >= 1")
 	}
+	sasl := c.sasl
+	var err error
+	if sasl.Password, err = c.saslPassword(); err != nil {
+		return kafka.Config{}, err
+	}
 	return kafka.Config{Brokers: brokers, ClientID: clientID, Version: c.version,
-		Partitions: c.partitions, Replication: c.replication, Compression: c.compression, Linger: c.linger}.Defaults(), nil
+		Partitions: c.partitions, Replication: c.replication, Compression: c.compression, Linger: c.linger,
+		TLS: c.tls, SASL: sasl}.Defaults(), nil
 }
 
 // clients validates the flags and builds the Kafka client configuration.
@@ -65,6 +108,20 @@ func env(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// envBool is a boolean environment variable (strconv.ParseBool's spellings; unset or empty is
+// false). A malformed one is remembered in c.envErr.
+func (c *clusterFlags) envBool(name string) bool {
+	v := os.Getenv(name)
+	if v == "" {
+		return false
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil && c.envErr == nil {
+		c.envErr = fmt.Errorf("$%s=%q: want true or false", name, v)
+	}
+	return b
 }
 
 // parseFlags parses args and reports -h as a clean exit.

@@ -1,5 +1,6 @@
 // Package kafka turns holostream's connection settings into sarama and goka configuration:
-// protocol version, producer guarantees (acks=all, idempotence), compression, and the creation of
+// protocol version, TLS and SASL (SCRAM-SHA-512/256 on github.com/xdg-go/scram, PLAIN; security.go),
+// producer guarantees (acks=all, idempotence), compression, and the creation of
 // topics with the right partitions, replication and cleanup policy. It knows nothing of the
 // pipeline's logic; main gives it the topics.
 package kafka

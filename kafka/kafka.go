@@ -29,6 +29,10 @@ type Config struct {
 	// Linger is how long the producer waits to fill a batch: latency against throughput. Live
 	// video wants it short; goka's default is 100 ms.
 	Linger time.Duration
+	// TLS and SASL secure the connections to the brokers; their zero values are plaintext
+	// without authentication.
+	TLS  TLS
+	SASL SASL
 }
 
 // Defaults fills the zero fields.
@@ -54,9 +58,9 @@ func (c Config) Defaults() Config {
 	return c
 }
 
-// Sarama builds the client configuration: the protocol version, an idempotent producer with
-// acks=all (no duplicates from producer retries, nothing acknowledged before the in-sync replicas
-// have it), and goka's consumer settings.
+// Sarama builds the client configuration: the protocol version, TLS and SASL when set, an
+// idempotent producer with acks=all (no duplicates from producer retries, nothing acknowledged
+// before the in-sync replicas have it), and goka's consumer settings.
 func (c Config) Sarama() (*sarama.Config, error) {
 	c = c.Defaults()
 	if len(c.Brokers) == 0 {
@@ -70,9 +74,20 @@ func (c Config) Sarama() (*sarama.Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	tc, err := c.TLS.tlsConfig()
+	if err != nil {
+		return nil, err
+	}
 	sc := goka.DefaultConfig()
 	sc.Version = v
 	sc.ClientID = c.ClientID
+	if tc != nil {
+		sc.Net.TLS.Enable = true
+		sc.Net.TLS.Config = tc
+	}
+	if err := c.SASL.apply(sc); err != nil {
+		return nil, err
+	}
 	sc.Producer.RequiredAcks = sarama.WaitForAll
 	sc.Producer.Idempotent = true
 	sc.Net.MaxOpenRequests = 1 // required by sarama for idempotence
@@ -207,7 +222,7 @@ func (k *Clients) EmitterOptions() []goka.EmitterOption {
 func (k *Clients) EnsureStreams(topics ...goka.Stream) error {
 	tm, err := goka.NewTopicManager(k.Config.Brokers, k.fresh(), k.TopicMC)
 	if err != nil {
-		return fmt.Errorf("kafka: connect to %s: %w", strings.Join(k.Config.Brokers, ","), err)
+		return k.ConnectError(err)
 	}
 	defer tm.Close()
 	for _, t := range topics {
@@ -223,7 +238,7 @@ func (k *Clients) EnsureStreams(topics ...goka.Stream) error {
 func (k *Clients) EnsureTables(groups ...goka.Group) error {
 	tm, err := goka.NewTopicManager(k.Config.Brokers, k.fresh(), k.TopicMC)
 	if err != nil {
-		return fmt.Errorf("kafka: connect to %s: %w", strings.Join(k.Config.Brokers, ","), err)
+		return k.ConnectError(err)
 	}
 	defer tm.Close()
 	for _, g := range groups {

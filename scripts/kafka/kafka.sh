@@ -2,6 +2,7 @@
 # kafka.sh: run a real Apache Kafka cluster (KRaft, combined broker+controller nodes) on 127.0.0.1.
 #
 #   scripts/kafka/kafka.sh start  [--nodes 1|3] [--port P] [--dir DIR] [--timeout S]
+#                                 [--sasl-ssl] [--scram CREDENTIAL]... [--config FILE]
 #   scripts/kafka/kafka.sh stop   [--dir DIR]
 #   scripts/kafka/kafka.sh status [--dir DIR]          exit 0 iff every node is up
 #   scripts/kafka/kafka.sh kill-node N  [--dir DIR]    SIGKILL node N (failover tests)
@@ -17,6 +18,13 @@
 #   bootstrap                   127.0.0.1:P1,127.0.0.1:P2,... (also printed on stdout by start)
 #   nodeN/server.properties     nodeN/data/ (log.dirs)  nodeN/pid
 #   logs/nodeN/server.log ...   log4j2 files; logs/nodeN.out has the JVM's stdout and stderr
+#   bootstrap_sasl_ssl          with --sasl-ssl: the SASL_SSL listeners, 127.0.0.1:S1,...
+# --sasl-ssl gives each node a second client listener, SASL_SSL (SCRAM-SHA-512 and -256) on
+# P+200+i-1 or a free port; the PLAINTEXT one stays (inter-broker traffic, readiness checks, tool).
+# Its key and certificates come from --config FILE, whose lines are appended to every node's
+# server.properties (later keys win), e.g. ssl.keystore.type=PEM, ssl.keystore.location=... .
+# --scram 'SCRAM-SHA-512=[name=alice,password=secret]' (repeatable) adds a SCRAM user when the
+# storage is formatted (StorageTool format --add-scram).
 # Needs scripts/kafka/fetch.sh first. Java heap per node: $KAFKA_HEAP (default -Xms256m -Xmx512m).
 set -euo pipefail
 prog=kafka
@@ -41,17 +49,28 @@ if [ "$cmd" = tool ]; then # options go before the tool's name: tool --dir D top
 	tool_args=("$@")
 	set -- ${pre[@]+"${pre[@]}"}
 fi
-nodes=1 base_port='' dir=$run_dir timeout=90
+nodes=1 base_port='' dir=$run_dir timeout=90 sasl_ssl='' config='' scram=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--nodes) nodes=${2:?}; shift 2 ;;
 	--port) base_port=${2:?}; shift 2 ;;
 	--dir) dir=${2:?}; shift 2 ;;
 	--timeout) timeout=${2:?}; shift 2 ;;
+	--sasl-ssl) sasl_ssl=1; shift ;;
+	--scram) scram+=(--add-scram "${2:?}"); shift 2 ;;
+	--config) config=${2:?}; shift 2 ;;
 	*) die "unknown argument $1 (see --help)" ;;
 	esac
 done
 case $nodes in 1 | 3) ;; *) die "--nodes must be 1 or 3" ;; esac
+if [ -n "$config" ]; then
+	[ -r "$config" ] || die "--config $config: not a readable file"
+	config=$(cd "$(dirname "$config")" && pwd)/$(basename "$config")
+fi
+if [ -n "$sasl_ssl" ]; then
+	[ -n "$config" ] && grep -Eq '^[[:space:]]*(listener\.name\.sasl_ssl\.)?ssl\.keystore\.' "$config" ||
+		die "--sasl-ssl needs --config FILE with the listener's key and certificate (ssl.keystore.*)"
+fi
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 heap=${KAFKA_HEAP:--Xms256m -Xmx512m}
@@ -70,8 +89,12 @@ node_list() { # the node numbers of the cluster in DIR
 	done
 }
 
-prop() { # FILE KEY
-	sed -n "s/^$2=//p" "$1"
+prop() { # FILE KEY: the last value, as java.util.Properties reads it
+	sed -n "s/^$2=//p" "$1" | tail -n 1
+}
+
+listener_port() { # N NAME: node N's port for listener NAME; empty if it has none
+	prop "$dir/node$1/server.properties" listeners | tr ',' '\n' | sed -n "s|^$2://127.0.0.1:||p"
 }
 
 write_log4j() {
@@ -117,16 +140,19 @@ rootLogger.appenderRef.err.ref = err
 L4J
 }
 
-write_props() { # N CLIENT-PORT CONTROLLER-PORT VOTERS
-	local n=$1 r=$nodes isr=$(( nodes > 1 ? 2 : 1 ))
+write_props() { # N CLIENT-PORT CONTROLLER-PORT VOTERS [SASL-SSL-PORT]
+	local n=$1 r=$nodes isr=$(( nodes > 1 ? 2 : 1 )) extra='' map=''
+	if [ -n "${5:-}" ]; then
+		extra=",SASL_SSL://127.0.0.1:$5" map=",SASL_SSL:SASL_SSL"
+	fi
 	mkdir -p "$dir/node$n/data"
 	cat >"$dir/node$n/server.properties" <<PROPS
 # Written by scripts/kafka/kafka.sh: KRaft combined mode, node $n of $nodes, 127.0.0.1 only.
 process.roles=broker,controller
 node.id=$n
-listeners=PLAINTEXT://127.0.0.1:$2,CONTROLLER://127.0.0.1:$3
-advertised.listeners=PLAINTEXT://127.0.0.1:$2
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listeners=PLAINTEXT://127.0.0.1:$2$extra,CONTROLLER://127.0.0.1:$3
+advertised.listeners=PLAINTEXT://127.0.0.1:$2$extra
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT$map,CONTROLLER:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
 controller.quorum.voters=$4
@@ -147,6 +173,20 @@ num.recovery.threads.per.data.dir=1
 log.retention.hours=24
 log.segment.bytes=67108864
 PROPS
+	if [ -n "${5:-}" ]; then
+		# SCRAM on the SASL_SSL listener; users come from format --add-scram. The broker needs a
+		# JAAS entry per mechanism even though it never logs in itself (inter-broker is PLAINTEXT).
+		cat >>"$dir/node$n/server.properties" <<PROPS
+listener.name.sasl_ssl.sasl.enabled.mechanisms=SCRAM-SHA-512,SCRAM-SHA-256
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+PROPS
+	fi
+	if [ -n "$config" ]; then
+		echo "# From --config $config:" >>"$dir/node$n/server.properties"
+		cat "$config" >>"$dir/node$n/server.properties"
+		echo >>"$dir/node$n/server.properties"
+	fi
 }
 
 launch() { # N: start node N in the background, detached from this shell
@@ -163,13 +203,15 @@ launch() { # N: start node N in the background, detached from this shell
 # wait_ready waits until each node in NODES has its client port open and the cluster metadata, as
 # a client sees it, lists every one of them as a broker. Fails if a node's JVM dies meanwhile.
 wait_ready() { # NODES...
-	local deadline=$((SECONDS + timeout)) n seen bootstrap
+	local deadline=$((SECONDS + timeout)) n seen bootstrap port
 	bootstrap=$(cat "$dir/bootstrap")
 	for n in "$@"; do
-		until port_open "$(prop "$dir/node$n/server.properties" listeners | sed 's/.*PLAINTEXT:\/\/127.0.0.1:\([0-9]*\),.*/\1/')"; do
-			alive "$dir/node$n/pid" || die "node $n exited during start-up: see $dir/logs/node$n.out and $dir/logs/node$n/server.log"
-			[ $SECONDS -lt $deadline ] || die "node $n: client port not open after ${timeout}s (logs in $dir/logs)"
-			sleep 0.5
+		for port in $(listener_port "$n" PLAINTEXT) $(listener_port "$n" SASL_SSL); do
+			until port_open "$port"; do
+				alive "$dir/node$n/pid" || die "node $n exited during start-up: see $dir/logs/node$n.out and $dir/logs/node$n/server.log"
+				[ $SECONDS -lt $deadline ] || die "node $n: client port $port not open after ${timeout}s (logs in $dir/logs)"
+				sleep 0.5
+			done
 		done
 	done
 	while :; do
@@ -190,9 +232,9 @@ running() { # prints the running node numbers
 do_start() {
 	need_fetched kafka
 	[ -z "$(running)" ] || die "a cluster is already running in $dir (nodes $(running | tr '\n' ' ')); stop it first"
-	rm -rf "$dir"/node* "$dir/logs" "$dir/bootstrap" "$dir/cluster.id"
-	local t0=$SECONDS n cport kport voters='' bootstrap='' cluster_id
-	declare -A cp kp
+	rm -rf "$dir"/node* "$dir/logs" "$dir/bootstrap" "$dir/bootstrap_sasl_ssl" "$dir/cluster.id"
+	local t0=$SECONDS n cport kport sport='' voters='' bootstrap='' sasl_bootstrap='' cluster_id
+	declare -A cp kp sp
 	for n in $(seq 1 "$nodes"); do
 		if [ -n "$base_port" ]; then
 			cport=$((base_port + n - 1)) kport=$((base_port + 100 + n - 1))
@@ -201,7 +243,16 @@ do_start() {
 		else
 			cport=$(free_port) kport=$(free_port)
 		fi
-		cp[$n]=$cport kp[$n]=$kport
+		if [ -n "$sasl_ssl" ]; then
+			if [ -n "$base_port" ]; then
+				sport=$((base_port + 200 + n - 1))
+				port_open "$sport" && die "port $sport is in use"
+			else
+				sport=$(free_port)
+			fi
+			sasl_bootstrap+="${sasl_bootstrap:+,}127.0.0.1:$sport"
+		fi
+		cp[$n]=$cport kp[$n]=$kport sp[$n]=$sport
 		voters+="${voters:+,}$n@127.0.0.1:$kport"
 		bootstrap+="${bootstrap:+,}127.0.0.1:$cport"
 	done
@@ -218,14 +269,15 @@ while True:
         break')
 	echo "$cluster_id" >"$dir/cluster.id"
 	for n in $(seq 1 "$nodes"); do
-		write_props "$n" "${cp[$n]}" "${kp[$n]}" "$voters"
+		write_props "$n" "${cp[$n]}" "${kp[$n]}" "$voters" "${sp[$n]}"
 		# Static quorum (controller.quorum.voters): format takes neither --standalone nor
 		# --initial-controllers, which are for the dynamic quorum (controller.quorum.bootstrap.servers).
-		jvm kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/node$n/server.properties" \
+		jvm kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/node$n/server.properties" ${scram[@]+"${scram[@]}"} \
 			>"$dir/logs.format.$n" 2>&1 || { cat "$dir/logs.format.$n" >&2; die "StorageTool format failed for node $n"; }
 		rm -f "$dir/logs.format.$n"
 	done
 	echo "$bootstrap" >"$dir/bootstrap"
+	[ -z "$sasl_bootstrap" ] || echo "$sasl_bootstrap" >"$dir/bootstrap_sasl_ssl"
 	for n in $(seq 1 "$nodes"); do launch "$n"; done
 	wait_ready $(seq 1 "$nodes")
 	log "$nodes-node cluster $cluster_id up in $((SECONDS - t0))s; bootstrap in $dir/bootstrap, logs in $dir/logs"
@@ -245,7 +297,7 @@ do_status() {
 	local n up=0 all=0 port
 	for n in $(node_list); do
 		all=$((all + 1))
-		port=$(prop "$dir/node$n/server.properties" listeners | sed 's/.*PLAINTEXT:\/\/127.0.0.1:\([0-9]*\),.*/\1/')
+		port=$(listener_port "$n" PLAINTEXT)
 		if alive "$dir/node$n/pid" && port_open "$port"; then
 			up=$((up + 1))
 			echo "node $n: up (pid $(cat "$dir/node$n/pid"), 127.0.0.1:$port)"
@@ -255,6 +307,7 @@ do_status() {
 	done
 	[ $all -gt 0 ] || { echo "no cluster in $dir"; return 1; }
 	echo "bootstrap: $(cat "$dir/bootstrap")"
+	[ ! -f "$dir/bootstrap_sasl_ssl" ] || echo "bootstrap SASL_SSL: $(cat "$dir/bootstrap_sasl_ssl")"
 	[ $up = $all ]
 }
 
