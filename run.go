@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -107,14 +108,74 @@ func runProcessors(ctx context.Context, log *slog.Logger, cf clusterFlags, pf pr
 	if err != nil {
 		return err
 	}
+	var cur atomic.Pointer[pipeline]
+	cur.Store(p)
 	log.Info("holostream running", "brokers", clients.Config.Brokers, "registry", cf.registry, "model", lm.Kind(), "frames", topo.Frames, "metrics", metricsAddr)
 	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return p.run(ctx) })
+	g.Go(func() error {
+		return supervise(ctx, log, p.run, func() (func(context.Context) error, error) {
+			p, err := newPipeline(cfg, clients, w, replacingRegisterer{reg})
+			if err != nil {
+				return nil, err
+			}
+			cur.Store(p)
+			return p.run, nil
+		})
+	})
 	if metricsAddr != "" {
-		ready := func() bool { return p.landmarks.Recovered() && p.analytics.Recovered() }
+		ready := func() bool { p := cur.Load(); return p.landmarks.Recovered() && p.analytics.Recovered() }
 		g.Go(func() error { return serveOps(ctx, metricsAddr, reg, ready) })
 	}
 	return g.Wait()
+}
+
+// supervise runs run until ctx ends; when it stops early (goka's processors stop for good on a
+// consumer group error, e.g. a broker of the cluster killed under them), it builds fresh
+// processors with rebuild and runs them, after a backoff of 1 s doubling to 30 s (back to 1 s
+// once a run lasted a minute). Nothing is lost: the camera states are in the table, which the
+// new processors recover, and the frames not yet committed are read again (at-least-once).
+func supervise(ctx context.Context, log *slog.Logger, run func(context.Context) error, rebuild func() (func(context.Context) error, error)) error {
+	const first, most = time.Second, 30 * time.Second
+	backoff := first
+	for {
+		start := time.Now()
+		err := run(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if time.Since(start) > time.Minute {
+			backoff = first
+		}
+		for {
+			log.Warn("processors stopped; restarting them", "err", err, "in", backoff)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, most)
+			if run, err = rebuild(); err == nil {
+				break
+			}
+		}
+	}
+}
+
+// replacingRegisterer registers collectors in place of those of a previous run of the
+// processors (same descriptors), so restarted processors can register their metrics again.
+type replacingRegisterer struct{ *prometheus.Registry }
+
+func (r replacingRegisterer) Register(c prometheus.Collector) error {
+	r.Registry.Unregister(c)
+	return r.Registry.Register(c)
+}
+
+func (r replacingRegisterer) MustRegister(cs ...prometheus.Collector) {
+	for _, c := range cs {
+		if err := r.Register(c); err != nil {
+			panic(err)
+		}
+	}
 }
 
 // serveOps serves /metrics, /healthz and /readyz until ctx ends.

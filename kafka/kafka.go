@@ -97,8 +97,10 @@ func (c Config) Sarama() (*sarama.Config, error) {
 	sc.Consumer.Offsets.Initial = sarama.OffsetOldest
 	sc.Producer.Compression = comp
 	sc.Producer.Flush.Frequency = c.Linger
-	sc.Producer.Retry.Max = 10
-	sc.Producer.Retry.Backoff = 200 * time.Millisecond
+	// Retry for ~15 s: long enough for a partition's leadership to move off a dead broker
+	// (~9 s with Kafka's defaults), so a broker failure delays frames instead of failing them.
+	sc.Producer.Retry.Max = 30
+	sc.Producer.Retry.Backoff = 500 * time.Millisecond
 	sc.Metadata.Retry.Max = 10
 	sc.Metadata.Retry.Backoff = 500 * time.Millisecond
 	// Frames can be large; allow messages up to Kafka's default broker limit.
