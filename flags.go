@@ -20,6 +20,7 @@ type clusterFlags struct {
 	version     string
 	partitions  int
 	replication int
+	minInsync   int
 	compression string
 	linger      time.Duration
 	tls         kafka.TLS
@@ -39,6 +40,7 @@ func (c *clusterFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.version, "kafka-version", env("HOLOSTREAM_KAFKA_VERSION", kafka.DefaultVersion), "Kafka protocol version to speak ($HOLOSTREAM_KAFKA_VERSION)")
 	fs.IntVar(&c.partitions, "partitions", 6, "partitions of the topics holostream creates")
 	fs.IntVar(&c.replication, "replication", 1, "replication factor of the topics holostream creates")
+	fs.IntVar(&c.minInsync, "min-insync-replicas", 0, "min.insync.replicas of the topics holostream creates (0: replication-1, at least 1)")
 	fs.StringVar(&c.compression, "compression", "lz4", "compression of produced batches: none, gzip, snappy, lz4, zstd")
 	fs.DurationVar(&c.linger, "linger", 5*time.Millisecond, "how long the producer waits to fill a batch (latency against throughput)")
 	fs.BoolVar(&c.tls.Enabled, "tls", c.envBool("HOLOSTREAM_TLS"), "connect to the brokers over TLS ($HOLOSTREAM_TLS)")
@@ -90,7 +92,7 @@ func (c *clusterFlags) kafka(clientID string) (kafka.Config, error) {
 		return kafka.Config{}, err
 	}
 	return kafka.Config{Brokers: brokers, ClientID: clientID, Version: c.version,
-		Partitions: c.partitions, Replication: c.replication, Compression: c.compression, Linger: c.linger,
+		Partitions: c.partitions, Replication: c.replication, MinInsyncReplicas: c.minInsync, Compression: c.compression, Linger: c.linger,
 		TLS: c.tls, SASL: sasl}.Defaults(), nil
 }
 

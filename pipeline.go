@@ -87,7 +87,12 @@ type pipeline struct {
 // newPipeline builds both processors against a cluster. It creates the stream topics they read
 // and write if they are missing (goka creates only its tables).
 func newPipeline(cfg pipelineConfig, k *kafka.Clients, w *wire, reg prometheus.Registerer) (*pipeline, error) {
-	if err := k.EnsureStreams(cfg.topo.Streams()...); err != nil {
+	// Every topic the processors use exists before they start, with holostream's replication and
+	// min.insync.replicas (goka would create the tables and the loopback itself, without them).
+	if err := k.EnsureStreams(append(cfg.topo.Streams(), loopTopic(cfg.topo.Analytics))...); err != nil {
+		return nil, err
+	}
+	if err := k.EnsureTables(cfg.topo.Landmarks, cfg.topo.Analytics); err != nil {
 		return nil, err
 	}
 	metrics, err := landmarks.NewMetrics(reg)
@@ -170,6 +175,9 @@ func (g gokaLogger) emit(msg string) {
 		g.log.Log(context.Background(), g.level, strings.TrimSpace(msg), "component", "goka")
 	}
 }
+
+// loopTopic is the topic of a group's goka.Loop edge (goka names it "<group>-loop").
+func loopTopic(g goka.Group) goka.Stream { return goka.Stream(string(g) + "-loop") }
 
 func storageBuilder(dir string) storage.Builder {
 	if dir == "" {

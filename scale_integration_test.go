@@ -381,20 +381,10 @@ func readKeypoints(t *testing.T, clients *kafka.Clients, topo Topology, w *wire)
 	return out
 }
 
-// setMinISR sets min.insync.replicas on every topic of the deployment and checks it took.
-// goka's topic manager cannot set topic configs other than cleanup policy and retention, and
-// kafka.sh gives the 3-node cluster min ISR 2 only for its internal topics, so the test alters
-// the topics it pre-created.
-func setMinISR(t *testing.T, admin sarama.ClusterAdmin, topics []string, isr string) {
+// checkMinISR checks that every topic of the deployment, as holostream's kafka.Clients created it,
+// has min.insync.replicas isr and 6 partitions of 3 replicas.
+func checkMinISR(t *testing.T, admin sarama.ClusterAdmin, topics []string, isr string) {
 	t.Helper()
-	for _, topic := range topics {
-		err := admin.IncrementalAlterConfig(sarama.TopicResource, topic, map[string]sarama.IncrementalAlterConfigsEntry{
-			"min.insync.replicas": {Operation: sarama.IncrementalAlterConfigsOperationSet, Value: &isr},
-		}, false)
-		if err != nil {
-			t.Fatalf("alter %s: %v", topic, err)
-		}
-	}
 	for _, topic := range topics {
 		entries, err := admin.DescribeConfig(sarama.ConfigResource{Type: sarama.TopicResource, Name: topic, ConfigNames: []string{"min.insync.replicas"}})
 		if err != nil || len(entries) != 1 || entries[0].Value != isr {
@@ -408,10 +398,11 @@ func setMinISR(t *testing.T, admin sarama.ClusterAdmin, topics []string, isr str
 }
 
 // deploymentTopics creates every topic of the deployment (streams, tables, the analytics loop)
-// with the clients' partitions and replication, and returns their names.
+// the way `holostream run` does, with the clients' partitions, replication and
+// min.insync.replicas (replication-1), and returns their names.
 func deploymentTopics(t *testing.T, clients *kafka.Clients, topo Topology) []string {
 	t.Helper()
-	streams := append(topo.Streams(), goka.Stream(string(topo.Analytics)+"-loop"))
+	streams := append(topo.Streams(), loopTopic(topo.Analytics))
 	if err := clients.EnsureStreams(streams...); err != nil {
 		t.Fatal(err)
 	}
@@ -459,7 +450,7 @@ func TestScaleOutAndProcessFailover(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer admin.Close()
-	setMinISR(t, admin, deploymentTopics(t, clients, topo), "2")
+	checkMinISR(t, admin, deploymentTopics(t, clients, topo), "2")
 	w, err := newWire(context.Background(), topo, os.Getenv("HOLOSTREAM_TEST_REGISTRY"))
 	if err != nil {
 		t.Fatal(err)

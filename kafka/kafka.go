@@ -21,9 +21,12 @@ type Config struct {
 	ClientID string
 	// Version is the Kafka protocol version (sarama's), e.g. "3.6.0" or "4.1.0".
 	Version string
-	// Partitions and Replication are used for topics holostream creates.
-	Partitions  int
-	Replication int
+	// Partitions and Replication are used for topics holostream creates, and MinInsyncReplicas
+	// (default: Replication-1, at least 1) is set on them: with acks=all, a write is acknowledged
+	// only once that many replicas have it, so losing one broker loses no acknowledged frame.
+	Partitions        int
+	Replication       int
+	MinInsyncReplicas int
 	// Compression of produced batches: none, gzip, snappy, lz4 or zstd.
 	Compression string
 	// Linger is how long the producer waits to fill a batch: latency against throughput. Live
@@ -48,6 +51,9 @@ func (c Config) Defaults() Config {
 	}
 	if c.Replication == 0 {
 		c.Replication = 1
+	}
+	if c.MinInsyncReplicas == 0 {
+		c.MinInsyncReplicas = max(1, c.Replication-1)
 	}
 	if c.Compression == "" {
 		c.Compression = "lz4"
@@ -150,6 +156,9 @@ type Clients struct {
 // New validates c and builds the client configurations.
 func New(c Config) (*Clients, error) {
 	c = c.Defaults()
+	if c.MinInsyncReplicas > c.Replication {
+		return nil, fmt.Errorf("kafka: min.insync.replicas %d > replication %d: no write could ever be acknowledged", c.MinInsyncReplicas, c.Replication)
+	}
 	sc, err := c.Sarama()
 	if err != nil {
 		return nil, err
@@ -222,13 +231,30 @@ func (k *Clients) EmitterOptions() []goka.EmitterOption {
 // and replication. goka needs its input topics before a processor starts and never creates
 // output topics.
 func (k *Clients) EnsureStreams(topics ...goka.Stream) error {
+	names := make([]string, len(topics))
+	for i, t := range topics {
+		names[i] = string(t)
+	}
+	return k.ensure(names, map[string]string{
+		"cleanup.policy": "delete",
+		"retention.ms":   fmt.Sprint(k.TopicMC.Stream.Retention.Milliseconds()),
+	})
+}
+
+// ensure creates the topics that do not exist yet with the configured partitions, replication and
+// min.insync.replicas, plus config; existing topics are left as they are (goka checks their
+// partitions).
+func (k *Clients) ensure(topics []string, config map[string]string) error {
 	tm, err := goka.NewTopicManager(k.Config.Brokers, k.fresh(), k.TopicMC)
 	if err != nil {
 		return k.ConnectError(err)
 	}
 	defer tm.Close()
+	config["min.insync.replicas"] = fmt.Sprint(k.Config.MinInsyncReplicas)
 	for _, t := range topics {
-		if err := tm.EnsureStreamExists(string(t), k.Config.Partitions); err != nil {
+		err := tm.EnsureTopicExists(t, k.Config.Partitions, k.Config.Replication, config)
+		// Instances starting together race to create the same topics: losing the race is fine.
+		if err != nil && !strings.Contains(err.Error(), sarama.ErrTopicAlreadyExists.Error()) {
 			return fmt.Errorf("kafka: create topic %s: %w", t, err)
 		}
 	}
@@ -238,15 +264,9 @@ func (k *Clients) EnsureStreams(topics ...goka.Stream) error {
 // EnsureTables creates the group tables ("<group>-table") that do not exist yet, compacted, so
 // views can open before the processors have written anything.
 func (k *Clients) EnsureTables(groups ...goka.Group) error {
-	tm, err := goka.NewTopicManager(k.Config.Brokers, k.fresh(), k.TopicMC)
-	if err != nil {
-		return k.ConnectError(err)
+	names := make([]string, len(groups))
+	for i, g := range groups {
+		names[i] = string(goka.GroupTable(g))
 	}
-	defer tm.Close()
-	for _, g := range groups {
-		if err := tm.EnsureTableExists(string(goka.GroupTable(g)), k.Config.Partitions); err != nil {
-			return fmt.Errorf("kafka: create table %s: %w", goka.GroupTable(g), err)
-		}
-	}
-	return nil
+	return k.ensure(names, map[string]string{"cleanup.policy": "compact"})
 }

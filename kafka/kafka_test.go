@@ -54,3 +54,16 @@ func TestBuildersDoNotShareConfig(t *testing.T) {
 		t.Error("fresh configs share state")
 	}
 }
+
+func TestMinInsyncReplicas(t *testing.T) {
+	t.Parallel()
+	for i, tc := range []struct{ repl, min, want int }{{1, 0, 1}, {3, 0, 2}, {3, 3, 3}, {2, 1, 1}} {
+		c := Config{Brokers: []string{"b:9092"}, Replication: tc.repl, MinInsyncReplicas: tc.min}.Defaults()
+		if c.MinInsyncReplicas != tc.want {
+			t.Errorf("%d: replication %d: min.insync.replicas %d, want %d", i, tc.repl, c.MinInsyncReplicas, tc.want)
+		}
+	}
+	if _, err := New(Config{Brokers: []string{"b:9092"}, Replication: 2, MinInsyncReplicas: 3}); err == nil {
+		t.Error("min.insync.replicas above the replication: no error")
+	}
+}
