@@ -496,49 +496,30 @@ func (r *reader) avroMap(field, want string) map[string]any {
 }
 
 func (r *reader) stringMap(field string) map[string]string {
-	m := r.avroMap(field, "map of string")
-	if len(m) == 0 {
-		return nil
-	}
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		s, ok := v.(string)
-		if !ok {
-			r.fail(field+"["+k+"]", v, "string")
-		}
-		out[k] = s
-	}
-	return out
+	return nativeMap(r, field, "string", func(v any) (string, bool) { s, ok := v.(string); return s, ok })
 }
 
 func (r *reader) floatMap(field string) map[string]float32 {
-	m := r.avroMap(field, "map of float")
-	if len(m) == 0 {
-		return nil
-	}
-	out := make(map[string]float32, len(m))
-	for k, v := range m {
-		f, ok := toFloat(v)
-		if !ok {
-			r.fail(field+"["+k+"]", v, "float")
-		}
-		out[k] = f
-	}
-	return out
+	return nativeMap(r, field, "float", toFloat)
 }
 
 func (r *reader) intMap(field string) map[string]int32 {
-	m := r.avroMap(field, "map of int")
+	return nativeMap(r, field, "int", func(v any) (int32, bool) { n, ok := v.(int32); return n, ok })
+}
+
+// nativeMap reads an Avro map whose values conv turns into T; nil for an absent or empty map.
+func nativeMap[T any](r *reader, field, want string, conv func(any) (T, bool)) map[string]T {
+	m := r.avroMap(field, "map of "+want)
 	if len(m) == 0 {
 		return nil
 	}
-	out := make(map[string]int32, len(m))
+	out := make(map[string]T, len(m))
 	for k, v := range m {
-		n, ok := v.(int32)
+		x, ok := conv(v)
 		if !ok {
-			r.fail(field+"["+k+"]", v, "int")
+			r.fail(field+"["+k+"]", v, want)
 		}
-		out[k] = n
+		out[k] = x
 	}
 	return out
 }
