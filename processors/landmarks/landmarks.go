@@ -38,6 +38,9 @@ type Counters struct {
 	// Not outcomes: details of emitted frames and of the sequence.
 	Detected int64 `json:"detected"`
 	Gaps     int64 `json:"gaps"`
+	// Redelivered counts records read again after a crash (at-least-once): processed and emitted
+	// again, but not counted again above.
+	Redelivered int64 `json:"redelivered"`
 }
 
 // Balanced reports whether every frame received is accounted for.
@@ -53,6 +56,12 @@ type CameraState struct {
 	LastCapturedAt time.Time   `json:"last_captured_at"`
 	Track          model.Track `json:"track"`
 	Counters       Counters    `json:"counters"`
+	// Where the last record was read from. A record at or before it on the same partition, read
+	// again, is a redelivery: the previous owner of the partition wrote this state but died
+	// before committing the offset, and the record's outputs may or may not have landed.
+	HasOffset     bool  `json:"has_offset"`
+	LastPartition int32 `json:"last_partition"`
+	LastOffset    int64 `json:"last_offset"`
 }
 
 // Config is the processor's wiring and policy.
@@ -85,6 +94,9 @@ const (
 	OutcomeDeadLettered Outcome = "dead_lettered"
 	OutcomeStale        Outcome = "stale"
 	OutcomeDuplicate    Outcome = "duplicate"
+	// OutcomeRedelivered is a record read again after a crash, processed and emitted again (not
+	// one of the accounted outcomes: the first reading was counted).
+	OutcomeRedelivered Outcome = "redelivered"
 )
 
 // Observation describes one processed frame, for metrics and logs.
@@ -134,7 +146,17 @@ func (c *Config) Process(ctx goka.Context, msg any) {
 	if st == nil {
 		st = &CameraState{}
 	}
-	obs := c.process(ctx, st, msg, start)
+	redelivery := st.HasOffset && ctx.Partition() == st.LastPartition && ctx.Offset() <= st.LastOffset
+	counted := st.Counters
+	obs := c.process(ctx, st, msg, start, redelivery)
+	if redelivery {
+		// Downstream dedupes by (camera, seq); emitting twice is how at-least-once loses nothing.
+		st.Counters = counted
+		st.Counters.Redelivered++
+		obs.Outcome = OutcomeRedelivered
+	} else {
+		st.HasOffset, st.LastPartition, st.LastOffset = true, ctx.Partition(), ctx.Offset()
+	}
 	ctx.SetValue(st)
 	obs.Camera = ctx.Key()
 	obs.Total = c.now().Sub(start)
@@ -143,7 +165,10 @@ func (c *Config) Process(ctx goka.Context, msg any) {
 	}
 }
 
-func (c *Config) process(ctx goka.Context, st *CameraState, msg any, start time.Time) Observation {
+// process handles one record. A redelivery is processed again whatever its seq and age, since
+// its first outcome is unknown: the state does not move back (seq, gaps) and the caller restores
+// the counters.
+func (c *Config) process(ctx goka.Context, st *CameraState, msg any, start time.Time, redelivery bool) Observation {
 	st.Counters.Received++
 	raw, _ := msg.([]byte)
 	frame, err := c.DecodeFrame(raw)
@@ -158,19 +183,21 @@ func (c *Config) process(ctx goka.Context, st *CameraState, msg any, start time.
 		return c.deadLetter(ctx, st, raw, &frame, CodeBadFrame,
 			fmt.Sprintf("record key %q differs from camera_id %q: producers must key frames by camera", ctx.Key(), frame.CameraID))
 	}
-	if st.HasSeq && frame.Seq <= st.LastSeq {
+	if st.HasSeq && frame.Seq <= st.LastSeq && !redelivery {
 		st.Counters.Duplicate++
 		return Observation{Seq: frame.Seq, Outcome: OutcomeDuplicate}
 	}
 	gap := st.HasSeq && frame.Seq > st.LastSeq+1
-	st.HasSeq, st.LastSeq, st.LastCapturedAt = true, frame.Seq, frame.CapturedAt
+	if !st.HasSeq || frame.Seq > st.LastSeq {
+		st.HasSeq, st.LastSeq, st.LastCapturedAt = true, frame.Seq, frame.CapturedAt
+	}
 	if gap {
 		// Frames are missing: the last ROI and the filters describe a moment that is gone.
 		st.Counters.Gaps++
 		st.Track.Reset()
 	}
 	age := start.Sub(frame.CapturedAt)
-	if c.MaxAge > 0 && age > c.MaxAge {
+	if c.MaxAge > 0 && age > c.MaxAge && !redelivery {
 		st.Counters.Stale++
 		st.Track.Reset() // the next fresh frame follows a hole in what we tracked
 		return Observation{Seq: frame.Seq, Outcome: OutcomeStale, Gap: gap, Age: age}

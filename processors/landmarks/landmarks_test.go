@@ -286,6 +286,8 @@ func TestStateCodecRoundTrip(t *testing.T) {
 	st.LastCapturedAt = time.Date(2026, 11, 22, 1, 2, 3, 456789000, time.UTC)
 	st.Counters = Counters{Received: 10, Emitted: 6, DeadLettered: 1, Stale: 2, Duplicate: 1, Detected: 5, Gaps: 3}
 	st.Track.FaceLandmarks = []model.Point{{X: 0.1, Y: 0.2}}
+	st.Counters.Redelivered = 4
+	st.HasOffset, st.LastPartition, st.LastOffset = true, 5, 1<<40
 	b, err := StateCodec{}.Encode(st)
 	if err != nil {
 		t.Fatal(err)
@@ -296,6 +298,12 @@ func TestStateCodecRoundTrip(t *testing.T) {
 	}
 	if got := v.(*CameraState); !reflect.DeepEqual(got, st) {
 		t.Errorf("round trip changed the state:\n got %+v\nwant %+v", got.Counters, st.Counters)
+	}
+	// Version 1 states (before the offset and the redelivery counter) still read.
+	v1 := append([]byte{stateMagic, 1}, b[2:stateHeaderV1]...)
+	v1 = append(v1, b[stateHeaderV2:]...)
+	if v, err := (StateCodec{}).Decode(v1); err != nil || v.(*CameraState).LastSeq != st.LastSeq || v.(*CameraState).HasOffset {
+		t.Errorf("version 1 state: %v", err)
 	}
 	// A NaN in a filter is kept as it is, not an encoding failure that would stop the processor.
 	st.Track.ROI.XCenter = float32(math.NaN())

@@ -11,20 +11,23 @@ import (
 // StateCodec is the goka codec of the group table: a CameraState per camera, written on every
 // frame, so it is binary and compact: a header, the sequence, capture time and counters, then the
 // tracking state in model.Track's own binary form (about 7.6 KB for a pose track; JSON was 30 KB
-// and cost 1.3 ms a frame to read and write back). Layout, little-endian, version 1:
+// and cost 1.3 ms a frame to read and write back). Layout, little-endian, version 2:
 //
 //	'C' version(1) has_seq(1) last_seq int64 last_captured_at int64 (unix ns, 0 = unset)
 //	counters: received emitted dead_lettered stale duplicate detected gaps (int64 x7)
+//	version 2: redelivered int64, has_offset(1) last_partition int32 last_offset int64
 //	track: model.Track.MarshalBinary
 //
-// Decode also reads the JSON states of earlier builds (they start with '{'). New fields go at the
-// end under a new version.
+// Decode also reads version 1 and the JSON states of earlier builds (they start with '{'). New
+// fields go before the track under a new version.
 type StateCodec struct{}
 
 const (
-	stateMagic   = 'C'
-	stateVersion = 1
-	stateHeader  = 3 + 8 + 8 + 7*8
+	stateMagic     = 'C'
+	stateVersion   = 2
+	stateHeaderV1  = 3 + 8 + 8 + 7*8
+	stateHeaderV2  = stateHeaderV1 + 8 + 1 + 4 + 8
+	stateHeaderMax = stateHeaderV2
 )
 
 // Encode accepts a *CameraState or a CameraState.
@@ -38,7 +41,7 @@ func (StateCodec) Encode(v any) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("landmarks: state codec: cannot encode %T", v)
 	}
-	b := make([]byte, 0, stateHeader+8192)
+	b := make([]byte, 0, stateHeaderMax+8192)
 	has := byte(0)
 	if s.HasSeq {
 		has = 1
@@ -51,9 +54,16 @@ func (StateCodec) Encode(v any) ([]byte, error) {
 	}
 	b = binary.LittleEndian.AppendUint64(b, uint64(at))
 	c := s.Counters
-	for _, n := range []int64{c.Received, c.Emitted, c.DeadLettered, c.Stale, c.Duplicate, c.Detected, c.Gaps} {
+	for _, n := range []int64{c.Received, c.Emitted, c.DeadLettered, c.Stale, c.Duplicate, c.Detected, c.Gaps, c.Redelivered} {
 		b = binary.LittleEndian.AppendUint64(b, uint64(n))
 	}
+	hasOffset := byte(0)
+	if s.HasOffset {
+		hasOffset = 1
+	}
+	b = append(b, hasOffset)
+	b = binary.LittleEndian.AppendUint32(b, uint32(s.LastPartition))
+	b = binary.LittleEndian.AppendUint64(b, uint64(s.LastOffset))
 	return s.Track.AppendBinary(b)
 }
 
@@ -66,11 +76,19 @@ func (StateCodec) Decode(data []byte) (any, error) {
 		}
 		return s, nil
 	}
-	if len(data) < stateHeader || data[0] != stateMagic {
+	if len(data) < stateHeaderV1 || data[0] != stateMagic {
 		return nil, errors.New("landmarks: state codec: not a camera state")
 	}
-	if data[1] != stateVersion {
-		return nil, fmt.Errorf("landmarks: state codec: version %d, this build reads %d", data[1], stateVersion)
+	header := stateHeaderV1
+	switch data[1] {
+	case 1:
+	case 2:
+		header = stateHeaderV2
+		if len(data) < header {
+			return nil, errors.New("landmarks: state codec: truncated camera state")
+		}
+	default:
+		return nil, fmt.Errorf("landmarks: state codec: version %d, this build reads 1 and %d", data[1], stateVersion)
 	}
 	s.HasSeq = data[2] == 1
 	u := func(i int) int64 { return int64(binary.LittleEndian.Uint64(data[3+8*i:])) }
@@ -79,7 +97,13 @@ func (StateCodec) Decode(data []byte) (any, error) {
 		s.LastCapturedAt = time.Unix(0, at).UTC()
 	}
 	s.Counters = Counters{Received: u(2), Emitted: u(3), DeadLettered: u(4), Stale: u(5), Duplicate: u(6), Detected: u(7), Gaps: u(8)}
-	if err := s.Track.UnmarshalBinary(data[stateHeader:]); err != nil {
+	if header == stateHeaderV2 {
+		s.Counters.Redelivered = u(9)
+		s.HasOffset = data[stateHeaderV1+8] == 1
+		s.LastPartition = int32(binary.LittleEndian.Uint32(data[stateHeaderV1+9:]))
+		s.LastOffset = int64(binary.LittleEndian.Uint64(data[stateHeaderV1+13:]))
+	}
+	if err := s.Track.UnmarshalBinary(data[header:]); err != nil {
 		return nil, fmt.Errorf("landmarks: state codec: %w", err)
 	}
 	return s, nil
