@@ -7,6 +7,8 @@
 # happens. Logs: out/kafka/logs/.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+# cgo flags for the TFLite and libjpeg-turbo in .deps, when not run from make (which sets them).
+[ -n "${CGO_CFLAGS:-}" ] || . "$root/scripts/env.sh"
 dir=${HOLOSTREAM_KAFKA_DIR:-$root/out/kafka}
 export HOLOSTREAM_KAFKA_DIR=$dir
 
