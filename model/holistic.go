@@ -212,15 +212,10 @@ func (h *holisticWorker) faceBranch(l *Landmarker, img Image, p *Pose, prev []Po
 	if err := h.faceDet.invoke(); err != nil {
 		return nil, prev[:0], err
 	}
-	h.dets = DecodeDetections(h.faceDet.outputs[0], h.faceDet.outputs[1], l.faceAnchors, FaceDetectorDecode(), h.dets[:0])
-	if len(h.dets) == 0 {
+	d, found := firstDetection(h.faceDet, l.faceAnchors, FaceDetectorDecode(), faceNMSThreshold, &h.dets)
+	if !found {
 		return nil, prev[:0], nil
 	}
-	kept := WeightedNMS(h.dets, faceNMSThreshold)
-	if len(kept) == 0 {
-		return nil, prev[:0], nil
-	}
-	d := kept[0]
 	ProjectDetection(&d, fromPose, W, H)
 	roi := FaceDetectionROI(d, W, H)
 	if len(prev) == NumFaceLandmarks {

@@ -7,15 +7,16 @@ import (
 
 // Sizes and thresholds of MediaPipe's pose graphs.
 const (
-	detectorInput   = 224 // pose_detection_cpu.pbtxt: ImageToTensor 224x224
-	landmarkInput   = 256 // pose_landmark_by_roi_cpu.pbtxt: ImageToTensor 256x256
-	heatmapSize     = 64  // pose_landmark_*.tflite output 3: [1,64,64,39]
-	numRawLandmarks = 39  // 33 pose + 2 auxiliary + 4 unused, tensors_to_pose_landmarks_and_segmentation.pbtxt
-	numAux          = 2
-	heatmapKernel   = 7   // RefineLandmarksFromHeatmapCalculator kernel_size
-	heatmapMinConf  = 0.5 // its min_confidence_to_refine default
-	roiScale        = 1.25
-	visibilityAlpha = 0.1 // VisibilitySmoothingCalculator low_pass_filter alpha
+	detectorInput    = 224 // pose_detection_cpu.pbtxt: ImageToTensor 224x224
+	landmarkInput    = 256 // pose_landmark_by_roi_cpu.pbtxt: ImageToTensor 256x256
+	heatmapSize      = 64  // pose_landmark_*.tflite output 3: [1,64,64,39]
+	numRawLandmarks  = 39  // 33 pose + 2 auxiliary + 4 unused, tensors_to_pose_landmarks_and_segmentation.pbtxt
+	numAux           = 2
+	heatmapKernel    = 7   // RefineLandmarksFromHeatmapCalculator kernel_size
+	heatmapMinConf   = 0.5 // its min_confidence_to_refine default
+	poseNMSThreshold = 0.3 // pose_detection_cpu.pbtxt: NonMaxSuppressionCalculator min_suppression_threshold
+	roiScale         = 1.25
+	visibilityAlpha  = 0.1 // VisibilitySmoothingCalculator low_pass_filter alpha
 )
 
 // poseWorker owns one interpreter per model and the scratch buffers of one frame in flight;
@@ -134,17 +135,27 @@ func (w *poseWorker) detect(l *Landmarker, img Image) (Detection, bool, error) {
 	}
 	opts := PoseDetectorDecode()
 	opts.MinScoreThresh = l.cfg.minDetection
-	w.dets = DecodeDetections(w.det.outputs[0], w.det.outputs[1], l.anchors, opts, w.dets[:0])
-	if len(w.dets) == 0 {
+	d, ok := firstDetection(w.det, l.anchors, opts, poseNMSThreshold, &w.dets)
+	if !ok {
 		return Detection{}, false, nil
 	}
-	kept := WeightedNMS(w.dets, 0.3)
-	if len(kept) == 0 {
-		return Detection{}, false, nil
-	}
-	d := kept[0]
 	RemoveLetterbox(&d, pad)
 	return d, true, nil
+}
+
+// firstDetection decodes a detector's outputs (boxes, scores) and keeps the first detection after
+// weighted NMS, as MediaPipe's pose and face graphs do (SplitDetectionVectorCalculator 0..1).
+// scratch is reused for the decoded detections.
+func firstDetection(det *interpreter, anchors []Anchor, o DecodeOptions, iou float32, scratch *[]Detection) (Detection, bool) {
+	*scratch = DecodeDetections(det.outputs[0], det.outputs[1], anchors, o, (*scratch)[:0])
+	if len(*scratch) == 0 {
+		return Detection{}, false
+	}
+	kept := WeightedNMS(*scratch, iou)
+	if len(kept) == 0 {
+		return Detection{}, false
+	}
+	return kept[0], true
 }
 
 // detectionROI is pose_detection_to_roi.pbtxt: keypoint 0 (hip centre) and keypoint 1 (full body
