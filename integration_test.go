@@ -18,7 +18,6 @@ import (
 	"github.com/holostream/holostream/camera"
 	"github.com/holostream/holostream/codecs"
 	"github.com/holostream/holostream/kafka"
-	"github.com/holostream/holostream/model"
 	"github.com/holostream/holostream/schemas"
 )
 
@@ -98,22 +97,10 @@ func TestRealKafkaEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	w, err := newWire(ctx, topo, registryURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lm, err := model.Open(model.PoseLite, model.WithWorkers(2))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lm.Close()
+	w, lm, src := pipelineParts(t, topo, registryURL)
 	in := startInstance(t, topo, clients, w, lm)
 	defer in.stop(t)
 
-	src, err := defaultFootage()
-	if err != nil {
-		t.Fatal(err)
-	}
 	// 20 frames, the 10th and 20th truncated: 18 keypoint events and 2 dead letters.
 	cam := camera.Camera{ID: "door-1", User: "alice", Now: steppingClock(time.Now())}
 	if n, err := produceFrames(ctx, clients, topo, w, corruptEvery(src[:20], 10), []camera.Camera{cam}, 20); err != nil || n != 20 {

@@ -138,6 +138,27 @@ func TestFailoverKeepsTracking(t *testing.T) {
 	testFailover(t, cluster.Brokers(), cluster.RegistryURL(), NewTopology(""))
 }
 
+// pipelineParts builds what a test pipeline needs: the topics' codecs (registered with the
+// registry at registryURL, if any), a pose-lite landmarker with 2 workers (closed when the test
+// ends, after its deferred instance stops) and the built-in footage.
+func pipelineParts(t *testing.T, topo Topology, registryURL string) (*wire, *model.Landmarker, camera.Source) {
+	t.Helper()
+	w, err := newWire(context.Background(), topo, registryURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lm, err := model.Open(model.PoseLite, model.WithWorkers(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lm.Close() })
+	src, err := defaultFootage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w, lm, src
+}
+
 // steppingClock stamps frames 100 ms apart, as a 10 fps camera would, however fast they are
 // sent: smoothing and tracking follow capture time, not arrival.
 func steppingClock(start time.Time) func() time.Time {
@@ -151,19 +172,7 @@ func testFailover(t *testing.T, brokers []string, registryURL string, topo Topol
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	w, err := newWire(ctx, topo, registryURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lm, err := model.Open(model.PoseLite, model.WithWorkers(2))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lm.Close()
-	src, err := defaultFootage()
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, lm, src := pipelineParts(t, topo, registryURL)
 	ids := []string{"cam-a", "cam-b", "cam-c", "cam-d", "cam-e", "cam-f"}
 	clocks := map[string]func() time.Time{}
 	for _, id := range ids {

@@ -20,7 +20,6 @@ import (
 
 	"github.com/holostream/holostream/camera"
 	"github.com/holostream/holostream/kafka"
-	"github.com/holostream/holostream/model"
 )
 
 // The security integration test starts its own one-node Apache Kafka broker with a SASL_SSL
@@ -167,21 +166,9 @@ func TestRealKafkaSASLSSL(t *testing.T) {
 		}
 		topo := NewTopology(uniquePrefix("secure"))
 		ctx := context.Background()
-		w, err := newWire(ctx, topo, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		lm, err := model.Open(model.PoseLite, model.WithWorkers(2))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer lm.Close()
+		w, lm, src := pipelineParts(t, topo, "")
 		in := startInstance(t, topo, clients, w, lm)
 		defer in.stop(t)
-		src, err := defaultFootage()
-		if err != nil {
-			t.Fatal(err)
-		}
 		cam := camera.Camera{ID: "vault-1", User: "bob", Now: steppingClock(time.Now())}
 		if n, err := produceFrames(ctx, clients, topo, w, src[:8], []camera.Camera{cam}, 8); err != nil || n != 8 {
 			t.Fatalf("produced %d of 8 frames: %v", n, err)
