@@ -1,0 +1,25 @@
+// Package gateway is holostream's HTTP face: the API that takes frames and photos over HTTP, the
+// cameras' state and live events, the operations endpoints and the web UI.
+//
+//	POST /v1/frames                 an image (raw body or multipart) to the frames topic: 202
+//	POST /v1/infer                  landmarks of one image, now (the `holostream infer` JSON)
+//	GET  /v1/cameras                every camera the landmarks table knows, with its counters
+//	GET  /v1/cameras/{id}           one camera
+//	GET  /v1/cameras/{id}/events    Server-Sent Events: keypoints, action and stats
+//	GET  /v1/skeleton               the pose and hand connections, for drawing
+//	GET  /v1/info                   the model, limits and version
+//	GET  /metrics /healthz /readyz  Prometheus, liveness, readiness
+//	GET  /  /cameras/{id}  /ui/...  the web UI (assets embedded from ui/)
+//
+// A Server is built from a Config of plain parts, each optional: a part left nil makes its
+// endpoints answer 503 with what is missing, so `holostream serve --no-kafka` can offer /v1/infer
+// alone. /v1/infer runs on a bounded pool: Config.InferWorkers images at once (decode and
+// inference), Config.InferQueue more waiting; past that the answer is 503 with Retry-After, never
+// an unbounded backlog. Every error is JSON {"error": what was wrong and what to do, "code": a
+// stable machine-readable word}.
+//
+// State: the Server holds the per-client rate limiters (token buckets, forgotten after idle
+// minutes), the per-camera sequence counters of /v1/frames (seeded from the landmarks table so a
+// restarted gateway continues a camera's sequence), and the live-event Hub's subscribers. Nothing
+// else: frames go to Kafka, states come from the table.
+package gateway

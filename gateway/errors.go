@@ -1,0 +1,47 @@
+package gateway
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Error codes of the JSON error body. They are part of the API: clients branch on them.
+const (
+	CodeBadRequest   = "BAD_REQUEST"   // a parameter or the request's form is wrong
+	CodeEmpty        = "EMPTY"         // no image in the request
+	CodeNotImage     = "NOT_IMAGE"     // the bytes are not a JPEG or PNG image (415)
+	CodeCorrupt      = "CORRUPT_IMAGE" // a JPEG or PNG that cannot be decoded (400)
+	CodeTooLarge     = "TOO_LARGE"     // body over the limit, or more megapixels than allowed (413)
+	CodeQueueFull    = "QUEUE_FULL"    // every inference worker busy and the queue full (503)
+	CodeTimeout      = "TIMEOUT"       // no answer within the inference timeout (504)
+	CodeUnauthorized = "UNAUTHORIZED"  // missing or wrong bearer token (401)
+	CodeRateLimited  = "RATE_LIMITED"  // this client sent more than its rate (429)
+	CodeUnavailable  = "UNAVAILABLE"   // a part this endpoint needs is not configured or not ready (503)
+	CodeNotFound     = "NOT_FOUND"     // no such camera or endpoint (404)
+	CodeInternal     = "INTERNAL"      // our fault; the log has the details (500)
+	CodeUpstream     = "KAFKA"         // Kafka did not take the frame (502)
+)
+
+// apiError is the JSON body of every error answer.
+type apiError struct {
+	Error string `json:"error"`
+	Code  string `json:"code"`
+}
+
+// writeError answers with status and a JSON error. retryAfter > 0 adds a Retry-After header
+// (whole seconds, at least 1).
+func writeError(w http.ResponseWriter, status int, code, msg string, retryAfter time.Duration) {
+	if retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int((retryAfter+time.Second-1)/time.Second))))
+	}
+	writeJSON(w, status, apiError{Error: msg, Code: code})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}

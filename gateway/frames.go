@@ -1,0 +1,158 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	_ "image/jpeg" // headers of uploaded frames
+	_ "image/png"
+	"net/http"
+	"regexp"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/holostream/holostream/schemas"
+)
+
+// FrameSink produces one frame to the frames topic and returns once Kafka acknowledged it.
+type FrameSink interface {
+	Send(ctx context.Context, f schemas.Frame) (Delivery, error)
+}
+
+// Delivery is where Kafka stored a frame.
+type Delivery struct {
+	Topic     string `json:"topic"`
+	Partition int32  `json:"partition"`
+	Offset    int64  `json:"offset"`
+}
+
+// FrameAccepted is the 202 body of POST /v1/frames: the frame's identity and where it went.
+type FrameAccepted struct {
+	CameraID   string    `json:"camera_id"`
+	UserID     string    `json:"user_id"`
+	Seq        int64     `json:"seq"`
+	CapturedAt time.Time `json:"captured_at"`
+	Width      int       `json:"width"`
+	Height     int       `json:"height"`
+	Delivery
+}
+
+// idPattern is what a camera or user id may look like: it becomes a Kafka key, a URL path
+// segment and a label in the UI.
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
+
+// sequencer hands out the next seq of cameras whose client sends none. A camera's first seq
+// follows the one in the landmarks table, so a restarted gateway does not send seqs the
+// processor would drop as duplicates.
+type sequencer struct {
+	mu   sync.Mutex
+	next map[string]int64
+}
+
+func (q *sequencer) take(ctx context.Context, camera string, cams CameraStore) int64 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.next == nil {
+		q.next = map[string]int64{}
+	}
+	n, ok := q.next[camera]
+	if !ok {
+		n = 1
+		if cams != nil {
+			if c, found, err := cams.Camera(ctx, camera); err == nil && found {
+				n = c.LastSeq + 1
+			}
+		}
+	}
+	q.next[camera] = n + 1
+	return n
+}
+
+// observe keeps a client-chosen seq in mind, so a later frame without one continues after it.
+func (q *sequencer) observe(camera string, seq int64) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.next == nil {
+		q.next = map[string]int64{}
+	}
+	if seq >= q.next[camera] {
+		q.next[camera] = seq + 1
+	}
+}
+
+func (s *Server) handleFrames(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Frames == nil {
+		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "this server has no Kafka producer: start it with --brokers", 0)
+		return
+	}
+	up, err := readUpload(w, r, s.cfg.MaxBodyBytes)
+	if err != nil {
+		writeUploadError(w, err)
+		return
+	}
+	f, err := s.frameOf(r, up)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, CodeBadRequest, err.Error(), 0)
+		return
+	}
+	// The header only: a frame whose pixels are damaged still goes to Kafka, and the processor
+	// dead-letters it with the reason, like a frame from any other producer.
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(up.data))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, CodeCorrupt, fmt.Sprintf("the %s header cannot be read: %v", up.contentType, err), 0)
+		return
+	}
+	if mp := float64(cfg.Width) * float64(cfg.Height) / 1e6; mp > s.cfg.MaxMegapixels {
+		writeError(w, http.StatusRequestEntityTooLarge, CodeTooLarge,
+			fmt.Sprintf("%dx%d is %.1f megapixels, over this server's limit of %.1f: send a smaller frame", cfg.Width, cfg.Height, mp, s.cfg.MaxMegapixels), 0)
+		return
+	}
+	f.Width, f.Height = int32(cfg.Width), int32(cfg.Height)
+	d, err := s.cfg.Frames.Send(r.Context(), f)
+	if err != nil {
+		s.log.Warn("frame not produced", "camera", f.CameraID, "seq", f.Seq, "err", err)
+		writeError(w, http.StatusBadGateway, CodeUpstream, "Kafka did not acknowledge the frame: "+err.Error()+": retry with the same seq", 0)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, FrameAccepted{CameraID: f.CameraID, UserID: f.UserID, Seq: f.Seq,
+		CapturedAt: f.CapturedAt, Width: cfg.Width, Height: cfg.Height, Delivery: d})
+}
+
+// frameOf builds the Frame from the upload and the camera, user, seq and captured_at
+// parameters (query string or form fields).
+func (s *Server) frameOf(r *http.Request, up *upload) (schemas.Frame, error) {
+	f := schemas.Frame{CameraID: up.param(r, "camera"), UserID: up.param(r, "user"), ContentType: up.contentType, Image: up.data}
+	if f.CameraID == "" {
+		f.CameraID = "http"
+	}
+	if !idPattern.MatchString(f.CameraID) {
+		return f, fmt.Errorf("camera %q: use 1-128 letters, digits and . _ : - (starting with a letter or digit)", f.CameraID)
+	}
+	if f.UserID == "" {
+		f.UserID = f.CameraID
+	}
+	if !idPattern.MatchString(f.UserID) {
+		return f, fmt.Errorf("user %q: use 1-128 letters, digits and . _ : - (starting with a letter or digit)", f.UserID)
+	}
+	f.CapturedAt = time.Now().UTC().Truncate(time.Microsecond)
+	if v := up.param(r, "captured_at"); v != "" {
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			return f, fmt.Errorf("captured_at %q: want RFC 3339, like 2026-11-22T10:00:00.123Z", v)
+		}
+		f.CapturedAt = t.UTC().Truncate(time.Microsecond)
+	}
+	if v := up.param(r, "seq"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return f, fmt.Errorf("seq %q: want a whole number >= 0, increasing per camera", v)
+		}
+		f.Seq = n
+		s.seq.observe(f.CameraID, n)
+	} else {
+		f.Seq = s.seq.take(r.Context(), f.CameraID, s.cfg.Cameras)
+	}
+	return f, nil
+}

@@ -1,0 +1,227 @@
+package gateway
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Config is what a Server is built from. Every part is optional (see the package comment); the
+// limits have defaults (see Defaults).
+type Config struct {
+	Inferer Inferer     // POST /v1/infer
+	Frames  FrameSink   // POST /v1/frames
+	Cameras CameraStore // GET /v1/cameras...
+	Events  *Hub        // GET /v1/cameras/{id}/events
+
+	// Ready reports why the server is not ready yet (processors recovering, say); nil: ready.
+	Ready func() error
+	// Gatherer is served on /metrics; Registerer gets the gateway's own metrics. Either may be nil.
+	Gatherer   prometheus.Gatherer
+	Registerer prometheus.Registerer
+	Log        *slog.Logger
+	Version    string
+
+	MaxBodyBytes   int64         // request bodies (default 16 MiB)
+	MaxMegapixels  float64       // images (default 50)
+	InferWorkers   int           // images decoded and inferred at once (default: CPUs)
+	InferQueue     int           // requests waiting for a worker beyond those (default 4 x workers)
+	InferTimeout   time.Duration // from admission to answer (default 10 s)
+	RateLimit      float64       // requests per second per client on /v1/ (0: no limit)
+	RateBurst      int           // bucket size (default: 2 x RateLimit, at least 1)
+	Token          string        // required as a bearer token on /v1/ when set
+	MaxSubscribers int           // open event streams (default 256)
+}
+
+// Defaults fills the limits left zero.
+func (c Config) Defaults() Config {
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = 16 << 20
+	}
+	if c.MaxMegapixels <= 0 {
+		c.MaxMegapixels = 50
+	}
+	if c.InferWorkers <= 0 {
+		c.InferWorkers = runtime.NumCPU()
+	}
+	if c.InferQueue < 0 {
+		c.InferQueue = 0
+	} else if c.InferQueue == 0 {
+		c.InferQueue = 4 * c.InferWorkers
+	}
+	if c.InferTimeout <= 0 {
+		c.InferTimeout = 10 * time.Second
+	}
+	if c.RateBurst <= 0 {
+		c.RateBurst = max(1, int(2*c.RateLimit))
+	}
+	if c.MaxSubscribers <= 0 {
+		c.MaxSubscribers = 256
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// Server is the HTTP handler of the gateway. It is safe for concurrent use.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	mux      *http.ServeMux
+	pool     *inferPool
+	limits   *limiters
+	seq      sequencer
+	metrics  *metrics
+	done     chan struct{}
+	doneOnce sync.Once
+}
+
+// New builds a Server. It registers the gateway's metrics with cfg.Registerer.
+func New(cfg Config) (*Server, error) {
+	cfg = cfg.Defaults()
+	if cfg.RateLimit < 0 {
+		return nil, errors.New("gateway: rate limit must be >= 0")
+	}
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: cfg.Log, mux: http.NewServeMux(), metrics: m, done: make(chan struct{}),
+		pool: newInferPool(cfg.InferWorkers, cfg.InferQueue, cfg.InferTimeout, m)}
+	if cfg.RateLimit > 0 {
+		s.limits = newLimiters(cfg.RateLimit, cfg.RateBurst)
+	}
+	if cfg.Events != nil {
+		cfg.Events.mu.Lock()
+		cfg.Events.dropped = m.dropped.Inc
+		cfg.Events.mu.Unlock()
+	}
+	s.routes()
+	return s, nil
+}
+
+// Close ends the open event streams (http.Server.Shutdown does not end hijack-free streams by
+// itself: it waits for them).
+func (s *Server) Close() { s.doneOnce.Do(func() { close(s.done) }) }
+
+func (s *Server) routes() {
+	api := func(pattern string, h http.HandlerFunc) { s.mux.Handle(pattern, s.guard(h)) }
+	api("POST /v1/frames", s.handleFrames)
+	api("POST /v1/infer", s.handleInfer)
+	api("GET /v1/cameras", s.handleCameras)
+	api("GET /v1/cameras/{id}", s.handleCamera)
+	api("GET /v1/cameras/{id}/events", s.handleEvents)
+	api("GET /v1/skeleton", s.handleSkeleton)
+	api("GET /v1/info", s.handleInfo)
+	api("/v1/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, CodeNotFound, r.Method+" "+r.URL.Path+": no such endpoint (see GET /v1/info and the README's API section)", 0)
+	})
+	if s.cfg.Gatherer != nil {
+		s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Gatherer, promhttp.HandlerOpts{}))
+	}
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
+	s.mux.HandleFunc("GET /readyz", s.handleReady)
+	s.uiRoutes()
+}
+
+func (s *Server) handleReady(w http.ResponseWriter, _ *http.Request) {
+	if s.cfg.Ready != nil {
+		if err := s.cfg.Ready(); err != nil {
+			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+	}
+	w.Write([]byte("ready\n"))
+}
+
+// guard is the /v1/ chain: bearer token, then the client's rate.
+func (s *Server) guard(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.cfg.Token != "" && subtle.ConstantTimeCompare([]byte(bearer(r)), []byte(s.cfg.Token)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="holostream"`)
+			writeError(w, http.StatusUnauthorized, CodeUnauthorized,
+				"missing or wrong token: send Authorization: Bearer <token> (the server's --token or $HOLOSTREAM_TOKEN)", 0)
+			return
+		}
+		if s.limits != nil {
+			if ok, wait := s.limits.allow(clientKey(r), time.Now()); !ok {
+				s.metrics.rateLimited.Inc()
+				writeError(w, http.StatusTooManyRequests, CodeRateLimited,
+					"too many requests from this client: slow down to the server's --rate-limit per second", wait)
+				return
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// ServeHTTP logs and measures every request, then routes it.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	id := r.Header.Get("X-Request-ID")
+	if id == "" || len(id) > 64 {
+		id = newRequestID()
+	}
+	w.Header().Set("X-Request-ID", id)
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	s.mux.ServeHTTP(rec, r)
+	route := r.Pattern
+	if route == "" {
+		route = "unmatched"
+	}
+	d := time.Since(start)
+	s.metrics.requests.WithLabelValues(route, http.StatusText(rec.status)).Inc()
+	if !strings.HasSuffix(route, "/events") {
+		s.metrics.duration.WithLabelValues(route).Observe(d.Seconds())
+	}
+	level := slog.LevelInfo
+	switch {
+	case rec.status >= 500:
+		level = slog.LevelWarn
+	case route == "GET /healthz" || route == "GET /readyz" || route == "GET /metrics" || strings.HasPrefix(route, "GET /ui/"):
+		level = slog.LevelDebug
+	}
+	s.log.Log(r.Context(), level, "http", "method", r.Method, "path", r.URL.Path, "route", route, "status", rec.status,
+		"bytes", rec.bytes, "ms", float64(d.Microseconds())/1000, "client", clientKey(r), "request_id", id)
+}
+
+func newRequestID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// statusRecorder remembers the status and size of an answer. Unwrap lets
+// http.ResponseController reach the connection's Flush and deadlines through it.
+type statusRecorder struct {
+	http.ResponseWriter
+	status, bytes int
+	wrote         bool
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.status, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += n
+	return n, err
+}
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

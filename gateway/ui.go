@@ -1,0 +1,70 @@
+package gateway
+
+import (
+	"embed"
+	"io/fs"
+	"net/http"
+
+	"github.com/holostream/holostream/model"
+)
+
+// ui holds the web UI: index.html (upload a photo, see its skeleton), camera.html (a camera's
+// live skeletons, actions and window stats) and the scripts and styles they load from /ui/.
+// Plain HTML, CSS and JavaScript with no build step and nothing fetched from elsewhere, so the
+// UI works offline.
+//
+//go:embed ui
+var ui embed.FS
+
+func (s *Server) uiRoutes() {
+	assets, _ := fs.Sub(ui, "ui")
+	s.mux.Handle("GET /ui/", http.StripPrefix("/ui/", http.FileServerFS(assets)))
+	page := func(name string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Cache-Control", "no-cache")
+			http.ServeFileFS(w, r, assets, name)
+		}
+	}
+	s.mux.HandleFunc("GET /{$}", page("index.html"))
+	s.mux.HandleFunc("GET /cameras/{id}", page("camera.html"))
+}
+
+// Skeleton is the body of GET /v1/skeleton: which landmarks to join when drawing.
+type Skeleton struct {
+	PoseLandmarks   int      `json:"pose_landmarks"`
+	PoseConnections [][2]int `json:"pose_connections"`
+	HandLandmarks   int      `json:"hand_landmarks"`
+	HandConnections [][2]int `json:"hand_connections"`
+	FaceLandmarks   int      `json:"face_landmarks"`
+}
+
+func (s *Server) handleSkeleton(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, Skeleton{PoseLandmarks: model.NumPoseLandmarks, PoseConnections: model.PoseConnections(),
+		HandLandmarks: 21, HandConnections: model.HandConnections(), FaceLandmarks: 468})
+}
+
+// Info is the body of GET /v1/info.
+type Info struct {
+	Version       string     `json:"version"`
+	Model         model.Kind `json:"model,omitempty"`
+	Infer         bool       `json:"infer"`
+	Frames        bool       `json:"frames"`
+	Cameras       bool       `json:"cameras"`
+	Events        bool       `json:"events"`
+	MaxBodyBytes  int64      `json:"max_body_bytes"`
+	MaxMegapixels float64    `json:"max_megapixels"`
+	InferWorkers  int        `json:"infer_workers"`
+	InferQueue    int        `json:"infer_queue"`
+	AuthRequired  bool       `json:"auth_required"`
+}
+
+func (s *Server) handleInfo(w http.ResponseWriter, _ *http.Request) {
+	i := Info{Version: s.cfg.Version, Infer: s.cfg.Inferer != nil, Frames: s.cfg.Frames != nil,
+		Cameras: s.cfg.Cameras != nil, Events: s.cfg.Events != nil, MaxBodyBytes: s.cfg.MaxBodyBytes,
+		MaxMegapixels: s.cfg.MaxMegapixels, InferWorkers: s.cfg.InferWorkers, InferQueue: s.cfg.InferQueue,
+		AuthRequired: s.cfg.Token != ""}
+	if s.cfg.Inferer != nil {
+		i.Model = s.cfg.Inferer.Kind()
+	}
+	writeJSON(w, http.StatusOK, i)
+}
