@@ -18,7 +18,9 @@ import (
 
 	"github.com/holostream/holostream/camera"
 	"github.com/holostream/holostream/embedded"
+	"github.com/holostream/holostream/gateway"
 	"github.com/holostream/holostream/kafka"
+	"github.com/holostream/holostream/model"
 	"github.com/holostream/holostream/processors/landmarks"
 	"github.com/holostream/holostream/schemas"
 )
@@ -87,6 +89,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	partitions := fs.Int("partitions", 6, "partitions of every topic")
 	badEvery := fs.Int("bad-every", 0, "make every Nth frame a corrupt JPEG, to show the dead-letter path (0: none)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "with --frames: give up after this long")
+	var gf gatewayFlags
+	gf.register(fs, "http-addr", "127.0.0.1:8080")
 	if err := fs.Parse(args); err != nil {
 		return usageExit(err)
 	}
@@ -95,7 +99,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	sum, err := demo(ctx, log, pf, demoOptions{frames: *frames, cameras: *cameras, fps: *fps, partitions: *partitions, badEvery: *badEvery, timeout: *timeout})
+	sum, err := demo(ctx, log, pf, demoOptions{frames: *frames, cameras: *cameras, fps: *fps, partitions: *partitions, badEvery: *badEvery, timeout: *timeout, http: gf})
 	if sum != nil {
 		json.NewEncoder(stdout).Encode(sum)
 	}
@@ -110,6 +114,8 @@ type demoOptions struct {
 	frames, cameras, partitions, badEvery int
 	fps                                   float64
 	timeout                               time.Duration
+	// http serves the gateway and the web UI on http.addr; "" leaves them off.
+	http gatewayFlags
 }
 
 func demo(ctx context.Context, log *slog.Logger, pf processorFlags, o demoOptions) (*demoSummary, error) {
@@ -147,7 +153,8 @@ func demo(ctx context.Context, log *slog.Logger, pf processorFlags, o demoOption
 			stats.dup.Add(1)
 		}
 	}
-	p, err := newPipeline(cfg, clients, w, prometheus.NewRegistry())
+	reg := prometheus.NewRegistry()
+	p, err := newPipeline(cfg, clients, w, reg)
 	if err != nil {
 		return nil, err
 	}
@@ -167,6 +174,13 @@ func demo(ctx context.Context, log *slog.Logger, pf processorFlags, o demoOption
 		stop()
 		g.Wait()
 		return nil, fmt.Errorf("processors did not start: %w", err)
+	}
+	if o.http.addr != "" {
+		if err := demoGateway(gctx, log, g, o.http, clients, topo, w, lm, reg); err != nil {
+			stop()
+			g.Wait()
+			return nil, err
+		}
 	}
 
 	perCamera := 0
@@ -250,4 +264,30 @@ func corruptEvery(src camera.Source, n int) camera.Source {
 		out[i] = s
 	}
 	return out
+}
+
+// demoGateway serves the HTTP API and the web UI beside the demo's processors, with their
+// landmarker for POST /v1/infer.
+func demoGateway(ctx context.Context, log *slog.Logger, g *errgroup.Group, gf gatewayFlags, clients *kafka.Clients, topo Topology, w *wire, lm *model.Landmarker, reg *prometheus.Registry) error {
+	cfg, err := gf.config(log)
+	if err != nil {
+		return err
+	}
+	cfg.Inferer, cfg.Gatherer, cfg.Registerer = lm, reg, reg
+	gk, err := startGatewayKafka(ctx, g, clients, topo, w)
+	if err != nil {
+		return err
+	}
+	gk.apply(&cfg)
+	srv, err := gateway.New(cfg)
+	if err != nil {
+		return err
+	}
+	ln, err := listen(gf.addr, "--http-addr")
+	if err != nil {
+		return err
+	}
+	log.Info("web UI and HTTP API: open http://"+ln.Addr().String()+"/", "cameras", "http://"+ln.Addr().String()+"/cameras/camera-1")
+	g.Go(func() error { return serveHTTP(ctx, ln, srv) })
+	return nil
 }

@@ -2,6 +2,7 @@
 //
 //	holostream demo                     everything in one process on real footage
 //	holostream run --brokers ...        the processors against a Kafka cluster
+//	holostream serve --brokers ...      the HTTP API and the web UI
 //	holostream produce                  a camera producer
 //	holostream consume TOPIC            a topic's records as JSON Lines
 //	holostream state CAMERA             a camera's state from the landmarks table
@@ -32,6 +33,7 @@ func commands() []command {
 	return []command{
 		{"demo", "everything in one process on real footage: embedded cluster, processors, producers", runDemo},
 		{"run", "run the processors against a Kafka cluster", runRun},
+		{"serve", "the HTTP API and web UI: frames in, landmarks of one image, cameras, live events", runServe},
 		{"produce", "a camera producer: frames to the frames topic", runProduce},
 		{"consume", "print a topic's records as JSON Lines", runConsume},
 		{"state", "print a camera's state from the landmarks table", runState},

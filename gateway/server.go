@@ -116,7 +116,22 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) Close() { s.doneOnce.Do(func() { close(s.done) }) }
 
 func (s *Server) routes() {
-	api := func(pattern string, h http.HandlerFunc) { s.mux.Handle(pattern, s.guard(h)) }
+	methods := map[string][]string{} // path -> the methods it answers, for 405's Allow header
+	api := func(pattern string, h http.HandlerFunc) {
+		s.mux.Handle(pattern, s.guard(h))
+		method, path, ok := strings.Cut(pattern, " ")
+		if !ok {
+			return
+		}
+		if methods[path] == nil {
+			allow := func() string { return strings.Join(methods[path], ", ") }
+			s.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Allow", allow())
+				writeError(w, http.StatusMethodNotAllowed, CodeBadRequest, r.Method+" "+r.URL.Path+": use "+allow(), 0)
+			})
+		}
+		methods[path] = append(methods[path], method)
+	}
 	api("POST /v1/frames", s.handleFrames)
 	api("POST /v1/infer", s.handleInfer)
 	api("GET /v1/cameras", s.handleCameras)

@@ -1,0 +1,329 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/lovoo/goka"
+	"github.com/lovoo/goka/storage"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/holostream/holostream/gateway"
+	"github.com/holostream/holostream/kafka"
+	"github.com/holostream/holostream/model"
+	"github.com/holostream/holostream/processors/landmarks"
+	"github.com/holostream/holostream/schemas"
+)
+
+// gatewayFlags are the HTTP gateway's settings, shared by serve and demo.
+type gatewayFlags struct {
+	addr         string
+	tokenFile    string
+	rateLimit    float64
+	maxBody      int64
+	inferWorkers int
+	inferQueue   int
+	inferTimeout time.Duration
+}
+
+func (g *gatewayFlags) register(fs *flag.FlagSet, addrFlag, defaultAddr string) {
+	fs.StringVar(&g.addr, addrFlag, env("HOLOSTREAM_HTTP_ADDR", defaultAddr), "serve the HTTP API and the web UI here; empty: off ($HOLOSTREAM_HTTP_ADDR)")
+	fs.StringVar(&g.tokenFile, "token-file", env("HOLOSTREAM_TOKEN_FILE", ""), "file holding the bearer token that /v1/ requires; or $HOLOSTREAM_TOKEN; neither: no auth")
+	fs.Float64Var(&g.rateLimit, "rate-limit", 0, "requests per second each client may send to /v1/ (bursts of twice that); 0: no limit")
+	fs.Int64Var(&g.maxBody, "max-body-bytes", 16<<20, "largest request body (413 above)")
+	fs.IntVar(&g.inferWorkers, "infer-workers", 0, "images POST /v1/infer decodes and infers at once (0: the number of CPUs)")
+	fs.IntVar(&g.inferQueue, "infer-queue", 0, "POST /v1/infer requests that may wait for a worker before 503 (0: 4 per worker)")
+	fs.DurationVar(&g.inferTimeout, "infer-timeout", 10*time.Second, "POST /v1/infer answers 504 after this long")
+}
+
+// token reads the bearer token from --token-file, else $HOLOSTREAM_TOKEN; never from a flag,
+// which any user could read in ps.
+func (g *gatewayFlags) token() (string, error) {
+	if g.tokenFile == "" {
+		return os.Getenv("HOLOSTREAM_TOKEN"), nil
+	}
+	b, err := os.ReadFile(g.tokenFile)
+	if err != nil {
+		return "", fmt.Errorf("--token-file: %w", err)
+	}
+	t := strings.TrimSpace(string(b))
+	if t == "" {
+		return "", fmt.Errorf("--token-file %s: empty", g.tokenFile)
+	}
+	return t, nil
+}
+
+func (g *gatewayFlags) config(log *slog.Logger) (gateway.Config, error) {
+	tok, err := g.token()
+	if err != nil {
+		return gateway.Config{}, err
+	}
+	if g.rateLimit < 0 || g.maxBody < 1 || g.inferWorkers < 0 || g.inferQueue < 0 || g.inferTimeout <= 0 {
+		return gateway.Config{}, errors.New("--rate-limit, --infer-workers and --infer-queue must be >= 0, --max-body-bytes and --infer-timeout > 0")
+	}
+	return gateway.Config{Log: log, Version: version, Token: tok, RateLimit: g.rateLimit, MaxBodyBytes: g.maxBody,
+		InferWorkers: g.inferWorkers, InferQueue: g.inferQueue, InferTimeout: g.inferTimeout}, nil
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("serve", "serve [flags]\n\nServes the HTTP API and the web UI: frames to Kafka (POST /v1/frames), landmarks of one image\n(POST /v1/infer), the cameras' state and live events, /metrics, /healthz, /readyz. The processors\nrun elsewhere (`holostream run`); with --no-kafka only /v1/infer and the upload page work.", stderr)
+	var cf clusterFlags
+	var gf gatewayFlags
+	cf.register(fs)
+	gf.register(fs, "addr", "127.0.0.1:8080")
+	kind := fs.String("model", string(model.PoseFull), fmt.Sprintf("pipeline of POST /v1/infer: one of %v, or none", model.Kinds()))
+	modelDir := fs.String("models", "", "directory of the .tflite models (default $HOLOSTREAM_MODELS or .deps/models)")
+	noKafka := fs.Bool("no-kafka", false, "serve without a Kafka cluster: POST /v1/infer and the upload page only")
+	if err := fs.Parse(args); err != nil {
+		return usageExit(err)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	if err := serve(ctx, log, cf, gf, *kind, *modelDir, *noKafka); err != nil {
+		log.Error("holostream serve failed", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func serve(ctx context.Context, log *slog.Logger, cf clusterFlags, gf gatewayFlags, kind, modelDir string, noKafka bool) error {
+	cfg, err := gf.config(log)
+	if err != nil {
+		return err
+	}
+	if gf.addr == "" {
+		return errors.New("--addr: empty; give a host:port to listen on")
+	}
+	if kind != "none" {
+		k, err := model.ParseKind(kind)
+		if err != nil {
+			return fmt.Errorf("--model: %w", err)
+		}
+		lm, err := model.Open(k, model.WithModelDir(modelDir), model.WithWorkers(max(1, gf.inferWorkers)))
+		if err != nil {
+			return err
+		}
+		defer lm.Close()
+		cfg.Inferer = lm
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	cfg.Gatherer, cfg.Registerer = reg, reg
+	g, gctx := errgroup.WithContext(ctx)
+	if !noKafka {
+		clients, err := cf.clients("holostream-serve")
+		if err != nil {
+			return err
+		}
+		topo := NewTopology(cf.prefix)
+		w, err := newWire(ctx, topo, cf.registry)
+		if err != nil {
+			return fmt.Errorf("schemas: %w", err)
+		}
+		gk, err := startGatewayKafka(gctx, g, clients, topo, w)
+		if err != nil {
+			return err
+		}
+		gk.apply(&cfg)
+	}
+	srv, err := gateway.New(cfg)
+	if err != nil {
+		return err
+	}
+	ln, err := listen(gf.addr, "--addr")
+	if err != nil {
+		return err
+	}
+	log.Info("holostream serve", "url", "http://"+ln.Addr().String(), "model", kind, "kafka", !noKafka, "auth", cfg.Token != "")
+	g.Go(func() error { return serveHTTP(gctx, ln, srv) })
+	return g.Wait()
+}
+
+// gatewayKafka is what the gateway reads from and writes to a cluster: a producer of frames, a
+// view of the landmarks table, and the live events of the output topics.
+type gatewayKafka struct {
+	sink *frameSink
+	view *goka.View
+	hub  *gateway.Hub
+}
+
+// startGatewayKafka starts the frames emitter, the table view and the output topics' follower
+// in g. The view and the follower run until ctx ends.
+func startGatewayKafka(ctx context.Context, g *errgroup.Group, clients *kafka.Clients, topo Topology, w *wire) (*gatewayKafka, error) {
+	if err := clients.EnsureStreams(topo.Streams()...); err != nil {
+		return nil, err
+	}
+	if err := clients.EnsureTables(topo.Landmarks); err != nil {
+		return nil, err
+	}
+	em, err := goka.NewEmitter(clients.Config.Brokers, topo.Frames, w.frames.Codec(), clients.EmitterOptions()...)
+	if err != nil {
+		return nil, fmt.Errorf("frames emitter: %w", err)
+	}
+	opts := append(clients.ViewOptions(), goka.WithViewStorageBuilder(storage.MemoryBuilder()))
+	view, err := goka.NewView(clients.Config.Brokers, goka.GroupTable(topo.Landmarks), landmarks.StateCodec{}, opts...)
+	if err != nil {
+		em.Finish()
+		return nil, fmt.Errorf("view of %s: %w", goka.GroupTable(topo.Landmarks), err)
+	}
+	gk := &gatewayKafka{sink: &frameSink{em: em, topic: string(topo.Frames)}, view: view, hub: gateway.NewHub()}
+	g.Go(func() error {
+		<-ctx.Done()
+		return em.Finish()
+	})
+	g.Go(func() error { return ignoreCanceled(view.Run(ctx)) })
+	g.Go(func() error { return followOutputs(ctx, clients, topo, w, gk.hub) })
+	return gk, nil
+}
+
+// apply plugs the cluster's parts into a gateway configuration.
+func (gk *gatewayKafka) apply(cfg *gateway.Config) {
+	cfg.Frames, cfg.Cameras, cfg.Events = gk.sink, viewStore{gk.view}, gk.hub
+	prev := cfg.Ready
+	cfg.Ready = func() error {
+		if !gk.view.Recovered() {
+			return errors.New("reading the landmarks table")
+		}
+		if prev != nil {
+			return prev()
+		}
+		return nil
+	}
+}
+
+// followOutputs publishes every new keypoint event, action and window of stats to the hub.
+// Records it cannot decode are skipped: the hub is a live view, not an account.
+func followOutputs(ctx context.Context, clients *kafka.Clients, topo Topology, w *wire, hub *gateway.Hub) error {
+	topics := []string{string(topo.Keypoints), string(topo.Actions), string(topo.Stats)}
+	return tail(ctx, clients, topics, false, func(r record) error {
+		switch r.Topic {
+		case string(topo.Keypoints):
+			if ev, err := w.keypoints.Decode(r.Value); err == nil {
+				hub.PublishKeypoints(ev)
+			}
+		case string(topo.Actions):
+			if ev, err := w.actions.Decode(r.Value); err == nil {
+				hub.PublishAction(ev)
+			}
+		case string(topo.Stats):
+			if ev, err := w.stats.Decode(r.Value); err == nil {
+				hub.PublishStats(ev)
+			}
+		}
+		return nil
+	})
+}
+
+// frameSink produces frames with a goka Emitter and waits for each acknowledgement.
+type frameSink struct {
+	em    *goka.Emitter
+	topic string
+}
+
+func (s *frameSink) Send(ctx context.Context, f schemas.Frame) (gateway.Delivery, error) {
+	prom, err := s.em.Emit(f.CameraID, f)
+	if err != nil {
+		return gateway.Delivery{}, err
+	}
+	type ack struct {
+		d   gateway.Delivery
+		err error
+	}
+	done := make(chan ack, 1)
+	prom.ThenWithMessage(func(m *sarama.ProducerMessage, err error) {
+		a := ack{err: err}
+		if m != nil {
+			a.d = gateway.Delivery{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset}
+		}
+		done <- a
+	})
+	select {
+	case a := <-done:
+		if a.d.Topic == "" {
+			a.d.Topic = s.topic
+		}
+		return a.d, a.err
+	case <-ctx.Done():
+		return gateway.Delivery{}, fmt.Errorf("waiting for Kafka's acknowledgement: %w", ctx.Err())
+	}
+}
+
+// viewStore reads camera states from a goka View of the landmarks table.
+type viewStore struct{ view *goka.View }
+
+func (v viewStore) Cameras(context.Context) ([]gateway.Camera, error) {
+	if !v.view.Recovered() {
+		return nil, errors.New("the landmarks table is still being read")
+	}
+	it, err := v.view.Iterator()
+	if err != nil {
+		return nil, err
+	}
+	defer it.Release()
+	var out []gateway.Camera
+	for it.Next() {
+		val, err := it.Value()
+		if err != nil {
+			return nil, err
+		}
+		if s, ok := val.(*landmarks.CameraState); ok && s != nil {
+			out = append(out, gateway.CameraFromState(it.Key(), s))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+func (v viewStore) Camera(_ context.Context, id string) (gateway.Camera, bool, error) {
+	if !v.view.Recovered() {
+		return gateway.Camera{}, false, errors.New("the landmarks table is still being read")
+	}
+	val, err := v.view.Get(id)
+	if err != nil {
+		return gateway.Camera{}, false, err
+	}
+	s, ok := val.(*landmarks.CameraState)
+	if !ok || s == nil {
+		return gateway.Camera{}, false, nil
+	}
+	return gateway.CameraFromState(id, s), true, nil
+}
+
+// listen opens addr, saying which flag to change when it is taken.
+func listen(addr, flagName string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w (pass another %s, e.g. 127.0.0.1:0 for any free port)", flagName, addr, err, flagName)
+	}
+	return ln, nil
+}
+
+// serveHTTP serves srv on ln until ctx ends, then shuts down: event streams end, requests in
+// flight get 5 s to finish.
+func serveHTTP(ctx context.Context, ln net.Listener, srv *gateway.Server) error {
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+		WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		hs.Shutdown(shut)
+	}()
+	if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
