@@ -98,7 +98,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "holostream demo: --frames, --fps, --bad-every must be >= 0; --cameras, --partitions >= 1")
 		return 2
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	log := newLogger(stderr)
 	sum, err := demo(ctx, log, pf, demoOptions{frames: *frames, cameras: *cameras, fps: *fps, partitions: *partitions, badEvery: *badEvery, timeout: *timeout, http: gf})
 	if sum != nil {
 		json.NewEncoder(stdout).Encode(sum)

@@ -3,6 +3,8 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -135,4 +137,17 @@ func newFlagSet(name, usage string, stderr interface{ Write([]byte) (int, error)
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// newLogger is the process's structured logger: logfmt-style text, or JSON lines with
+// HOLOSTREAM_LOG_FORMAT=json (for log shippers); HOLOSTREAM_LOG_LEVEL=debug shows more.
+func newLogger(w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{}
+	if strings.EqualFold(os.Getenv("HOLOSTREAM_LOG_LEVEL"), "debug") {
+		opts.Level = slog.LevelDebug
+	}
+	if strings.EqualFold(os.Getenv("HOLOSTREAM_LOG_FORMAT"), "json") {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"sync"
 	"sync/atomic"
 
@@ -156,7 +155,7 @@ func runProduce(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if err := fs.Parse(args); err != nil {
 		return usageExit(err)
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	log := newLogger(stderr)
 	fail := func(err error) int { log.Error("holostream produce failed", "err", err); return 1 }
 	if pf.cameras < 1 || pf.fps < 0 || pf.count < 0 {
 		fmt.Fprintln(stderr, "holostream produce: --cameras must be >= 1, --fps and --count >= 0")

@@ -74,7 +74,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return usageExit(err)
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	log := newLogger(stderr)
 	if err := runProcessors(ctx, log, cf, pf, *metricsAddr); err != nil {
 		log.Error("holostream run failed", "err", err)
 		return 1

@@ -90,7 +90,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err := fs.Parse(args); err != nil {
 		return usageExit(err)
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	log := newLogger(stderr)
 	if err := serve(ctx, log, cf, gf, *kind, *modelDir, *noKafka); err != nil {
 		log.Error("holostream serve failed", "err", err)
 		return 1

@@ -181,3 +181,30 @@ func waitHTTP(t *testing.T, url string, timeout time.Duration) {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// TestServeRefusesClearly checks that serve's start-up errors name the flag to change.
+func TestServeRefusesClearly(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"serve", "--no-kafka", "--model", "none", "--addr", busy.Addr().String()}, "pass another --addr"},
+		{[]string{"serve", "--no-kafka", "--model", "pose-medium"}, "unknown model"},
+		{[]string{"serve", "--no-kafka", "--model", "none", "--addr", ""}, "--addr: empty"},
+		{[]string{"serve", "--no-kafka", "--model", "none", "--token-file", "/nonexistent/token"}, "--token-file"},
+		{[]string{"serve", "--no-kafka", "--model", "none", "--infer-timeout", "0s"}, "--infer-timeout"},
+	} {
+		var out, errb bytes.Buffer
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		code := dispatch(ctx, tc.args, &out, &errb)
+		cancel()
+		if code != 1 || !strings.Contains(errb.String(), tc.want) {
+			t.Errorf("%v: exit %d, stderr %q, want 1 and %q", tc.args, code, errb.String(), tc.want)
+		}
+	}
+}
