@@ -7,6 +7,7 @@
 //	holostream consume TOPIC            a topic's records as JSON Lines
 //	holostream state CAMERA             a camera's state from the landmarks table
 //	holostream infer [flags] IMAGE...   landmarks for images, as JSON Lines
+//	holostream loadtest [flags]         simulated cameras against the pipeline: throughput, latency, a report
 //	holostream version                  the version
 //
 // Run `holostream help` or `holostream COMMAND -h` for the flags.
@@ -38,6 +39,7 @@ func commands() []command {
 		{"consume", "print a topic's records as JSON Lines", runConsume},
 		{"state", "print a camera's state from the landmarks table", runState},
 		{"infer", "landmarks for images (JSON Lines on stdout)", runInfer},
+		{"loadtest", "simulated cameras against the pipeline: throughput, latency, accounting; JSON and HTML report", runLoadtest},
 		{"version", "print the version", func(context.Context, []string, io.Writer, io.Writer) int {
 			fmt.Println("holostream", version)
 			return 0
