@@ -314,15 +314,15 @@ func ltCameras(ctx context.Context, d ltDriver, ids []string, fps float64, end t
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if i > 0 {
-				select {
-				case <-time.After(interval * time.Duration(i) / time.Duration(len(ids))):
-				case <-ctx.Done():
-					return
-				}
+			delay := interval * time.Duration(i) / time.Duration(len(ids))
+			select {
+			case <-time.After(delay):
+			case <-ctx.Done():
+				return
 			}
-			// Stopping half an interval early keeps the last frame clear of the step's end.
-			if dur := time.Until(end) - interval/2; dur > 0 {
+			// Each camera runs for the step's length less half an interval from its own start:
+			// fps*duration frames, the last one clear of the step's end.
+			if dur := time.Until(end.Add(delay)) - interval/2; dur > 0 {
 				errs[i] = d.camera(ctx, id, fps, dur)
 			}
 		}()
