@@ -1,0 +1,196 @@
+// camera.js: a camera's live page. Keypoint events arrive over Server-Sent Events and are drawn
+// as skeletons on a dark canvas of the frame's aspect ratio (no image is streamed), with the
+// frame rate and latencies; actions are listed newest first; window stats and the last minute's
+// timings are charted; the camera's counters come from GET /v1/cameras/{id} every few seconds.
+//
+// Test hooks: #live has data-connected ("true" while the stream is open) and data-events (the
+// keypoint events drawn); #actions has one <li data-kind> per action; #window-stats has data-windows.
+
+import { api, fmtMs, fmtTime, showInfo, withToken } from "/ui/api.js";
+import { chart } from "/ui/chart.js";
+import { drawPerson, loadSkeleton } from "/ui/draw.js";
+
+const $ = (id) => document.getElementById(id);
+const camera = decodeURIComponent(location.pathname.slice("/cameras/".length));
+const path = "/v1/cameras/" + encodeURIComponent(camera);
+const canvas = $("live");
+const ctx = canvas.getContext("2d");
+const SPAN = 60_000; // the timing charts show the last minute
+const MAX_ACTIONS = 50;
+const MAX_WINDOWS = 30;
+
+const frames = []; // {at: arrival ms, processing, latency, age} over the last SPAN
+const windows = []; // the last MAX_WINDOWS stats events
+let skeleton = null;
+let drawn = 0;
+
+$("camera-id").textContent = camera;
+document.title = "holostream: " + camera;
+
+// time parses an event's timestamp; null for a missing one (Go's zero time).
+const time = (s) => {
+  const t = Date.parse(s);
+  return t > 0 ? t : null;
+};
+
+function onKeypoints(ev) {
+  const now = Date.now();
+  const captured = time(ev.captured_at);
+  const processed = time(ev.processed_at);
+  frames.push({
+    at: now,
+    processing: ev.processing_ms,
+    latency: captured && processed ? processed - captured : null,
+    age: captured ? now - captured : null,
+  });
+
+  // 640 px wide, as tall as the frame's aspect ratio says (resizing clears the canvas).
+  const height = ev.width > 0 && ev.height > 0 ? Math.round((640 * ev.height) / ev.width) : 480;
+  if (canvas.height !== height) canvas.height = height;
+  ctx.fillStyle = "#15181c";
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  if (ev.pose) {
+    drawPerson(ctx, skeleton, ev, canvas.width, canvas.height);
+  } else {
+    ctx.fillStyle = "#8a8f98";
+    ctx.font = "16px system-ui, sans-serif";
+    ctx.fillText("no person", 12, 26);
+  }
+  canvas.dataset.events = ++drawn;
+
+  const last = frames[frames.length - 1];
+  const fps = frames.filter((f) => f.at > now - 2000).length / 2;
+  $("frame").textContent = `seq ${ev.seq} · ${ev.status} · ${fps.toFixed(1)} fps · ` +
+    `processing ${fmtMs(ev.processing_ms)} · capture→keypoints ${fmtMs(last.latency)} · ` +
+    `capture→here ${fmtMs(last.age)} · ${ev.model}${ev.detector_ran ? " (detector ran)" : ""} · user ${ev.user_id}`;
+}
+
+function onAction(ev) {
+  const li = document.createElement("li");
+  li.dataset.kind = ev.kind;
+  const what = {
+    POSTURE_CHANGED: `${ev.previous_posture} → ${ev.posture}`,
+    REP: `${ev.exercise} #${ev.rep_count}`,
+    FALL: `now ${ev.posture}`,
+  }[ev.kind] ?? ev.posture;
+  li.append(
+    Object.assign(document.createElement("time"), { textContent: fmtTime(time(ev.at) ?? Date.now()) }),
+    Object.assign(document.createElement("b"), { textContent: ev.kind }),
+    ` ${what} · seq ${ev.seq} · confidence ${(ev.confidence ?? 0).toFixed(2)}`,
+  );
+  const list = $("actions");
+  list.prepend(li);
+  while (list.children.length > MAX_ACTIONS) list.lastChild.remove();
+  list.dataset.count = list.children.length;
+}
+
+function onStats(ev) {
+  windows.push(ev);
+  if (windows.length > MAX_WINDOWS) windows.shift();
+  const entries = (o, fmt) => Object.entries(o || {}).map(([k, v]) => `${k.toLowerCase()} ${fmt(v)}`).join(", ") || "–";
+  const rows = {
+    window: `${fmtTime(time(ev.window_start))} – ${fmtTime(time(ev.window_end))}`,
+    frames: `${ev.frames} (${ev.detected} with a person, ${(100 * ev.detection_rate).toFixed(0)} %)`,
+    "motion energy": ev.motion_energy.toFixed(4),
+    postures: entries(ev.posture_seconds, (s) => s.toFixed(1) + " s"),
+    reps: entries(ev.reps, String),
+    falls: ev.falls,
+    "mean angles": entries(ev.mean_angles, (d) => d.toFixed(0) + "°"),
+    "late events": ev.late_events,
+  };
+  $("window-stats").replaceChildren(...definitions(rows));
+  $("window-stats").dataset.windows = windows.length;
+  drawCharts();
+}
+
+// definitions turns {term: value} into <dt>/<dd> pairs.
+function definitions(rows) {
+  return Object.entries(rows).flatMap(([k, v]) => [
+    Object.assign(document.createElement("dt"), { textContent: k.replaceAll("_", " ") }),
+    Object.assign(document.createElement("dd"), { textContent: v }),
+  ]);
+}
+
+function drawCharts() {
+  const now = Date.now();
+  while (frames.length && frames[0].at < now - SPAN) frames.shift();
+  const series = (key) => frames.filter((f) => f[key] != null).map((f) => ({ x: f.at, y: f[key] }));
+  const ms = (v) => fmtMs(v);
+  chart($("chart-processing"), series("processing"), { x0: now - SPAN, x1: now, unit: ms });
+  chart($("chart-latency"), series("latency"), { x0: now - SPAN, x1: now, unit: ms, colour: "rgb(200,110,0)" });
+  const perWindow = (key) => windows.map((w, i) => ({ x: i, y: w[key] }));
+  const pct = (v) => (100 * v).toFixed(0) + " %";
+  const bars = { bars: true, slots: MAX_WINDOWS };
+  chart($("chart-detection"), perWindow("detection_rate"), { ...bars, max: 1, unit: pct, colour: "rgb(40,160,90)" });
+  chart($("chart-motion"), perWindow("motion_energy"), { ...bars, unit: (v) => v.toFixed(3), colour: "rgb(130,90,200)" });
+}
+
+// The event stream. EventSource retries by itself after a dropped connection, but gives up on
+// an error answer (401, 503, ...) without saying which: then ask the URL with fetch to learn the
+// API's message (and the token, on 401), and reconnect.
+function connect() {
+  const source = new EventSource(withToken(path + "/events"));
+  source.onopen = () => connected(true, "live");
+  source.onerror = () => {
+    connected(false, "reconnecting…");
+    if (source.readyState === EventSource.CLOSED) whyClosed();
+  };
+  source.addEventListener("keypoints", (e) => onKeypoints(JSON.parse(e.data)));
+  source.addEventListener("action", (e) => onAction(JSON.parse(e.data)));
+  source.addEventListener("stats", (e) => onStats(JSON.parse(e.data)));
+}
+
+async function whyClosed() {
+  const probe = new AbortController();
+  try {
+    await api(path + "/events", { raw: true, signal: probe.signal });
+    probe.abort(); // it answers now: only the status was wanted
+  } catch (err) {
+    connected(false, err.message);
+    if (err.status === 401 || err.status === 400) return; // no token given, or no such camera id
+  }
+  setTimeout(connect, 3000);
+}
+
+function connected(open, text) {
+  canvas.dataset.connected = open;
+  const pill = $("conn");
+  pill.textContent = text;
+  pill.classList.toggle("ok", open);
+}
+
+// The counters, every few seconds. 404: the landmarks table has no row for the camera yet.
+async function counters(info) {
+  const status = $("counters-status");
+  if (info && !info.cameras) {
+    status.textContent = "This server does not read the landmarks table (no Kafka): no counters to show.";
+    return;
+  }
+  try {
+    const c = await api(path);
+    status.textContent = "";
+    $("counters").replaceChildren(...definitions({
+      "last seq": c.last_seq, "last frame": new Date(c.last_captured_at).toLocaleTimeString(),
+      tracking: c.tracking ? "yes" : "no", ...c.counters, balanced: c.balanced ? "yes" : "no",
+    }));
+  } catch (err) {
+    status.textContent = err.status === 404 ? "No frame of this camera has been processed yet." : err.message;
+    if (err.status === 401) return;
+  }
+  setTimeout(() => counters(info), 3000);
+}
+
+const info = await showInfo(); // first, so that a token is asked for once, before the rest
+counters(info);
+if (info && !info.events) {
+  connected(false, "no live events: this server does not follow the output topics (no Kafka)");
+} else {
+  try {
+    skeleton = await loadSkeleton();
+    connect();
+  } catch (err) {
+    connected(false, err.message);
+  }
+}
+drawCharts();
+setInterval(drawCharts, 1000);
