@@ -1,0 +1,677 @@
+package gateway_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/holostream/holostream/gateway"
+	"github.com/holostream/holostream/model"
+	"github.com/holostream/holostream/processors/landmarks"
+	"github.com/holostream/holostream/schemas"
+)
+
+// The browser tests drive Debian's chromium, headless, through the pages a user sees: a photo
+// uploaded to a gateway with a real model gets its skeleton drawn, a bad file its error, the
+// live page draws real keypoint events published into the gateway's hub, and a server with a
+// token asks for it once. Screenshots go to $HOLOSTREAM_ARTIFACTS (default artifacts/browser/).
+
+// browserWait bounds every wait on the page.
+const browserWait = 60 * time.Second
+
+// chromiumPath finds the browser, or skips (fails under HOLOSTREAM_REQUIRE_BROWSER=1, as make
+// test sets it) saying how to install it.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	bin := os.Getenv("HOLOSTREAM_CHROMIUM")
+	if bin == "" {
+		bin = "/usr/bin/chromium"
+	}
+	if fi, err := os.Stat(bin); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+		return bin
+	}
+	msg := fmt.Sprintf("no chromium at %s: run scripts/browser.sh (as root: apt-get install chromium), or set $HOLOSTREAM_CHROMIUM", bin)
+	if os.Getenv("HOLOSTREAM_REQUIRE_BROWSER") == "1" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// newBrowser starts a headless chromium for the test and returns its context. Each tab (see
+// newTab) is a child of it.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	// Chromium's profile and its singleton socket directory go under a directory of the
+	// test's own, removed after the browser has exited (cleanups run last-in first-out).
+	tmp := t.TempDir()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.UserDataDir(filepath.Join(tmp, "profile")),
+		chromedp.Env("TMPDIR="+tmp),
+		chromedp.NoSandbox, // the tests run as root, where chromium's sandbox cannot start
+		chromedp.DisableGPU,
+		chromedp.WindowSize(1280, 1000),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(cancelAlloc)
+	t.Cleanup(cancel)
+	start := time.Now()
+	if err := chromedp.Do(ctx); err != nil { // starts the browser (no timeout: it would end it)
+		t.Fatalf("start chromium: %v", err)
+	}
+	t.Logf("chromium started in %v", time.Since(start).Round(time.Millisecond))
+	return ctx
+}
+
+// newTab opens a tab with a time limit (each wait in it has its own, browserWait) and fails the test on any uncaught JavaScript
+// exception in it.
+func newTab(t *testing.T, browser context.Context) context.Context {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(browser)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 2*browserWait)
+	var mu sync.Mutex
+	var problems []string
+	err := chromedp.Listen(ctx, func(ev any) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch ev := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			d := ev.ExceptionDetails
+			msg := d.Text
+			if d.Exception != nil {
+				msg += " " + d.Exception.Description
+			}
+			problems = append(problems, fmt.Sprintf("%s:%d: %s", d.URL, d.LineNumber+1, msg))
+		case *runtime.EventConsoleAPICalled:
+			if ev.Type == runtime.ConsoleAPICalledTypeError {
+				problems = append(problems, fmt.Sprintf("console.error %s", consoleArgs(ev.Args)))
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancelTimeout()
+		cancel()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, p := range problems {
+			t.Errorf("page: %s", p)
+		}
+	})
+	return ctx
+}
+
+func consoleArgs(args []*runtime.RemoteObject) string {
+	var s []string
+	for _, a := range args {
+		if a.Value != nil {
+			s = append(s, string(a.Value))
+		} else {
+			s = append(s, a.Description)
+		}
+	}
+	return strings.Join(s, " ")
+}
+
+// do runs the actions in the tab, failing the test with what on error.
+func do(t *testing.T, tab context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(tab, actions...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// eval evaluates a JavaScript expression in the tab.
+func eval[T any](t *testing.T, tab context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(tab, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+// waitFor polls a JavaScript expression until it is truthy and returns its value; on timeout
+// it fails the test, showing the value of show.
+func waitFor[T any](t *testing.T, tab context.Context, what, expr, show string) T {
+	t.Helper()
+	v, err := chromedp.Run(tab, chromedp.Poll[T](expr, chromedp.WithPollingInterval(50*time.Millisecond),
+		chromedp.WithPollingTimeout(browserWait)))
+	if err != nil {
+		state, _ := chromedp.Run(context.WithoutCancel(tab), chromedp.Evaluate[string](show))
+		t.Fatalf("waiting for %s: %v (page: %s)", what, err, state)
+	}
+	return v
+}
+
+// screenshot saves the tab's page as artifacts/browser/<name>.png.
+func screenshot(t *testing.T, tab context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(tab, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	dir := os.Getenv("HOLOSTREAM_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join("..", "artifacts", "browser")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	abs, _ := filepath.Abs(path)
+	t.Logf("screenshot: %s", abs)
+}
+
+// openTestLandmarker opens a landmarker with one worker, its models from $HOLOSTREAM_MODELS or
+// the repository's .deps/models.
+func openTestLandmarker(t *testing.T, kind model.Kind) *model.Landmarker {
+	t.Helper()
+	var opts []model.Option
+	if os.Getenv("HOLOSTREAM_MODELS") == "" {
+		opts = append(opts, model.WithModelDir(filepath.Join("..", ".deps", "models")))
+	}
+	lm, err := model.Open(kind, append(opts, model.WithWorkers(1))...)
+	if err != nil {
+		t.Fatalf("open %s: %v (run `make setup`)", kind, err)
+	}
+	t.Cleanup(func() { lm.Close() })
+	return lm
+}
+
+// memCameras is a CameraStore in memory.
+type memCameras struct {
+	mu   sync.Mutex
+	cams map[string]gateway.Camera
+}
+
+func (m *memCameras) Cameras(context.Context) ([]gateway.Camera, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]gateway.Camera, 0, len(m.cams))
+	for _, c := range m.cams {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+func (m *memCameras) Camera(_ context.Context, id string) (gateway.Camera, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.cams[id]
+	return c, ok, nil
+}
+
+// startGateway serves a gateway built from cfg.
+func startGateway(t *testing.T, cfg gateway.Config) string {
+	t.Helper()
+	cfg.Version = "browser-test"
+	s, err := gateway.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	t.Cleanup(s.Close) // runs first: ends the event streams ts.Close would wait for
+	return ts.URL
+}
+
+const photo = "../testdata/images/messi5.jpg"
+
+// TestBrowser runs the UI in headless chromium against a gateway with a real pose-lite model.
+func TestBrowser(t *testing.T) {
+	bin := chromiumPath(t)
+	lm := openTestLandmarker(t, model.PoseLite)
+	hub := gateway.NewHub()
+	cams := &memCameras{cams: map[string]gateway.Camera{"cam-ui": {ID: "cam-ui", LastSeq: 41, LastCapturedAt: time.Now(),
+		Tracking: true, Counters: landmarks.Counters{Received: 45, Emitted: 41, Detected: 40, DeadLettered: 4}, Balanced: true}}}
+	url := startGateway(t, gateway.Config{Inferer: lm, Events: hub, Cameras: cams, InferWorkers: 1})
+	browser := newBrowser(t)
+	t.Logf("chromium: %s", bin)
+
+	t.Run("Upload", func(t *testing.T) { testUpload(t, newTab(t, browser), url) })
+	t.Run("UploadNoPerson", func(t *testing.T) { testUploadNoPerson(t, newTab(t, browser), url) })
+	t.Run("UploadNotImage", func(t *testing.T) { testUploadNotImage(t, newTab(t, browser), url) })
+	t.Run("UploadHolistic", func(t *testing.T) {
+		lm := openTestLandmarker(t, model.Holistic)
+		testUploadHolistic(t, newTab(t, browser), startGateway(t, gateway.Config{Inferer: lm, InferWorkers: 1}))
+	})
+	t.Run("Live", func(t *testing.T) { testLive(t, newTab(t, browser), url, lm, hub) })
+	t.Run("LiveNoKafka", func(t *testing.T) {
+		testLiveNoKafka(t, newTab(t, browser), startGateway(t, gateway.Config{Inferer: lm, InferWorkers: 1}))
+	})
+	t.Run("Token", func(t *testing.T) {
+		url := startGateway(t, gateway.Config{Inferer: lm, Events: gateway.NewHub(), Token: "s3cret-token"})
+		testToken(t, newTab(t, browser), url)
+	})
+}
+
+// uploadAndWait opens the upload page, gives the file input path and waits until the canvas
+// says "drawn" or "error"; it returns that state.
+func uploadAndWait(t *testing.T, tab context.Context, path string) string {
+	t.Helper()
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	do(t, tab, "upload", chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{abs}))
+	return waitFor[string](t, tab, "the upload's answer",
+		`["drawn", "error"].includes(photo.dataset.state) && photo.dataset.state`, `document.getElementById("status").textContent`)
+}
+
+func testUpload(t *testing.T, tab context.Context, url string) {
+	do(t, tab, "open /", chromedp.Navigate(url+"/"))
+	waitFor[bool](t, tab, "the server info in the header", `document.getElementById("info").textContent.includes("pose-lite")`,
+		`document.getElementById("info").textContent`)
+	if state := uploadAndWait(t, tab, photo); state != "drawn" {
+		t.Fatalf("state %q: %s", state, eval[string](t, tab, `document.getElementById("status").textContent`))
+	}
+	joints := eval[int](t, tab, `+photo.dataset.joints`)
+	status := eval[string](t, tab, `document.getElementById("status").textContent`)
+	t.Logf("status: %s", status)
+	if joints < 20 {
+		t.Errorf("data-joints %d, want >= 20 for a whole person", joints)
+	}
+
+	// The API's own answer for the same photo says where the joints are and which are drawn.
+	out := inferFile(t, url, photo)
+	if out.Pose == nil {
+		t.Fatal("the API finds no person in " + photo)
+	}
+	var probes []probe
+	for i, l := range out.Pose.Landmarks {
+		if l.Visibility >= 0.5 && l.Presence >= 0.5 && l.X >= 0 && l.X <= 1 && l.Y >= 0 && l.Y <= 1 {
+			probes = append(probes, probe{l.X, l.Y, exactly(sideRGB(i)), 3})
+		}
+	}
+	if joints != len(probes) {
+		t.Errorf("data-joints %d, but %d landmarks of the API's answer pass visibility and presence >= 0.5", joints, len(probes))
+	}
+	// A disc of its side's colour must be on the canvas at each of them; the same probes on
+	// the plain photo show the colour is the drawing's, not the picture's.
+	checkProbes(t, tab, "visible joints", probes)
+	if !strings.Contains(eval[string](t, tab, `document.getElementById("json").textContent`), `"world_landmarks"`) {
+		t.Error("the JSON beside the canvas lacks world_landmarks")
+	}
+	screenshot(t, tab, "upload")
+}
+
+// sideRGB is the joint colour of pose landmark i: odd = the person's left (orange), even = right
+// (cyan), 0 = centre (white), as draw.js and the overlay package draw them.
+func sideRGB(i int) [3]int {
+	switch {
+	case i == 0:
+		return [3]int{255, 255, 255}
+	case i%2 == 1:
+		return [3]int{255, 138, 0}
+	default:
+		return [3]int{0, 217, 231}
+	}
+}
+
+// probe looks for a colour around a landmark (x, y normalized): at least pixels pixels of the
+// 5x5 patch around it must pass test.
+type probe struct {
+	x, y   float32
+	test   func(r, g, b int) bool
+	pixels int
+}
+
+func exactly(want [3]int) func(r, g, b int) bool {
+	return func(r, g, b int) bool {
+		d := func(a, b int) int { return max(a-b, b-a) }
+		return d(r, want[0]) <= 6 && d(g, want[1]) <= 6 && d(b, want[2]) <= 6
+	}
+}
+
+// faceGreen: the face mesh's translucent green over any background.
+func faceGreen(r, g, b int) bool { return g > 180 && g-r > 50 && g-b > 50 }
+
+// checkProbes reads the #photo canvas back around each probe and wants 80 % of them found,
+// and at most 10 % found at the same places of the plain photo.
+func checkProbes(t *testing.T, tab context.Context, what string, probes []probe) {
+	t.Helper()
+	cw, ch := eval[int](t, tab, `photo.width`), eval[int](t, tab, `photo.height`)
+	data, err := os.ReadFile(photo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _, err := model.DecodeImage(data, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cw*plain.Height - ch*plain.Width; max(d, -d) > max(cw, ch) {
+		t.Errorf("canvas %dx%d, image %dx%d: not the image's aspect ratio", cw, ch, plain.Width, plain.Height)
+	}
+	at := make([][2]int, len(probes))
+	for i, p := range probes {
+		at[i] = [2]int{int(p.x * float32(cw)), int(p.y * float32(ch))}
+	}
+	js, _ := json.Marshal(at)
+	patches := eval[[][]int](t, tab, `(() => {
+		const g = photo.getContext("2d");
+		return `+string(js)+`.map(([x, y]) => Array.from(g.getImageData(x - 2, y - 2, 5, 5).data));
+	})()`)
+	onCanvas, onPhoto := 0, 0
+	for i, p := range probes {
+		if count(patches[i], p.test) >= p.pixels {
+			onCanvas++
+		}
+		if count(photoPatch(plain, int(p.x*float32(plain.Width)), int(p.y*float32(plain.Height))), p.test) >= p.pixels {
+			onPhoto++
+		}
+	}
+	t.Logf("%s: colour found at %d of %d on the canvas, %d on the plain photo", what, onCanvas, len(probes), onPhoto)
+	if onCanvas < len(probes)*8/10 {
+		t.Errorf("%s: colour found at only %d of %d on the canvas", what, onCanvas, len(probes))
+	}
+	if onPhoto > len(probes)/10 {
+		t.Errorf("%s: the plain photo already has the colour at %d of %d: the check proves nothing", what, onPhoto, len(probes))
+	}
+}
+
+// count counts the pixels of an RGBA patch that pass test.
+func count(rgba []int, test func(r, g, b int) bool) int {
+	n := 0
+	for i := 0; i+3 < len(rgba); i += 4 {
+		if test(rgba[i], rgba[i+1], rgba[i+2]) {
+			n++
+		}
+	}
+	return n
+}
+
+// photoPatch is the 5x5 RGBA patch of img around (x, y), as getImageData gives it.
+func photoPatch(img model.Image, x, y int) []int {
+	var rgba []int
+	for yy := y - 2; yy <= y+2; yy++ {
+		for xx := x - 2; xx <= x+2; xx++ {
+			if xx < 0 || yy < 0 || xx >= img.Width || yy >= img.Height {
+				continue
+			}
+			o := 3 * (yy*img.Width + xx)
+			rgba = append(rgba, int(img.Pix[o]), int(img.Pix[o+1]), int(img.Pix[o+2]), 255)
+		}
+	}
+	return rgba
+}
+
+// inferFile posts a file to /v1/infer as the page does (multipart field "image").
+func inferFile(t *testing.T, url, path string) model.Output {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("image", filepath.Base(path))
+	fw.Write(data)
+	mw.Close()
+	res, err := http.Post(url+"/v1/infer", mw.FormDataContentType(), &body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out model.Output
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("POST /v1/infer: %s, %v", res.Status, err)
+	}
+	return out
+}
+
+func testUploadNoPerson(t *testing.T, tab context.Context, url string) {
+	do(t, tab, "open /", chromedp.Navigate(url+"/"))
+	if state := uploadAndWait(t, tab, "../testdata/images/fruits.jpg"); state != "drawn" {
+		t.Fatalf("state %q, want drawn (the photo, with no skeleton)", state)
+	}
+	if n := eval[int](t, tab, `+photo.dataset.joints`); n != 0 {
+		t.Errorf("data-joints %d on a bowl of fruit", n)
+	}
+	if status := eval[string](t, tab, `document.getElementById("status").textContent`); !strings.HasPrefix(status, "No person found") {
+		t.Errorf("status %q", status)
+	}
+}
+
+// testUploadHolistic: with holistic, the face mesh and both hands are drawn too.
+func testUploadHolistic(t *testing.T, tab context.Context, url string) {
+	do(t, tab, "open /", chromedp.Navigate(url+"/"))
+	if state := uploadAndWait(t, tab, photo); state != "drawn" {
+		t.Fatalf("state %q: %s", state, eval[string](t, tab, `document.getElementById("status").textContent`))
+	}
+	out := inferFile(t, url, photo)
+	if out.Face == nil || out.LeftHand == nil || out.RightHand == nil {
+		t.Fatalf("holistic finds face %v, left hand %v, right hand %v in %s: pick another photo",
+			out.Face != nil, out.LeftHand != nil, out.RightHand != nil, photo)
+	}
+	facePoints, handPoints := eval[int](t, tab, `+photo.dataset.face`), eval[int](t, tab, `+photo.dataset.hands`)
+	if facePoints != len(out.Face) || handPoints != len(out.LeftHand)+len(out.RightHand) {
+		t.Errorf("drawn: face %d points, hands %d; the answer has %d and %d+%d", facePoints, handPoints,
+			len(out.Face), len(out.LeftHand), len(out.RightHand))
+	}
+	// Green dots at the face points; hand joints in their side's colour (the person's left hand
+	// in orange). The pose's own face and finger points give way to these (16 joints left).
+	if n := eval[int](t, tab, `+photo.dataset.joints`); n != 33-11-6 {
+		t.Errorf("data-joints %d, want the 16 pose joints outside the face and fingers", n)
+	}
+	var face, hand []probe
+	for _, p := range out.Face {
+		face = append(face, probe{p.X, p.Y, faceGreen, 1})
+	}
+	for _, h := range []struct {
+		points []model.PointOutput
+		rgb    [3]int
+	}{{out.LeftHand, sideRGB(1)}, {out.RightHand, sideRGB(2)}} {
+		for _, p := range h.points {
+			hand = append(hand, probe{p.X, p.Y, exactly(h.rgb), 3})
+		}
+	}
+	checkProbes(t, tab, "face points", face)
+	checkProbes(t, tab, "hand joints", hand)
+	screenshot(t, tab, "upload-holistic")
+}
+
+func testUploadNotImage(t *testing.T, tab context.Context, url string) {
+	notes := filepath.Join(t.TempDir(), "notes.txt")
+	if err := os.WriteFile(notes, []byte("these are notes, not a photo\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	do(t, tab, "open /", chromedp.Navigate(url+"/"))
+	if state := uploadAndWait(t, tab, notes); state != "error" {
+		t.Fatalf("state %q after uploading a text file, want error", state)
+	}
+	status := eval[string](t, tab, `document.getElementById("status").textContent`)
+	// The page shows the API's own message (415 NOT_IMAGE), not a generic one.
+	if !strings.Contains(status, "not a JPEG or PNG image") {
+		t.Errorf("status %q lacks the API's message", status)
+	}
+	if eval[bool](t, tab, `document.getElementById("status").classList.contains("error")`) == false {
+		t.Error("the error is not shown as one")
+	}
+	screenshot(t, tab, "upload-error")
+}
+
+// footageEvents runs the landmarker in video mode over the footage frames and converts the
+// results to keypoint events, as the landmarks processor emits them.
+func footageEvents(t *testing.T, lm *model.Landmarker, camera, user string, n int) []schemas.KeypointEvent {
+	t.Helper()
+	paths, _ := filepath.Glob("../testdata/video/*.jpg")
+	sort.Strings(paths)
+	if len(paths) < n {
+		t.Fatalf("%d frames under testdata/video, want %d", len(paths), n)
+	}
+	var tr model.Track
+	var evs []schemas.KeypointEvent
+	for i, p := range paths[:n] {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		img, _, err := model.DecodeImage(data, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := lm.Track(img, &tr, time.Duration(i)*100*time.Millisecond) // the footage is 10 fps
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := schemas.KeypointEvent{CameraID: camera, UserID: user, Seq: int64(i + 1), Status: schemas.StatusNoPerson,
+			Model: string(lm.Kind()), Width: int32(img.Width), Height: int32(img.Height), DetectorRan: res.DetectorRan,
+			ProcessingMs: float32(time.Since(start).Microseconds()) / 1000}
+		if p := res.Pose; p != nil {
+			ev.Status = schemas.StatusDetected
+			ev.Pose = &schemas.Pose{Landmarks: make([]schemas.Landmark, len(p.Landmarks)), WorldLandmarks: make([]schemas.Point, len(p.World))}
+			for j, l := range p.Landmarks {
+				ev.Pose.Landmarks[j] = schemas.Landmark(l)
+			}
+			for j, w := range p.World {
+				ev.Pose.WorldLandmarks[j] = schemas.Point(w)
+			}
+		}
+		evs = append(evs, ev)
+	}
+	return evs
+}
+
+func testLive(t *testing.T, tab context.Context, url string, lm *model.Landmarker, hub *gateway.Hub) {
+	const camera, user, frames = "cam-ui", "user-ui", 30
+	evs := footageEvents(t, lm, camera, user, frames)
+	detected := 0
+	for _, ev := range evs {
+		if ev.Pose != nil {
+			detected++
+		}
+	}
+	if detected < frames/2 {
+		t.Fatalf("a person in only %d of %d footage frames", detected, frames)
+	}
+
+	do(t, tab, "open the live page", chromedp.Navigate(url+"/cameras/"+camera))
+	// Publish only once the page's event stream is open: the hub sends only to subscribers.
+	waitFor[bool](t, tab, "the event stream", `live.dataset.connected === "true"`, `document.getElementById("conn").textContent`)
+	waitFor[bool](t, tab, "the counters", `document.getElementById("counters").textContent.includes("received")`,
+		`document.getElementById("counters-status").textContent`)
+
+	for _, ev := range evs {
+		ev.ProcessedAt = time.Now().UTC()
+		ev.CapturedAt = ev.ProcessedAt.Add(-time.Duration(40+ev.Seq%7) * time.Millisecond)
+		hub.PublishKeypoints(ev)
+		time.Sleep(30 * time.Millisecond) // about the footage's pace, and well within the hub's buffer
+	}
+	now := time.Now().UTC()
+	hub.PublishAction(schemas.ActionEvent{UserID: user, CameraID: camera, Seq: frames - 5, At: now.Add(-time.Second),
+		Kind: schemas.ActionPostureChanged, Posture: schemas.PostureSquatting, PreviousPosture: schemas.PostureStanding, Confidence: 0.8})
+	hub.PublishAction(schemas.ActionEvent{UserID: user, CameraID: camera, Seq: frames, At: now,
+		Kind: schemas.ActionRep, Posture: schemas.PostureStanding, Exercise: "SQUAT", RepCount: 3, Confidence: 0.93})
+	const windows = 4 // the last one with the footage's numbers
+	for i := range windows {
+		end := now.Add(time.Duration(i-windows+1) * 10 * time.Second)
+		hub.PublishStats(schemas.PoseStats{UserID: user, WindowStart: end.Add(-10 * time.Second), WindowEnd: end, Frames: frames,
+			Detected: int32(detected - windows + 1 + i), DetectionRate: float32(detected-windows+1+i) / frames,
+			MotionEnergy: 0.004 * float32(i+1), MeanAngles: map[string]float32{"left_knee": 171},
+			PostureSeconds: map[string]float32{"STANDING": 2.5}, Reps: map[string]int32{"SQUAT": int32(i)}})
+	}
+
+	// Every event, since the stream was open before the first one and the hub buffers 64.
+	waitFor[bool](t, tab, "the events drawn, the actions listed and the window shown",
+		fmt.Sprintf(`+live.dataset.events >= %d && actions.children.length >= 2 && +document.getElementById("window-stats").dataset.windows >= %d`, frames, windows),
+		`"events " + live.dataset.events + ", actions " + actions.children.length + ", windows " + document.getElementById("window-stats").dataset.windows`)
+	if n := eval[int](t, tab, `+live.dataset.events`); n != frames {
+		t.Errorf("data-events %d, want %d", n, frames)
+	}
+	first := eval[string](t, tab, `actions.children[0].dataset.kind + " " + actions.children[0].textContent`)
+	if !strings.HasPrefix(first, "REP") || !strings.Contains(first, "SQUAT #3") {
+		t.Errorf("newest action %q, want the REP (SQUAT #3) first", first)
+	}
+	if status := eval[string](t, tab, `document.getElementById("frame").textContent`); !strings.Contains(status, fmt.Sprintf("seq %d", frames)) {
+		t.Errorf("frame status %q lacks the last seq", status)
+	}
+	// The last event's skeleton is on the canvas (the footage's last frame has a person): count
+	// pixels of the joint colours.
+	if evs[frames-1].Pose == nil {
+		t.Fatal("no person in the last footage frame")
+	}
+	coloured := eval[int](t, tab, `(() => {
+		const d = live.getContext("2d").getImageData(0, 0, live.width, live.height).data;
+		let n = 0;
+		for (let i = 0; i < d.length; i += 4) {
+			const orange = d[i] > 245 && Math.abs(d[i+1] - 138) < 8 && d[i+2] < 10;
+			const cyan = d[i] < 10 && Math.abs(d[i+1] - 217) < 8 && Math.abs(d[i+2] - 231) < 8;
+			if (orange || cyan) n++;
+		}
+		return n;
+	})()`)
+	if coloured < 50 {
+		t.Errorf("%d joint-coloured pixels on the live canvas: no skeleton drawn", coloured)
+	}
+	if w, h := eval[int](t, tab, `live.width`), eval[int](t, tab, `live.height`); w*int(evs[0].Height) != h*int(evs[0].Width) {
+		t.Errorf("live canvas %dx%d, frames %dx%d: not the frame's aspect ratio", w, h, evs[0].Width, evs[0].Height)
+	}
+	time.Sleep(1100 * time.Millisecond) // the charts redraw every second
+	screenshot(t, tab, "live")
+}
+
+// testLiveNoKafka: a server without Kafka (serve --no-kafka) has no events and no counters:
+// the live page says so instead of retrying forever.
+func testLiveNoKafka(t *testing.T, tab context.Context, url string) {
+	do(t, tab, "open the live page", chromedp.Navigate(url+"/cameras/cam-1"))
+	waitFor[bool](t, tab, "the page to say there are no events",
+		`document.getElementById("conn").textContent.includes("no Kafka") && document.getElementById("counters-status").textContent.includes("no Kafka")`,
+		`document.getElementById("conn").textContent + " / " + document.getElementById("counters-status").textContent`)
+	if eval[string](t, tab, `live.dataset.connected`) != "false" {
+		t.Error("data-connected is not false")
+	}
+}
+
+func testToken(t *testing.T, tab context.Context, url string) {
+	do(t, tab, "open /", chromedp.Navigate(url+"/"))
+	// Three calls answer 401 at once (info, cameras, skeleton): one form asks.
+	waitFor[bool](t, tab, "the token form", `document.getElementById("token-dialog")?.open === true`, `document.body.innerText`)
+	if n := eval[int](t, tab, `document.querySelectorAll("dialog").length`); n != 1 {
+		t.Errorf("%d token forms", n)
+	}
+	if msg := eval[string](t, tab, `document.getElementById("token-message").textContent`); !strings.Contains(msg, "token") {
+		t.Errorf("the form says %q, not the API's message", msg)
+	}
+	screenshot(t, tab, "token")
+	do(t, tab, "enter the token",
+		chromedp.SendKeys(chromedp.ID("token-input"), "s3cret-token"),
+		chromedp.Click(chromedp.ID("token-submit")))
+	waitFor[bool](t, tab, "the server info, with the token", `document.getElementById("info").textContent.includes("pose-lite")`,
+		`document.getElementById("info").textContent`)
+	if state := uploadAndWait(t, tab, photo); state != "drawn" {
+		t.Fatalf("upload with the token: state %q: %s", state, eval[string](t, tab, `document.getElementById("status").textContent`))
+	}
+	if tok := eval[string](t, tab, `localStorage.getItem("holostream.token")`); tok != "s3cret-token" {
+		t.Errorf("localStorage token %q", tok)
+	}
+	// The live page's event stream carries the kept token as ?access_token= (no form this time).
+	do(t, tab, "open the live page", chromedp.Navigate(url+"/cameras/cam-token"))
+	waitFor[bool](t, tab, "the event stream, with the token", `live.dataset.connected === "true"`, `document.getElementById("conn").textContent`)
+	if eval[bool](t, tab, `!!document.getElementById("token-dialog")?.open`) {
+		t.Error("the live page asked for the token again")
+	}
+}
