@@ -36,6 +36,13 @@ type Config struct {
 	// without authentication.
 	TLS  TLS
 	SASL SASL
+	// Idempotent turns on sarama's idempotent producer. Off by default: when a partition's
+	// leader moves (a broker dies), sarama's idempotent producer fails batches with "out of order
+	// sequence number" instead of retrying them (IBM/sarama#1430), and a failed emit inside a
+	// goka callback followed by a later record's commit loses the first record's output (seen in
+	// the 3-node broker-kill test). Without it, retries are ordered (one request in flight per
+	// broker) and may write a batch twice, which consumers already dedupe by (camera, seq).
+	Idempotent bool
 }
 
 // Defaults fills the zero fields.
@@ -64,9 +71,10 @@ func (c Config) Defaults() Config {
 	return c
 }
 
-// Sarama builds the client configuration: the protocol version, TLS and SASL when set, an
-// idempotent producer with acks=all (no duplicates from producer retries, nothing acknowledged
-// before the in-sync replicas have it), and goka's consumer settings.
+// Sarama builds the client configuration: the protocol version, TLS and SASL when set, a
+// producer with acks=all (nothing acknowledged before the in-sync replicas have it) that retries
+// for ~15 s in order (idempotent only when asked, see Config.Idempotent), and goka's consumer
+// settings.
 func (c Config) Sarama() (*sarama.Config, error) {
 	c = c.Defaults()
 	if len(c.Brokers) == 0 {
@@ -95,8 +103,10 @@ func (c Config) Sarama() (*sarama.Config, error) {
 		return nil, err
 	}
 	sc.Producer.RequiredAcks = sarama.WaitForAll
-	sc.Producer.Idempotent = true
-	sc.Net.MaxOpenRequests = 1 // required by sarama for idempotence
+	sc.Producer.Idempotent = c.Idempotent
+	// One request in flight per broker: a retried batch cannot overtake the next one, so a
+	// camera's frames and keypoint events stay in order (and sarama requires it for idempotence).
+	sc.Net.MaxOpenRequests = 1
 	// A new consumer group starts at the oldest record, not goka's default newest: frames written
 	// before the first processor joined are taken up (and dropped as stale if too old) instead of
 	// vanishing unaccounted for.

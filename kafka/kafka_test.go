@@ -13,8 +13,11 @@ func TestSaramaConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !sc.Producer.Idempotent || sc.Producer.RequiredAcks != sarama.WaitForAll || sc.Net.MaxOpenRequests != 1 {
-		t.Error("producer is not idempotent with acks=all")
+	if sc.Producer.Idempotent || sc.Producer.RequiredAcks != sarama.WaitForAll || sc.Net.MaxOpenRequests != 1 || sc.Producer.Retry.Max < 20 {
+		t.Error("producer: want acks=all, ordered retries for ~15 s, not idempotent unless asked")
+	}
+	if sc, err := (Config{Brokers: []string{"127.0.0.1:9092"}, Idempotent: true}).Sarama(); err != nil || !sc.Producer.Idempotent {
+		t.Errorf("Idempotent: true gives an idempotent producer: %v", err)
 	}
 	if sc.Consumer.Offsets.Initial != sarama.OffsetOldest {
 		t.Error("a new group would skip the frames written before it joined")
