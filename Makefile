@@ -42,8 +42,11 @@ lint:
 # The tests run against the embedded cluster and, for the integration tests, a real Apache Kafka
 # broker and Apicurio Schema Registry that scripts/integration.sh fetches from Maven Central and
 # starts on 127.0.0.1 (and stops afterwards).
+# The browser tests drive Debian's chromium (scripts/browser.sh installs it when missing) and
+# fail, rather than skip, without it; their screenshots land in artifacts/browser/.
 test: setup lint
-	bash scripts/integration.sh -race -count=1 -timeout 30m $(PKGS)
+	bash scripts/browser.sh
+	HOLOSTREAM_REQUIRE_BROWSER=1 bash scripts/integration.sh -race -count=1 -timeout 30m $(PKGS)
 
 # unit: the tests without a real broker (the integration tests skip, saying so).
 unit: setup lint
