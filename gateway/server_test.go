@@ -519,3 +519,19 @@ func TestEventsStream(t *testing.T) {
 		t.Errorf("cam-1's stream carries another camera's events: %q", all)
 	}
 }
+
+// TestUIAssetsRevalidate checks that the embedded UI carries ETags, so browsers get 304s.
+func TestUIAssetsRevalidate(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, Config{})
+	for _, p := range []string{"/", "/ui/draw.js"} {
+		code, hdr, _ := call(t, s, "GET", p, nil)
+		tag := hdr.Get("ETag")
+		if code != http.StatusOK || tag == "" {
+			t.Fatalf("GET %s: %d, ETag %q", p, code, tag)
+		}
+		if code, _, _ := call(t, s, "GET", p, nil, "If-None-Match", tag); code != http.StatusNotModified {
+			t.Errorf("GET %s with its ETag: %d, want 304", p, code)
+		}
+	}
+}

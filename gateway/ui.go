@@ -1,9 +1,12 @@
 package gateway
 
 import (
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"io/fs"
 	"net/http"
+	"strings"
 
 	"github.com/holostream/holostream/model"
 )
@@ -18,15 +21,44 @@ var ui embed.FS
 
 func (s *Server) uiRoutes() {
 	assets, _ := fs.Sub(ui, "ui")
-	s.mux.Handle("GET /ui/", http.StripPrefix("/ui/", http.FileServerFS(assets)))
+	tags := etags(assets)
+	files := http.StripPrefix("/ui/", http.FileServerFS(assets))
+	// Embedded files have no modification time, so without an ETag every page load would fetch
+	// every asset again; with one, the browser revalidates and gets 304s.
+	s.mux.Handle("GET /ui/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if tag, ok := tags[strings.TrimPrefix(r.URL.Path, "/ui/")]; ok {
+			w.Header().Set("ETag", tag)
+			w.Header().Set("Cache-Control", "no-cache")
+		}
+		files.ServeHTTP(w, r)
+	}))
 	page := func(name string) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("ETag", tags[name])
 			w.Header().Set("Cache-Control", "no-cache")
 			http.ServeFileFS(w, r, assets, name)
 		}
 	}
 	s.mux.HandleFunc("GET /{$}", page("index.html"))
 	s.mux.HandleFunc("GET /cameras/{id}", page("camera.html"))
+}
+
+// etags names every file of the UI by a hash of its bytes.
+func etags(assets fs.FS) map[string]string {
+	tags := map[string]string{}
+	fs.WalkDir(assets, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(assets, path)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		tags[path] = `"` + hex.EncodeToString(sum[:8]) + `"`
+		return nil
+	})
+	return tags
 }
 
 // Skeleton is the body of GET /v1/skeleton: which landmarks to join when drawing.
