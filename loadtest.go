@@ -331,7 +331,7 @@ func ltCameras(ctx context.Context, d ltDriver, ids []string, fps float64, end t
 	return errors.Join(errs...)
 }
 
-// ltSample records lag, CPU and memory every second until ctx ends.
+// ltSample records lag, CPU and memory, and the host's CPU use, every second until ctx ends.
 func ltSample(ctx context.Context, log *slog.Logger, d ltDriver, rec *loadtest.Recorder) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
@@ -342,8 +342,10 @@ func ltSample(ctx context.Context, log *slog.Logger, d ltDriver, rec *loadtest.R
 			log.Warn("loadtest: cannot read "+what+" (reported as absent)", "err", err)
 		}
 	}
+	host := loadtest.NewHostCPU()
+	host.Sample() // the readings the first second is compared with
 	if d.meter != nil {
-		d.meter.Sample(ctx) // the reading the first second is compared with
+		d.meter.Sample(ctx)
 	}
 	for {
 		select {
@@ -365,6 +367,10 @@ func ltSample(ctx context.Context, log *slog.Logger, d ltDriver, rec *loadtest.R
 				warn("CPU and memory", err)
 			}
 			s.CPUCores, s.RSSMB = cores, rss
+		}
+		var err error
+		if s.HostCPUCores, err = host.Sample(); err != nil {
+			warn("the host's CPU use", err)
 		}
 		rec.Sample(s)
 	}

@@ -86,8 +86,8 @@ func TestLoadtestEmbedded(t *testing.T) {
 		if int64(sent) != s.Sent || processed == 0 {
 			t.Errorf("step %d: series sum to %d sent (step %d), %d processed", s.Index, sent, s.Sent, processed)
 		}
-		if s.CPU == nil || !(s.CPU.Mean > 0) || s.CPU.Max < s.CPU.Mean || s.RSSMBMax == nil || !(*s.RSSMBMax > 0) || s.Lag == nil {
-			t.Errorf("step %d: cpu %+v, rss %v, lag %+v: want measured", s.Index, s.CPU, s.RSSMBMax, s.Lag)
+		if s.CPU == nil || !(s.CPU.Mean > 0) || s.CPU.Max < s.CPU.Mean || s.RSSMBMax == nil || !(*s.RSSMBMax > 0) || s.Lag == nil || s.HostCPU == nil {
+			t.Errorf("step %d: cpu %+v, rss %v, lag %+v, host cpu %+v: want measured", s.Index, s.CPU, s.RSSMBMax, s.Lag, s.HostCPU)
 		}
 		if math.Abs(s.OfferedFPS-float64(s.Cameras)*4) > 1e-9 || i+1 != s.Index {
 			t.Errorf("step %d: offered %v", s.Index, s.OfferedFPS)

@@ -55,6 +55,7 @@ type stepState struct {
 	seconds      []secondState
 	lag          []int64
 	cpu, rss     []float64 // cpu after the warmup only
+	hostCPU      []float64 // after the warmup only
 	cameras      []string
 }
 
@@ -63,6 +64,7 @@ type secondState struct {
 	lat             []float64
 	lag             *int64
 	cpu, rss        *float64
+	hostCPU         *float64
 }
 
 func (s *stepState) end() time.Time { return s.start.Add(s.dur) }
@@ -85,6 +87,8 @@ type Sample struct {
 	Lag      *int64
 	CPUCores *float64
 	RSSMB    *float64
+	// HostCPUCores is the whole machine's CPU use (see HostCPU).
+	HostCPUCores *float64
 }
 
 // Recorder keeps the books of a load test. It is safe for concurrent use.
@@ -280,6 +284,12 @@ func (r *Recorder) Sample(s Sample) {
 		st.rss = append(st.rss, *s.RSSMB)
 		b.rss = s.RSSMB
 	}
+	if s.HostCPUCores != nil {
+		if st.measured(s.At) {
+			st.hostCPU = append(st.hostCPU, *s.HostCPUCores)
+		}
+		b.hostCPU = s.HostCPUCores
+	}
 }
 
 // pending counts a camera's acknowledged frames without an outcome, less the stale and
@@ -419,16 +429,7 @@ func (r *Recorder) step(i int, st *stepState) Step {
 			s.Lag.Max = max(s.Lag.Max, v)
 		}
 	}
-	if len(st.cpu) > 0 {
-		c := &CPU{}
-		for _, v := range st.cpu {
-			c.Mean += v
-			c.Max = max(c.Max, v)
-		}
-		c.Mean = round(c.Mean/float64(len(st.cpu)), 3)
-		c.Max = round(c.Max, 3)
-		s.CPU = c
-	}
+	s.CPU, s.HostCPU = meanMax(st.cpu), meanMax(st.hostCPU)
 	if len(st.rss) > 0 {
 		m := st.rss[0]
 		for _, v := range st.rss {
@@ -439,7 +440,8 @@ func (r *Recorder) step(i int, st *stepState) Step {
 	}
 	warmSecs := st.warmup.Seconds()
 	for j, b := range st.seconds {
-		sec := Second{T: j, Warmup: float64(j) < warmSecs, Sent: b.sent, Processed: b.processed, Lag: b.lag, CPUCores: b.cpu, RSSMB: b.rss}
+		sec := Second{T: j, Warmup: float64(j) < warmSecs, Sent: b.sent, Processed: b.processed, Lag: b.lag,
+			CPUCores: b.cpu, RSSMB: b.rss, HostCPUCores: b.hostCPU}
 		if len(b.lat) > 0 {
 			l := sorted(b.lat)
 			sec.P50, sec.P95, sec.P99 = ptr(Percentile(l, 50)), ptr(Percentile(l, 95)), ptr(Percentile(l, 99))
@@ -447,6 +449,21 @@ func (r *Recorder) step(i int, st *stepState) Step {
 		s.Series = append(s.Series, sec)
 	}
 	return s
+}
+
+// meanMax summarizes CPU samples; nil for none.
+func meanMax(v []float64) *CPU {
+	if len(v) == 0 {
+		return nil
+	}
+	c := &CPU{}
+	for _, x := range v {
+		c.Mean += x
+		c.Max = max(c.Max, x)
+	}
+	c.Mean = round(c.Mean/float64(len(v)), 3)
+	c.Max = round(c.Max, 3)
+	return c
 }
 
 // Report builds the report: run as given, the steps and the totals.

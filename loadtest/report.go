@@ -112,12 +112,18 @@ type Step struct {
 	// LatencyMs is capture to keypoint event received (HTTP: request to response) of the frames
 	// this step sent after its warmup.
 	LatencyMs Latency `json:"latency_ms"`
-	// Lag is the landmarks group's consumer lag on the frames topic, in records (Kafka only).
+	// Lag is the landmarks group's consumer lag on the frames topic, in records, read every
+	// second (Kafka only). The group commits its offsets about once a second, so a pipeline that
+	// keeps up shows about one second of frames.
 	Lag *Lag `json:"consumer_lag"`
-	// CPU is in cores (1.0 = one core busy); RSSMBMax in MiB. Null when not measured.
+	// CPU is in cores (1.0 = one core busy); RSSMBMax in MiB; of the process Run.Process names
+	// (embedded: the broker too, which keeps every topic in memory). Null when not measured.
 	CPU      *CPU     `json:"cpu_cores"`
 	RSSMBMax *float64 `json:"rss_mb_max"`
-	Series   []Second `json:"series"`
+	// HostCPU is the whole machine's CPU use in cores, where the load test runs: minus CPU, what
+	// else ran (a build, another test) and took cores from the process under test.
+	HostCPU *CPU     `json:"host_cpu_cores"`
+	Series  []Second `json:"series"`
 }
 
 // Latency is a distribution in milliseconds; Count is how many values it has (0: all zero).
@@ -156,6 +162,8 @@ type Second struct {
 	Lag       *int64   `json:"lag"`
 	CPUCores  *float64 `json:"cpu_cores"`
 	RSSMB     *float64 `json:"rss_mb"`
+	// HostCPUCores is the whole machine's CPU use.
+	HostCPUCores *float64 `json:"host_cpu_cores"`
 }
 
 // Totals sum the steps; LatencyMs is over every step's measured frames.
@@ -276,6 +284,9 @@ func (s Step) Summary() string {
 	}
 	if s.RSSMBMax != nil {
 		fmt.Fprintf(&b, "  rss %.0f MB", *s.RSSMBMax)
+	}
+	if s.HostCPU != nil {
+		fmt.Fprintf(&b, "  host cpu %.2f", s.HostCPU.Mean)
 	}
 	for _, k := range sortedKeys(s.Errors) {
 		fmt.Fprintf(&b, "  %s %d", k, s.Errors[k])

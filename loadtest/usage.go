@@ -181,3 +181,68 @@ func (m *Meter) Sample(ctx context.Context) (cores, rssMB *float64, err error) {
 	c := round(max(0, cur.CPUSeconds-prev.CPUSeconds)/wall, 3)
 	return &c, &mb, nil
 }
+
+// HostCPU reads the whole machine's CPU use from /proc/stat, so a report shows what else ran
+// beside the process under test on the machine of the load test (another build, a test suite):
+// host cores minus the process's cores is everybody else. Use it from one goroutine.
+type HostCPU struct {
+	path              string
+	prevBusy, prevAll float64
+	primed            bool
+}
+
+// NewHostCPU reads /proc/stat.
+func NewHostCPU() *HostCPU { return &HostCPU{path: "/proc/stat"} }
+
+// Sample returns the cores busy since the previous Sample (nil the first time).
+func (h *HostCPU) Sample() (*float64, error) {
+	busy, all, cores, err := procStat(h.path)
+	if err != nil {
+		return nil, err
+	}
+	prevBusy, prevAll, primed := h.prevBusy, h.prevAll, h.primed
+	h.prevBusy, h.prevAll, h.primed = busy, all, true
+	if !primed || all <= prevAll {
+		return nil, nil
+	}
+	c := round((busy-prevBusy)/(all-prevAll)*float64(cores), 3)
+	return &c, nil
+}
+
+// procStat sums the aggregate "cpu" line of /proc/stat: busy time (user, nice, system, irq,
+// softirq, steal), all time (busy plus idle and iowait), in clock ticks, and counts the cores.
+func procStat(path string) (busy, all float64, cores int, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("loadtest: host cpu: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	found := false
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) == 0 || !strings.HasPrefix(fields[0], "cpu") {
+			continue
+		}
+		if fields[0] != "cpu" {
+			cores++
+			continue
+		}
+		if len(fields) < 9 {
+			return 0, 0, 0, fmt.Errorf("loadtest: host cpu: short line %q", sc.Text())
+		}
+		var v [8]float64 // user nice system idle iowait irq softirq steal
+		for i := range v {
+			if v[i], err = strconv.ParseFloat(fields[i+1], 64); err != nil {
+				return 0, 0, 0, fmt.Errorf("loadtest: host cpu: %w", err)
+			}
+		}
+		busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7]
+		all = busy + v[3] + v[4]
+		found = true
+	}
+	if !found || cores == 0 {
+		return 0, 0, 0, fmt.Errorf("loadtest: host cpu: no cpu lines in %s", path)
+	}
+	return busy, all, cores, sc.Err()
+}

@@ -3,6 +3,7 @@ package loadtest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -125,5 +126,30 @@ func TestCPUModel(t *testing.T) {
 	}
 	if m := cpuModel(filepath.Join(t.TempDir(), "none")); m != "" {
 		t.Errorf("missing file: %q", m)
+	}
+}
+
+func TestHostCPU(t *testing.T) {
+	t.Parallel()
+	p := filepath.Join(t.TempDir(), "stat")
+	write := func(user, idle int) {
+		// user nice system idle iowait irq softirq steal guest guest_nice
+		os.WriteFile(p, []byte(fmt.Sprintf("cpu  %d 0 100 %d 0 0 0 0 0 0\ncpu0 1 0 0 1 0 0 0 0 0 0\ncpu1 1 0 0 1 0 0 0 0 0 0\nintr 5\n", user, idle)), 0o644)
+	}
+	h := &HostCPU{path: p}
+	write(1000, 5000)
+	if c, err := h.Sample(); err != nil || c != nil {
+		t.Fatalf("first: %v, %v", c, err)
+	}
+	write(1150, 5050) // 150 of 200 ticks busy, on 2 cores: 1.5 cores
+	if c, err := h.Sample(); err != nil || c == nil || *c != 1.5 {
+		t.Errorf("second: %v, %v", c, err)
+	}
+	os.WriteFile(p, []byte("intr 5\n"), 0o644)
+	if _, err := h.Sample(); err == nil {
+		t.Error("no cpu line: no error")
+	}
+	if c, err := NewHostCPU().Sample(); err == nil && c != nil {
+		t.Errorf("first real sample: %v", *c)
 	}
 }
