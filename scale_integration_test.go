@@ -531,12 +531,12 @@ func TestScaleOutAndProcessFailover(t *testing.T) {
 	t.Logf("process failover: %d frames of %d cameras acknowledged and accounted for; %d frames read again (redelivered or duplicate) in the table, %d duplicate keypoint events (all in the killed process's partitions)",
 		total, len(cams), tableDup, kpDup)
 
-	// The broker-kill phase is opt-in until it is reliable: in 1 run of 4 some acknowledged frames
-	// were not in the table within 3 minutes after broker 2 died (sarama's idempotent producer
-	// also reported out-of-order sequence numbers). See the issue notes; run it with
-	// HOLOSTREAM_TEST_BROKER_KILL=1.
-	if os.Getenv("HOLOSTREAM_TEST_BROKER_KILL") == "" {
-		t.Log("broker-kill phase skipped: set HOLOSTREAM_TEST_BROKER_KILL=1 to run it")
+	// The broker-kill phase. It failed 1 run in 4, then 1 in 3, while the producers were
+	// sarama's idempotent ones (out-of-order sequence errors when leadership moved, and goka
+	// committing past the failed record); with ordered plain retries it passed 5 runs of 5.
+	// HOLOSTREAM_TEST_BROKER_KILL=0 leaves it out (a minute less).
+	if os.Getenv("HOLOSTREAM_TEST_BROKER_KILL") == "0" {
+		t.Log("broker-kill phase left out: HOLOSTREAM_TEST_BROKER_KILL=0")
 		return
 	}
 
