@@ -218,6 +218,10 @@ func BenchmarkCrop(b *testing.B) {
 	img := randomImage(640, 480, 4)
 	rotated := Rect{XCenter: 0.45, YCenter: 0.55, Width: 300.0 / 640, Height: 300.0 / 480, Rotation: 0.3}
 	letterbox, _ := LetterboxROI(640, 480, 224, 224)
+	// Holistic's crops: a hand (hand_landmark) and a face (face_landmark, and its detector's
+	// zero-bordered crop), smaller regions scaled up.
+	hand := Rect{XCenter: 0.3, YCenter: 0.4, Width: 120.0 / 640, Height: 120.0 / 480, Rotation: 1.1}
+	face := Rect{XCenter: 0.6, YCenter: 0.3, Width: 150.0 / 640, Height: 150.0 / 480, Rotation: -0.2}
 	tests := []struct {
 		name   string
 		roi    Rect
@@ -227,6 +231,9 @@ func BenchmarkCrop(b *testing.B) {
 	}{
 		{"rotated256", rotated, 256, 0, BorderReplicate},
 		{"letterbox224", letterbox, 224, -1, BorderZero},
+		{"hand224", hand, 224, 0, BorderReplicate},
+		{"face192", face, 192, 0, BorderReplicate},
+		{"face128zero", face, 128, -1, BorderZero},
 	}
 	for _, tt := range tests {
 		b.Run(tt.name, func(b *testing.B) {
