@@ -59,7 +59,14 @@ const (
 // 1/32 pixel, the four neighbours are blended with integer weights and the result rounded to
 // uint8, then mapped to v·(hi−lo)/255 + lo. Outside the image, border decides the neighbours.
 // Crop makes one pass over dst and allocates nothing; dst's previous contents do not matter.
+// On amd64 the pixels whose neighbours are all inside the image go through C (crop_amd64.c),
+// with AVX2 where the CPU has it, bit for bit the same as the portable Go loop.
 func Crop(img Image, roi Rect, dst []float32, tensorW, tensorH int, lo, hi float32, border Border) error {
+	return crop(img, roi, dst, tensorW, tensorH, lo, hi, border, bestKernel)
+}
+
+// crop is Crop with the interior runs filled by kernel.
+func crop(img Image, roi Rect, dst []float32, tensorW, tensorH int, lo, hi float32, border Border, kernel cropKernel) error {
 	if tensorW <= 0 || tensorH <= 0 {
 		return fmt.Errorf("model: crop: tensor size %dx%d", tensorW, tensorH)
 	}
@@ -82,13 +89,24 @@ func Crop(img Image, roi Rect, dst []float32, tensorW, tensorH int, lo, hi float
 		lut[v] = float32(float32(v)*scale) + lo
 	}
 	s := sampler{pix: img.Pix, w: img.Width, h: img.Height, border: border}
+	// The rows' interior runs are batched, so that the kernel is called once per crop.
+	var batch [spanBatch]span
+	spans := batch[:0]
+	dx, dy := toFixed(m.xi), toFixed(m.yi)
 	for j := 0; j < tensorH; j++ {
 		row := dst[j*tensorW*3 : (j+1)*tensorW*3]
 		x0, y0 := m.x0+m.xj*float64(j), m.y0+m.yj*float64(j)
 		x1, y1 := x0+m.xi*float64(tensorW-1), y0+m.yi*float64(tensorW-1)
 		if inRange(x0) && inRange(y0) && inRange(x1) && inRange(y1) && inRange(m.xi) && inRange(m.yi) {
 			// The row is affine, so it stays in range between its ends.
-			s.row(row, toFixed(x0)+fixedHalf, toFixed(m.xi), toFixed(y0)+fixedHalf, toFixed(m.yi), &lut)
+			ax, ay := toFixed(x0)+fixedHalf, toFixed(y0)+fixedHalf
+			if k0, k1 := s.row(row, ax, dx, ay, dy, &lut); k0 < k1 {
+				spans = append(spans, span{ax + int64(k0)*dx, ay + int64(k0)*dy, int64(j*tensorW + k0), int64(k1 - k0)})
+				if len(spans) == len(batch) {
+					interiorSpans(kernel, dst, img.Pix[:img.Width*img.Height*3], img.Width*3, spans, dx, dy, &lut, scale, lo)
+					spans = spans[:0]
+				}
+			}
 			continue
 		}
 		for i := 0; i < tensorW; i++ { // a region thousands of pixels off the image
@@ -97,7 +115,32 @@ func Crop(img Image, roi Rect, dst []float32, tensorW, tensorH int, lo, hi float
 			o[0], o[1], o[2] = lut[r], lut[g], lut[b]
 		}
 	}
+	interiorSpans(kernel, dst, img.Pix[:img.Width*img.Height*3], img.Width*3, spans, dx, dy, &lut, scale, lo)
 	return nil
+}
+
+// spanBatch is how many rows' interior runs Crop hands the kernel at once.
+const spanBatch = 256
+
+// span is one tensor row's interior run (crop.h's crop_span): n tensor pixels from pixel first
+// of the tensor on, pixel k sampling fixed-point (ax + k·dx, ay + k·dy), every one of them
+// with its 2x2 neighbourhood inside the image.
+type span struct{ ax, ay, first, n int64 }
+
+// cropKernel says what fills the interior runs.
+type cropKernel int
+
+const (
+	kernelGo   cropKernel = iota // interior, the portable reference
+	kernelC                      // crop_amd64.c's scalar loop
+	kernelAVX2                   // crop_amd64.c's AVX2 loop, 8 pixels at a time
+)
+
+// interiorSpansGo is interiorSpans with kernelGo.
+func interiorSpansGo(dst []float32, pix []uint8, stride int, spans []span, dx, dy int64, lut *[256]float32) {
+	for _, sp := range spans {
+		interior(dst[sp.first*3:(sp.first+sp.n)*3], pix, stride, sp.ax, dx, sp.ay, dy, lut)
+	}
 }
 
 // affine maps tensor pixel (i, j) to the source point (x0 + xi·i + xj·j, y0 + yi·i + yj·j),
@@ -158,26 +201,27 @@ type sampler struct {
 	border Border
 }
 
-// row fills one tensor row: tensor pixel k samples (ax + k·dx, ay + k·dy) >> fixedBits in 1/32
-// pixels. The pixels whose 2x2 neighbourhood lies inside the image form one run, found
-// arithmetically; it goes through the hot loop, interior, and the rest through at.
-func (s *sampler) row(row []float32, ax, dx, ay, dy int64, lut *[256]float32) {
+// row fills the edges of one tensor row: tensor pixel k samples (ax + k·dx, ay + k·dy) >>
+// fixedBits in 1/32 pixels. The pixels whose 2x2 neighbourhood lies inside the image form one
+// run, found arithmetically, which row returns, [k0, k1), for a kernel; the rest go through
+// at.
+func (s *sampler) row(row []float32, ax, dx, ay, dy int64, lut *[256]float32) (k0, k1 int) {
 	n := len(row) / 3
 	// Inside means 0 <= X < 32(w-1), that is 0 <= ix <= w-2, and the same for y. Coordinates
 	// here are below maxCoord, so capping the bound there changes nothing and avoids overflow.
 	x0, x1 := run(ax, dx, int64(min(interScale*(s.w-1), maxCoord))<<fixedBits, n)
 	y0, y1 := run(ay, dy, int64(min(interScale*(s.h-1), maxCoord))<<fixedBits, n)
-	k0, k1 := max(x0, y0), min(x1, y1)
+	k0, k1 = max(x0, y0), min(x1, y1)
 	if k0 >= k1 {
 		k0, k1 = n, n
 	}
 	for k := 0; k < k0; k++ {
 		s.put(row, k, ax+int64(k)*dx, ay+int64(k)*dy, lut)
 	}
-	interior(row[k0*3:k1*3], s.pix, s.w*3, ax+int64(k0)*dx, dx, ay+int64(k0)*dy, dy, lut)
 	for k := k1; k < n; k++ {
 		s.put(row, k, ax+int64(k)*dx, ay+int64(k)*dy, lut)
 	}
+	return k0, k1
 }
 
 // put samples tensor pixel k of row at the fixed-point coordinates (fx, fy) through at.
@@ -219,8 +263,8 @@ func floorDiv(a, b int64) int64 {
 func ceilDiv(a, b int64) int64 { return -floorDiv(-a, b) }
 
 // interior fills row from samples whose 2x2 neighbourhoods all lie in the image, tensor pixel k
-// at fixed-point (ax + k·dx, ay + k·dy). It is the hot loop of the whole pipeline, kept small
-// so its values stay in registers.
+// at fixed-point (ax + k·dx, ay + k·dy). It is the portable kernel and the reference for
+// crop_amd64.c's, kept small so its values stay in registers.
 func interior(row []float32, pix []uint8, stride int, ax, dx, ay, dy int64, lut *[256]float32) {
 	for k := 0; k+3 <= len(row); k += 3 {
 		x, y := int(ax>>fixedBits), int(ay>>fixedBits)

@@ -189,8 +189,8 @@ func TestCropErrors(t *testing.T) {
 	}
 }
 
-// FuzzCrop checks that Crop never panics, whatever the region and sizes, and that a crop it
-// accepts holds only values in [lo, hi].
+// FuzzCrop checks that Crop never panics, whatever the region and sizes, that a crop it
+// accepts holds only values in [lo, hi], and that they are referenceCrop's bit for bit.
 func FuzzCrop(f *testing.F) {
 	f.Add(uint8(7), uint8(5), float32(0.5), float32(0.5), float32(1), float32(1), float32(0), uint8(4), uint8(4), false)
 	f.Add(uint8(1), uint8(1), float32(-3), float32(9), float32(20), float32(0.01), float32(-2.5), uint8(9), uint8(2), true)
@@ -210,6 +210,13 @@ func FuzzCrop(f *testing.F) {
 			if !(v >= -1 && v <= 1) {
 				t.Fatalf("value %d = %g outside [-1, 1]", k, v)
 			}
+		}
+		ref := make([]float32, len(dst))
+		if err := referenceCrop(img, Rect{cx, cy, rw, rh, rot}, ref, int(tw), int(th), -1, 1, border); err != nil {
+			t.Fatal(err)
+		}
+		if k := sameBits(dst, ref); k >= 0 {
+			t.Fatalf("value %d = %g, reference %g", k, dst[k], ref[k])
 		}
 	})
 }
@@ -308,6 +315,148 @@ func TestRun(t *testing.T) {
 		}
 		if k0 != want0 || k1 != want1 {
 			t.Fatalf("run(%d, %d, %d, %d) = [%d, %d), want [%d, %d)", a, d, hi, size, k0, k1, want0, want1)
+		}
+	}
+}
+
+// kernels returns the interior kernels this machine runs: the Go reference first.
+func kernels() []cropKernel {
+	ks := []cropKernel{kernelGo}
+	if bestKernel != kernelGo {
+		ks = append(ks, kernelC)
+	}
+	if bestKernel == kernelAVX2 {
+		ks = append(ks, kernelAVX2)
+	}
+	return ks
+}
+
+// sameBits reports the first value where a and b differ in any bit, or -1.
+func sameBits(a, b []float32) int {
+	for k := range a {
+		if math.Float32bits(a[k]) != math.Float32bits(b[k]) {
+			return k
+		}
+	}
+	return -1
+}
+
+// referenceCrop is Crop evaluated pixel by pixel through sampler.at at the fixed-point
+// coordinates of Crop's row walk: what its split of rows into black, edge and interior runs and
+// every kernel must reproduce bit for bit.
+func referenceCrop(img Image, roi Rect, dst []float32, tw, th int, lo, hi float32, border Border) error {
+	m, err := cropMap(roi, img.Width, img.Height, tw, th)
+	if err != nil {
+		return err
+	}
+	scale := (hi - lo) / 255
+	value := func(v uint8) float32 { return float32(float32(v)*scale) + lo }
+	s := sampler{pix: img.Pix, w: img.Width, h: img.Height, border: border}
+	for j := 0; j < th; j++ {
+		x0, y0 := m.x0+m.xj*float64(j), m.y0+m.yj*float64(j)
+		x1, y1 := x0+m.xi*float64(tw-1), y0+m.yi*float64(tw-1)
+		fixed := inRange(x0) && inRange(y0) && inRange(x1) && inRange(y1) && inRange(m.xi) && inRange(m.yi)
+		ax, ay, dx, dy := toFixed(x0)+fixedHalf, toFixed(y0)+fixedHalf, toFixed(m.xi), toFixed(m.yi)
+		for i := 0; i < tw; i++ {
+			var r, g, b uint8
+			if fixed {
+				r, g, b = s.at(int((ax+int64(i)*dx)>>fixedBits), int((ay+int64(i)*dy)>>fixedBits))
+			} else {
+				r, g, b = s.at(saturate(x0+m.xi*float64(i)), saturate(y0+m.yi*float64(i)))
+			}
+			o := (j*tw + i) * 3
+			dst[o], dst[o+1], dst[o+2] = value(r), value(g), value(b)
+		}
+	}
+	return nil
+}
+
+// TestCropKernels requires every kernel to give referenceCrop's values bit for bit: random
+// regions (rotated, scaled up and down, partly or wholly outside the image, the whole image 1:1)
+// onto the tensor sizes the models use and odd ones, both borders, random value ranges.
+func TestCropKernels(t *testing.T) {
+	t.Parallel()
+	ks := kernels()
+	if len(ks) == 1 {
+		t.Log("only the Go kernel on this machine")
+	}
+	r := rand.New(rand.NewPCG(10, 11))
+	imgs := []Image{randomImage(640, 480, 12), randomImage(37, 23, 13), randomImage(2, 2, 14),
+		randomImage(1, 1, 15), randomImage(301, 7, 16), randomImage(5, 400, 17)}
+	sizes := []int{1, 2, 7, 8, 9, 15, 16, 17, 24, 128, 192, 224, 256}
+	ranges := [][2]float32{{0, 1}, {-1, 1}, {0, 255}}
+	ref, got := []float32{}, []float32{}
+	for n := 0; n < 3000; n++ {
+		img := imgs[n%len(imgs)]
+		roi := Rect{
+			XCenter:  float32(r.Float64()*1.6 - 0.3),
+			YCenter:  float32(r.Float64()*1.6 - 0.3),
+			Width:    float32(math.Exp(r.Float64()*5 - 4)),
+			Height:   float32(math.Exp(r.Float64()*5 - 4)),
+			Rotation: float32(r.Float64()*8 - 4),
+		}
+		tw, th := sizes[r.IntN(len(sizes))], sizes[r.IntN(len(sizes))]
+		switch n % 7 {
+		case 0:
+			roi.Rotation = 0
+		case 1:
+			tw, th = 1+r.IntN(300), 1+r.IntN(300)
+		case 2: // the whole image 1:1: every source value lands on the tensor unblended
+			roi, tw, th = Rect{0.5, 0.5, 1, 1, 0}, img.Width, img.Height
+		}
+		lo, hi := ranges[n%len(ranges)][0], ranges[n%len(ranges)][1]
+		if n%4 == 3 {
+			lo = float32(r.NormFloat64() * 10)
+			hi = lo + float32(math.Exp(r.NormFloat64()*3))
+		}
+		border := Border(n % 2)
+		ref, got = make([]float32, tw*th*3), make([]float32, tw*th*3)
+		if err := referenceCrop(img, roi, ref, tw, th, lo, hi, border); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range ks {
+			for i := range got {
+				got[i] = float32(math.NaN())
+			}
+			if err := crop(img, roi, got, tw, th, lo, hi, border, k); err != nil {
+				t.Fatal(err)
+			}
+			if i := sameBits(got, ref); i >= 0 {
+				t.Fatalf("%d: kernel %d, image %dx%d, roi %+v onto %dx%d, [%g, %g], border %d: value %d (tensor (%d,%d) channel %d) = %g (%#x), reference %g (%#x)",
+					n, k, img.Width, img.Height, roi, tw, th, lo, hi, border, i, i/3%tw, i/3/tw, i%3,
+					got[i], math.Float32bits(got[i]), ref[i], math.Float32bits(ref[i]))
+			}
+		}
+	}
+}
+
+// TestCropKernelsEveryValue crops every 8-bit value, unblended, into value ranges whose
+// multiply or add rounds, for the kernels that compute the value map rather than look it up.
+func TestCropKernelsEveryValue(t *testing.T) {
+	t.Parallel()
+	img := testImage(17, 16, func(x, y int) [3]uint8 {
+		v := uint8(y*16 + x)
+		return [3]uint8{v, 255 - v, v ^ 0x5a}
+	})
+	r := rand.New(rand.NewPCG(18, 19))
+	ref, got := make([]float32, 17*16*3), make([]float32, 17*16*3)
+	for n := 0; n < 2000; n++ {
+		lo := float32(r.NormFloat64() * math.Exp(r.NormFloat64()*4))
+		hi := lo + float32(math.Exp(r.NormFloat64()*4))
+		if !(lo < hi) {
+			continue
+		}
+		roi := Rect{0.5, 0.5, 1, 1, 0}
+		if err := crop(img, roi, ref, 17, 16, lo, hi, BorderReplicate, kernelGo); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range kernels()[1:] {
+			if err := crop(img, roi, got, 17, 16, lo, hi, BorderReplicate, k); err != nil {
+				t.Fatal(err)
+			}
+			if i := sameBits(got, ref); i >= 0 {
+				t.Fatalf("kernel %d, [%g, %g]: value %d = %g, Go kernel %g", k, lo, hi, i, got[i], ref[i])
+			}
 		}
 	}
 }
