@@ -203,8 +203,8 @@ type sampler struct {
 
 // row fills the edges of one tensor row: tensor pixel k samples (ax + k·dx, ay + k·dy) >>
 // fixedBits in 1/32 pixels. The pixels whose 2x2 neighbourhood lies inside the image form one
-// run, found arithmetically, which row returns, [k0, k1), for a kernel; the rest go through
-// at.
+// run, found arithmetically, which row returns, [k0, k1), for a kernel; the rest go through at
+// or are black.
 func (s *sampler) row(row []float32, ax, dx, ay, dy int64, lut *[256]float32) (k0, k1 int) {
 	n := len(row) / 3
 	// Inside means 0 <= X < 32(w-1), that is 0 <= ix <= w-2, and the same for y. Coordinates
@@ -215,19 +215,34 @@ func (s *sampler) row(row []float32, ax, dx, ay, dy int64, lut *[256]float32) (k
 	if k0 >= k1 {
 		k0, k1 = n, n
 	}
+	// With a zero border, the pixels with no neighbour in the image, X < -32 or X >= 32w, are
+	// black, lut[0], as at would say; the others form a run [z0, z1) around [k0, k1). Shifted by
+	// 32, coordinates stay below maxCoord + 64, so that cap changes nothing either.
+	z0, z1 := 0, n
+	if s.border == BorderZero {
+		const one = interScale << fixedBits
+		zx0, zx1 := run(ax+one, dx, int64(min(interScale*(s.w+1), maxCoord+2*interScale))<<fixedBits, n)
+		zy0, zy1 := run(ay+one, dy, int64(min(interScale*(s.h+1), maxCoord+2*interScale))<<fixedBits, n)
+		z0, z1 = max(zx0, zy0), min(zx1, zy1)
+	}
 	for k := 0; k < k0; k++ {
-		s.put(row, k, ax+int64(k)*dx, ay+int64(k)*dy, lut)
+		s.edge(row, k, ax+int64(k)*dx, ay+int64(k)*dy, k >= z0 && k < z1, lut)
 	}
 	for k := k1; k < n; k++ {
-		s.put(row, k, ax+int64(k)*dx, ay+int64(k)*dy, lut)
+		s.edge(row, k, ax+int64(k)*dx, ay+int64(k)*dy, k >= z0 && k < z1, lut)
 	}
 	return k0, k1
 }
 
-// put samples tensor pixel k of row at the fixed-point coordinates (fx, fy) through at.
-func (s *sampler) put(row []float32, k int, fx, fy int64, lut *[256]float32) {
-	r, g, b := s.at(int(fx>>fixedBits), int(fy>>fixedBits))
+// edge samples tensor pixel k of row at the fixed-point coordinates (fx, fy) through at, or
+// makes it black when it touches no pixel of the image (touches is then false).
+func (s *sampler) edge(row []float32, k int, fx, fy int64, touches bool, lut *[256]float32) {
 	o := row[k*3 : k*3+3 : k*3+3]
+	if !touches {
+		o[0], o[1], o[2] = lut[0], lut[0], lut[0]
+		return
+	}
+	r, g, b := s.at(int(fx>>fixedBits), int(fy>>fixedBits))
 	o[0], o[1], o[2] = lut[r], lut[g], lut[b]
 }
 
