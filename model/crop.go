@@ -59,8 +59,8 @@ const (
 // 1/32 pixel, the four neighbours are blended with integer weights and the result rounded to
 // uint8, then mapped to v·(hi−lo)/255 + lo. Outside the image, border decides the neighbours.
 // Crop makes one pass over dst and allocates nothing; dst's previous contents do not matter.
-// On amd64 the pixels whose neighbours are all inside the image go through C (crop_amd64.c),
-// with AVX2 where the CPU has it, bit for bit the same as the portable Go loop.
+// On amd64 the rows go through C (crop_amd64.c), the pixels whose neighbours are all inside the
+// image with AVX2 where the CPU has it, bit for bit the same as the portable Go code.
 func Crop(img Image, roi Rect, dst []float32, tensorW, tensorH int, lo, hi float32, border Border) error {
 	return crop(img, roi, dst, tensorW, tensorH, lo, hi, border, bestKernel)
 }
@@ -88,58 +88,68 @@ func crop(img Image, roi Rect, dst []float32, tensorW, tensorH int, lo, hi float
 	for v := range lut {
 		lut[v] = float32(float32(v)*scale) + lo
 	}
-	s := sampler{pix: img.Pix, w: img.Width, h: img.Height, border: border}
-	// The rows' interior runs are batched, so that the kernel is called once per crop.
-	var batch [spanBatch]span
-	spans := batch[:0]
+	s := sampler{pix: img.Pix[:img.Width*img.Height*3], w: img.Width, h: img.Height, border: border}
+	// The rows in fixed-point range are batched, so that the kernel is called once per crop.
+	var batch [rowBatch]cropRow
+	rows := batch[:0]
 	dx, dy := toFixed(m.xi), toFixed(m.yi)
 	for j := 0; j < tensorH; j++ {
-		row := dst[j*tensorW*3 : (j+1)*tensorW*3]
 		x0, y0 := m.x0+m.xj*float64(j), m.y0+m.yj*float64(j)
 		x1, y1 := x0+m.xi*float64(tensorW-1), y0+m.yi*float64(tensorW-1)
 		if inRange(x0) && inRange(y0) && inRange(x1) && inRange(y1) && inRange(m.xi) && inRange(m.yi) {
 			// The row is affine, so it stays in range between its ends.
-			ax, ay := toFixed(x0)+fixedHalf, toFixed(y0)+fixedHalf
-			if k0, k1 := s.row(row, ax, dx, ay, dy, &lut); k0 < k1 {
-				spans = append(spans, span{ax + int64(k0)*dx, ay + int64(k0)*dy, int64(j*tensorW + k0), int64(k1 - k0)})
-				if len(spans) == len(batch) {
-					interiorSpans(kernel, dst, img.Pix[:img.Width*img.Height*3], img.Width*3, spans, dx, dy, &lut, scale, lo)
-					spans = spans[:0]
-				}
+			rows = append(rows, s.split(toFixed(x0)+fixedHalf, dx, toFixed(y0)+fixedHalf, dy, j*tensorW, tensorW))
+			if len(rows) == len(batch) {
+				fillRows(kernel, &s, dst, rows, tensorW, dx, dy, &lut, scale, lo)
+				rows = rows[:0]
 			}
 			continue
 		}
+		row := dst[j*tensorW*3 : (j+1)*tensorW*3]
 		for i := 0; i < tensorW; i++ { // a region thousands of pixels off the image
 			r, g, b := s.at(saturate(x0+m.xi*float64(i)), saturate(y0+m.yi*float64(i)))
 			o := row[i*3 : i*3+3 : i*3+3]
 			o[0], o[1], o[2] = lut[r], lut[g], lut[b]
 		}
 	}
-	interiorSpans(kernel, dst, img.Pix[:img.Width*img.Height*3], img.Width*3, spans, dx, dy, &lut, scale, lo)
+	fillRows(kernel, &s, dst, rows, tensorW, dx, dy, &lut, scale, lo)
 	return nil
 }
 
-// spanBatch is how many rows' interior runs Crop hands the kernel at once.
-const spanBatch = 256
+// rowBatch is how many rows Crop hands the kernel at once.
+const rowBatch = 256
 
-// span is one tensor row's interior run (crop.h's crop_span): n tensor pixels from pixel first
-// of the tensor on, pixel k sampling fixed-point (ax + k·dx, ay + k·dy), every one of them
-// with its 2x2 neighbourhood inside the image.
-type span struct{ ax, ay, first, n int64 }
+// cropRow is one tensor row for a kernel (crop.h's crop_row): its n pixels are tensor pixels
+// first to first+n-1, pixel k sampling fixed-point (ax + k·dx, ay + k·dy). Pixels k0 to k1-1
+// have their 2x2 neighbourhood inside the image, the interior; those z0 to z1-1 touch the
+// image, which with a replicated border is all of them; the rest are black.
+type cropRow struct {
+	ax, ay, first  int64
+	k0, k1, z0, z1 int32
+}
 
-// cropKernel says what fills the interior runs.
+// cropKernel says what fills the rows.
 type cropKernel int
 
 const (
-	kernelGo   cropKernel = iota // interior, the portable reference
-	kernelC                      // crop_amd64.c's scalar loop
-	kernelAVX2                   // crop_amd64.c's AVX2 loop, 8 pixels at a time
+	kernelGo   cropKernel = iota // fillRowsGo, the portable reference
+	kernelC                      // crop_amd64.c, scalar
+	kernelAVX2                   // crop_amd64.c, the interior with AVX2, 8 pixels at a time
 )
 
-// interiorSpansGo is interiorSpans with kernelGo.
-func interiorSpansGo(dst []float32, pix []uint8, stride int, spans []span, dx, dy int64, lut *[256]float32) {
-	for _, sp := range spans {
-		interior(dst[sp.first*3:(sp.first+sp.n)*3], pix, stride, sp.ax, dx, sp.ay, dy, lut)
+// fillRowsGo fills rows of dst, n pixels each: the interior through interior, the edges
+// through at.
+func fillRowsGo(s *sampler, dst []float32, rows []cropRow, n int, dx, dy int64, lut *[256]float32) {
+	for _, r := range rows {
+		row := dst[r.first*3 : (r.first+int64(n))*3]
+		k0, k1, z0, z1 := int(r.k0), int(r.k1), int(r.z0), int(r.z1)
+		for k := 0; k < k0; k++ {
+			s.edge(row, k, r.ax+int64(k)*dx, r.ay+int64(k)*dy, k >= z0 && k < z1, lut)
+		}
+		interior(row[k0*3:k1*3], s.pix, s.w*3, r.ax+int64(k0)*dx, dx, r.ay+int64(k0)*dy, dy, lut)
+		for k := k1; k < n; k++ {
+			s.edge(row, k, r.ax+int64(k)*dx, r.ay+int64(k)*dy, k >= z0 && k < z1, lut)
+		}
 	}
 }
 
@@ -201,17 +211,15 @@ type sampler struct {
 	border Border
 }
 
-// row fills the edges of one tensor row: tensor pixel k samples (ax + k·dx, ay + k·dy) >>
-// fixedBits in 1/32 pixels. The pixels whose 2x2 neighbourhood lies inside the image form one
-// run, found arithmetically, which row returns, [k0, k1), for a kernel; the rest go through at
-// or are black.
-func (s *sampler) row(row []float32, ax, dx, ay, dy int64, lut *[256]float32) (k0, k1 int) {
-	n := len(row) / 3
+// split finds the runs of the n-pixel tensor row that starts at tensor pixel first, pixel k
+// sampling (ax + k·dx, ay + k·dy) >> fixedBits in 1/32 pixels, arithmetically: the pixels whose
+// 2x2 neighbourhood lies inside the image form one run, and so do those that touch the image.
+func (s *sampler) split(ax, dx, ay, dy int64, first, n int) cropRow {
 	// Inside means 0 <= X < 32(w-1), that is 0 <= ix <= w-2, and the same for y. Coordinates
 	// here are below maxCoord, so capping the bound there changes nothing and avoids overflow.
 	x0, x1 := run(ax, dx, int64(min(interScale*(s.w-1), maxCoord))<<fixedBits, n)
 	y0, y1 := run(ay, dy, int64(min(interScale*(s.h-1), maxCoord))<<fixedBits, n)
-	k0, k1 = max(x0, y0), min(x1, y1)
+	k0, k1 := max(x0, y0), min(x1, y1)
 	if k0 >= k1 {
 		k0, k1 = n, n
 	}
@@ -225,13 +233,7 @@ func (s *sampler) row(row []float32, ax, dx, ay, dy int64, lut *[256]float32) (k
 		zy0, zy1 := run(ay+one, dy, int64(min(interScale*(s.h+1), maxCoord+2*interScale))<<fixedBits, n)
 		z0, z1 = max(zx0, zy0), min(zx1, zy1)
 	}
-	for k := 0; k < k0; k++ {
-		s.edge(row, k, ax+int64(k)*dx, ay+int64(k)*dy, k >= z0 && k < z1, lut)
-	}
-	for k := k1; k < n; k++ {
-		s.edge(row, k, ax+int64(k)*dx, ay+int64(k)*dy, k >= z0 && k < z1, lut)
-	}
-	return k0, k1
+	return cropRow{ax: ax, ay: ay, first: int64(first), k0: int32(k0), k1: int32(k1), z0: int32(z0), z1: int32(z1)}
 }
 
 // edge samples tensor pixel k of row at the fixed-point coordinates (fx, fy) through at, or
@@ -278,8 +280,8 @@ func floorDiv(a, b int64) int64 {
 func ceilDiv(a, b int64) int64 { return -floorDiv(-a, b) }
 
 // interior fills row from samples whose 2x2 neighbourhoods all lie in the image, tensor pixel k
-// at fixed-point (ax + k·dx, ay + k·dy). It is the portable kernel and the reference for
-// crop_amd64.c's, kept small so its values stay in registers.
+// at fixed-point (ax + k·dx, ay + k·dy). It is the portable kernel's hot loop and the reference
+// for crop_amd64.c's, kept small so its values stay in registers.
 func interior(row []float32, pix []uint8, stride int, ax, dx, ay, dy int64, lut *[256]float32) {
 	for k := 0; k+3 <= len(row); k += 3 {
 		x, y := int(ax>>fixedBits), int(ay>>fixedBits)

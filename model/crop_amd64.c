@@ -1,7 +1,9 @@
-// The interior runs of model.Crop in C: crop.go's interior, OpenCV's fixed-point bilinear
-// sampling (1/32-pixel coordinates, integer weights, the result rounded to 8 bits), as a scalar
-// loop and as AVX2 that does 8 tensor pixels at a time. Both give crop.go's values bit for bit;
-// crop_test.go compares them with the Go loop on random regions.
+// The rows of model.Crop in C: crop.go's fillRowsGo, OpenCV's fixed-point bilinear sampling
+// (1/32-pixel coordinates, integer weights, the result rounded to 8 bits). The interior, where
+// all four neighbours are in the image, as a scalar loop and as AVX2 that does 8 tensor pixels
+// at a time; the edges as crop.go's sampler.at, or, with a replicated border, as AVX2 on
+// clamped coordinates. They give crop.go's values bit for bit; crop_test.go compares them with
+// a per-pixel reference on random regions.
 
 #include "crop.h"
 
@@ -21,18 +23,22 @@ static inline uint8_t lerp2(int v00, int v01, int v10, int v11, int fx, int fy) 
 	return (uint8_t)(((top << INTER_BITS) + (bot - top) * fy + 512) >> 10);
 }
 
+// blend fills out with the sample at fractions (fx, fy) between the pixels at p and p+3 of
+// the upper row and at q and q+3 of the lower one.
+static inline void blend(float *out, const uint8_t *p, const uint8_t *q, int fx, int fy, const float *lut) {
+	out[0] = lut[lerp2(p[0], p[3], q[0], q[3], fx, fy)];
+	out[1] = lut[lerp2(p[1], p[4], q[1], q[4], fx, fy)];
+	out[2] = lut[lerp2(p[2], p[5], q[2], q[5], fx, fy)];
+}
+
 // span_scalar fills n tensor pixels from out on, as crop.go's interior.
 static void span_scalar(float *out, const uint8_t *pix, int64_t stride, int64_t ax, int64_t dx,
 		int64_t ay, int64_t dy, int64_t n, const float *lut) {
 	for (int64_t k = 0; k < n; k++, ax += dx, ay += dy, out += 3) {
 		// Interior coordinates are non-negative, so the shifts are floor divisions.
 		int64_t x = ax >> FIXED_BITS, y = ay >> FIXED_BITS;
-		int fx = (int)(x & INTER_MASK), fy = (int)(y & INTER_MASK);
 		const uint8_t *p = pix + (y >> INTER_BITS) * stride + (x >> INTER_BITS) * 3;
-		const uint8_t *q = p + stride;
-		out[0] = lut[lerp2(p[0], p[3], q[0], q[3], fx, fy)];
-		out[1] = lut[lerp2(p[1], p[4], q[1], q[4], fx, fy)];
-		out[2] = lut[lerp2(p[2], p[5], q[2], q[5], fx, fy)];
+		blend(out, p, p + stride, (int)(x & INTER_MASK), (int)(y & INTER_MASK), lut);
 	}
 }
 
@@ -58,18 +64,35 @@ __attribute__((target("avx2"))) static inline __m256 to_float(__m256i v, __m256 
 	return _mm256_add_ps(f, lo);
 }
 
+// clamp64 limits the 64-bit lanes of v to [0, hi].
+__attribute__((target("avx2"))) static inline __m256i clamp64(__m256i v, __m256i hi) {
+	const __m256i zero = _mm256_setzero_si256();
+	v = _mm256_blendv_epi8(v, zero, _mm256_cmpgt_epi64(zero, v));
+	return _mm256_blendv_epi8(v, hi, _mm256_cmpgt_epi64(v, hi));
+}
+
 // span_avx2 fills tensor pixels from out on in blocks of 8 while more than 8 are left and
 // returns how many it filled. Each pixel's 4 values are stored at once, the 4th over the next
 // pixel's first before that is written, so a block is only done where a pixel follows it.
-__attribute__((target("avx2"))) static int64_t span_avx2(float *out, const uint8_t *pix,
-		int64_t stride, int64_t ax, int64_t dx, int64_t ay, int64_t dy, int64_t n, float scale,
-		float lo) {
+//
+// Without clamp every pixel must have its 2x2 neighbourhood in the image. With clamp, which is
+// for a replicated border of an image of 2x2 to 32768x32768 pixels, pixels may lie anywhere:
+// a coordinate X left of the image samples like X = 0 (its two neighbours are both pixel 0,
+// blended to 32 times its value) and one right of the last pixel like ix = w-2 with fx = 32
+// (both neighbours pixel w-1), which gives at's integers with neighbours that are in the image.
+__attribute__((target("avx2"), always_inline)) static inline int64_t span_avx2_any(float *out,
+		const uint8_t *pix, int64_t stride, int64_t ax, int64_t dx, int64_t ay, int64_t dy, int64_t n,
+		float scale, float lo, int clamp, int64_t w, int64_t h) {
 	// Pixel k's coordinates are ax + k*dx and ay + k*dy in 64 bits, as in crop.go. Every pixel
-	// of the span is inside the image, at a fixed-point coordinate in [0, 2^60); with 9 pixels
-	// or more, |8*dx| < 2^60 too, and no sum here overflows.
+	// of the span is at a fixed-point coordinate in (-2^60, 2^60); with 9 pixels or more,
+	// |8*dx| < 2^61, and no sum here overflows.
 	if (n <= 8) {
 		return 0;
 	}
+	// With clamp: X at most 32(w-1), and ix at most w-2; the same for y.
+	const __m256i xhi = _mm256_set1_epi64x(clamp ? (32 * (w - 1)) << FIXED_BITS : 0);
+	const __m256i yhi = _mm256_set1_epi64x(clamp ? (32 * (h - 1)) << FIXED_BITS : 0);
+	const __m256i ixhi = _mm256_set1_epi32((int32_t)(w - 2)), iyhi = _mm256_set1_epi32((int32_t)(h - 2));
 	__m256i x03 = _mm256_add_epi64(_mm256_set1_epi64x(ax), _mm256_setr_epi64x(0, dx, 2 * dx, 3 * dx));
 	__m256i y03 = _mm256_add_epi64(_mm256_set1_epi64x(ay), _mm256_setr_epi64x(0, dy, 2 * dy, 3 * dy));
 	__m256i x47 = _mm256_add_epi64(x03, _mm256_set1_epi64x(4 * dx));
@@ -94,15 +117,27 @@ __attribute__((target("avx2"))) static int64_t span_avx2(float *out, const uint8
 	const long long *upper = (const long long *)pix, *lower = (const long long *)(pix + stride - 2);
 	int64_t k = 0;
 	for (; k + 8 < n; k += 8, out += 24) {
-		// (v >> 40) is below 2^20: the low half of each 64-bit lane, or the high half of v >> 8.
-		__m256i x = _mm256_blend_epi32(_mm256_srli_epi64(x03, FIXED_BITS), _mm256_srli_epi64(x47, FIXED_BITS - 32), 0xaa);
-		__m256i y = _mm256_blend_epi32(_mm256_srli_epi64(y03, FIXED_BITS), _mm256_srli_epi64(y47, FIXED_BITS - 32), 0xaa);
+		__m256i cx03 = x03, cx47 = x47, cy03 = y03, cy47 = y47;
+		if (clamp) {
+			cx03 = clamp64(x03, xhi), cx47 = clamp64(x47, xhi);
+			cy03 = clamp64(y03, yhi), cy47 = clamp64(y47, yhi);
+		}
+		// (v >> 40) is in [0, 2^20]: the low half of each 64-bit lane, or the high half of v >> 8.
+		__m256i x = _mm256_blend_epi32(_mm256_srli_epi64(cx03, FIXED_BITS), _mm256_srli_epi64(cx47, FIXED_BITS - 32), 0xaa);
+		__m256i y = _mm256_blend_epi32(_mm256_srli_epi64(cy03, FIXED_BITS), _mm256_srli_epi64(cy47, FIXED_BITS - 32), 0xaa);
 		x03 = _mm256_add_epi64(x03, stepx);
 		x47 = _mm256_add_epi64(x47, stepx);
 		y03 = _mm256_add_epi64(y03, stepy);
 		y47 = _mm256_add_epi64(y47, stepy);
-		__m256i fx = _mm256_and_si256(x, mask), fy = _mm256_and_si256(y, mask);
 		__m256i ix = _mm256_srli_epi32(x, INTER_BITS), iy = _mm256_srli_epi32(y, INTER_BITS);
+		__m256i fx, fy;
+		if (clamp) { // X = 32(w-1) becomes ix = w-2, fx = 32
+			ix = _mm256_min_epi32(ix, ixhi), iy = _mm256_min_epi32(iy, iyhi);
+			fx = _mm256_sub_epi32(x, _mm256_slli_epi32(ix, INTER_BITS));
+			fy = _mm256_sub_epi32(y, _mm256_slli_epi32(iy, INTER_BITS));
+		} else {
+			fx = _mm256_and_si256(x, mask), fy = _mm256_and_si256(y, mask);
+		}
 		__m256i off = _mm256_add_epi32(_mm256_mullo_epi32(iy, rows), _mm256_add_epi32(ix, _mm256_add_epi32(ix, ix)));
 		// Bytes (32-fx, fx) four times in 64 bits for maddubs (unsigned pixel bytes times
 		// signed weights, at most 32*255 a pair); 16-bit (32-fy, fy) for madd.
@@ -139,17 +174,86 @@ __attribute__((target("avx2"))) static int64_t span_avx2(float *out, const uint8
 	return k;
 }
 
-void crop_spans(float *dst, const uint8_t *pix, int64_t stride, const crop_span *spans,
-		int64_t nspans, int64_t dx, int64_t dy, const float *lut, float scale, float lo,
-		int avx2) {
-	for (int64_t i = 0; i < nspans; i++) {
-		const crop_span *s = &spans[i];
-		float *out = dst + 3 * s->first;
-		int64_t k = 0;
-		if (avx2) {
-			k = span_avx2(out, pix, stride, s->ax, dx, s->ay, dy, s->n, scale, lo);
+// span_avx2 is span_avx2_any for interior pixels.
+__attribute__((target("avx2"))) static int64_t span_avx2(float *out, const uint8_t *pix,
+		int64_t stride, int64_t ax, int64_t dx, int64_t ay, int64_t dy, int64_t n, float scale,
+		float lo) {
+	return span_avx2_any(out, pix, stride, ax, dx, ay, dy, n, scale, lo, 0, 0, 0);
+}
+
+// span_avx2_clamp is span_avx2_any for pixels anywhere, with a replicated border, in a w x h
+// image of 2x2 to 32768x32768 pixels.
+__attribute__((target("avx2"))) static int64_t span_avx2_clamp(float *out, const uint8_t *pix,
+		int64_t w, int64_t h, int64_t ax, int64_t dx, int64_t ay, int64_t dy, int64_t n, float scale,
+		float lo) {
+	return span_avx2_any(out, pix, 3 * w, ax, dx, ay, dy, n, scale, lo, 1, w, h);
+}
+
+// at is crop.go's sampler.at: the bilinear sample at (x, y) in 1/32 pixels, wherever it falls,
+// into out through lut. Go's >> and & on negative integers are C's on GCC and Clang: an
+// arithmetic shift and two's complement.
+static void at(float *out, const uint8_t *pix, int64_t w, int64_t h, int zero, int64_t x, int64_t y,
+		const float *lut) {
+	int64_t ix = x >> INTER_BITS, iy = y >> INTER_BITS;
+	int fx = (int)(x & INTER_MASK), fy = (int)(y & INTER_MASK);
+	if ((uint64_t)ix < (uint64_t)(w - 1) && (uint64_t)iy < (uint64_t)(h - 1)) {
+		const uint8_t *p = pix + (iy * w + ix) * 3;
+		blend(out, p, p + 3 * w, fx, fy, lut);
+		return;
+	}
+	if (zero && (ix >= w || ix + 1 < 0 || iy >= h || iy + 1 < 0)) {
+		out[0] = out[1] = out[2] = lut[0]; // no neighbour in the image: the border value itself
+		return;
+	}
+	uint8_t p[4][3] = {{0}}; // neighbours (ix,iy), (ix+1,iy), (ix,iy+1), (ix+1,iy+1)
+	for (int k = 0; k < 4; k++) {
+		int64_t nx = ix + (k & 1), ny = iy + (k >> 1);
+		if (!zero) {
+			nx = nx < 0 ? 0 : nx > w - 1 ? w - 1 : nx;
+			ny = ny < 0 ? 0 : ny > h - 1 ? h - 1 : ny;
+		} else if ((uint64_t)nx >= (uint64_t)w || (uint64_t)ny >= (uint64_t)h) {
+			continue; // zero
 		}
-		span_scalar(out + 3 * k, pix, stride, s->ax + k * dx, dx, s->ay + k * dy, dy, s->n - k, lut);
+		const uint8_t *q = pix + (ny * w + nx) * 3;
+		p[k][0] = q[0], p[k][1] = q[1], p[k][2] = q[2];
+	}
+	for (int c = 0; c < 3; c++) {
+		out[c] = lut[lerp2(p[0][c], p[1][c], p[2][c], p[3][c], fx, fy)];
+	}
+}
+
+// edge fills tensor pixels [k, end) of a row, which are not in its interior, through at, or
+// black outside [z0, z1); with avx2 set, a replicated border's through span_avx2_clamp.
+static void edge(float *row, const uint8_t *pix, int64_t w, int64_t h, int zero, const crop_row *r,
+		int64_t k, int64_t end, int64_t dx, int64_t dy, const float *lut, float scale, float lo,
+		int avx2) {
+	if (avx2 && !zero && w >= 2 && h >= 2 && w <= 32768 && h <= 32768) {
+		k += span_avx2_clamp(row + 3 * k, pix, w, h, r->ax + k * dx, dx, r->ay + k * dy, dy, end - k, scale, lo);
+	}
+	for (; k < end; k++) {
+		float *out = row + 3 * k;
+		if (k < r->z0 || k >= r->z1) {
+			out[0] = out[1] = out[2] = lut[0];
+			continue;
+		}
+		at(out, pix, w, h, zero, (r->ax + k * dx) >> FIXED_BITS, (r->ay + k * dy) >> FIXED_BITS, lut);
+	}
+}
+
+void crop_rows(float *dst, const uint8_t *pix, int64_t w, int64_t h, int zero, const crop_row *rows,
+		int64_t nrows, int64_t n, int64_t dx, int64_t dy, const float *lut, float scale, float lo,
+		int avx2) {
+	const int64_t stride = 3 * w;
+	for (int64_t i = 0; i < nrows; i++) {
+		const crop_row *r = &rows[i];
+		float *row = dst + 3 * r->first;
+		edge(row, pix, w, h, zero, r, 0, r->k0, dx, dy, lut, scale, lo, avx2);
+		int64_t k = r->k0;
+		if (avx2) {
+			k += span_avx2(row + 3 * k, pix, stride, r->ax + k * dx, dx, r->ay + k * dy, dy, r->k1 - k, scale, lo);
+		}
+		span_scalar(row + 3 * k, pix, stride, r->ax + k * dx, dx, r->ay + k * dy, dy, r->k1 - k, lut);
+		edge(row, pix, w, h, zero, r, r->k1, n, dx, dy, lut, scale, lo, avx2);
 	}
 }
 

@@ -241,6 +241,8 @@ func BenchmarkCrop(b *testing.B) {
 		{"hand224", hand, 224, 0, BorderReplicate},
 		{"face192", face, 192, 0, BorderReplicate},
 		{"face128zero", face, 128, -1, BorderZero},
+		// A region that crosses the image's corner: a third of it samples the replicated border.
+		{"corner256", Rect{XCenter: 0.9, YCenter: 0.1, Width: 300.0 / 640, Height: 300.0 / 480, Rotation: 0.5}, 256, 0, BorderReplicate},
 	}
 	for _, tt := range tests {
 		b.Run(tt.name, func(b *testing.B) {
