@@ -18,7 +18,6 @@ import (
 
 	"github.com/holostream/holostream/camera"
 	"github.com/holostream/holostream/embedded"
-	"github.com/holostream/holostream/gateway"
 	"github.com/holostream/holostream/kafka"
 	"github.com/holostream/holostream/model"
 	"github.com/holostream/holostream/processors/landmarks"
@@ -279,15 +278,10 @@ func demoGateway(ctx context.Context, log *slog.Logger, g *errgroup.Group, gf ga
 		return err
 	}
 	gk.apply(&cfg)
-	srv, err := gateway.New(cfg)
+	addr, err := startGateway(ctx, g, cfg, gf.addr, "--http-addr")
 	if err != nil {
 		return err
 	}
-	ln, err := listen(gf.addr, "--http-addr")
-	if err != nil {
-		return err
-	}
-	log.Info("web UI and HTTP API: open http://"+ln.Addr().String()+"/", "cameras", "http://"+ln.Addr().String()+"/cameras/camera-1")
-	g.Go(func() error { return serveHTTP(ctx, ln, srv) })
+	log.Info("web UI and HTTP API: open http://"+addr+"/", "cameras", "http://"+addr+"/cameras/camera-1")
 	return nil
 }

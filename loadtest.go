@@ -19,7 +19,6 @@ import (
 
 	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
-	"github.com/lovoo/goka/storage"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/holostream/holostream/camera"
@@ -666,14 +665,9 @@ type tableCounts struct {
 }
 
 func startTableCounts(ctx context.Context, clients *kafka.Clients, topo Topology) (*tableCounts, error) {
-	table := goka.GroupTable(topo.Landmarks)
-	if err := clients.EnsureTables(topo.Landmarks); err != nil {
-		return nil, err
-	}
-	opts := append(clients.ViewOptions(), goka.WithViewStorageBuilder(storage.MemoryBuilder()))
-	view, err := goka.NewView(clients.Config.Brokers, table, landmarks.StateCodec{}, opts...)
+	view, err := landmarksView(clients, topo)
 	if err != nil {
-		return nil, fmt.Errorf("view of %s: %w", table, err)
+		return nil, err
 	}
 	vctx, stop := context.WithCancel(ctx)
 	t := &tableCounts{view: view, stop: stop, done: make(chan error, 1)}

@@ -16,7 +16,6 @@ import (
 
 	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
-	"github.com/lovoo/goka/storage"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"golang.org/x/sync/errgroup"
@@ -138,16 +137,11 @@ func serve(ctx context.Context, log *slog.Logger, cf clusterFlags, gf gatewayFla
 		}
 		gk.apply(&cfg)
 	}
-	srv, err := gateway.New(cfg)
+	addr, err := startGateway(gctx, g, cfg, gf.addr, "--addr")
 	if err != nil {
 		return err
 	}
-	ln, err := listen(gf.addr, "--addr")
-	if err != nil {
-		return err
-	}
-	log.Info("holostream serve", "url", "http://"+ln.Addr().String(), "model", kind, "kafka", !noKafka, "auth", cfg.Token != "")
-	g.Go(func() error { return serveHTTP(gctx, ln, srv) })
+	log.Info("holostream serve", "url", "http://"+addr, "model", kind, "kafka", !noKafka, "auth", cfg.Token != "")
 	return g.Wait()
 }
 
@@ -165,18 +159,13 @@ func startGatewayKafka(ctx context.Context, g *errgroup.Group, clients *kafka.Cl
 	if err := clients.EnsureStreams(topo.Streams()...); err != nil {
 		return nil, err
 	}
-	if err := clients.EnsureTables(topo.Landmarks); err != nil {
+	view, err := landmarksView(clients, topo)
+	if err != nil {
 		return nil, err
 	}
 	em, err := goka.NewEmitter(clients.Config.Brokers, topo.Frames, w.frames.Codec(), clients.EmitterOptions()...)
 	if err != nil {
 		return nil, fmt.Errorf("frames emitter: %w", err)
-	}
-	opts := append(clients.ViewOptions(), goka.WithViewStorageBuilder(storage.MemoryBuilder()))
-	view, err := goka.NewView(clients.Config.Brokers, goka.GroupTable(topo.Landmarks), landmarks.StateCodec{}, opts...)
-	if err != nil {
-		em.Finish()
-		return nil, fmt.Errorf("view of %s: %w", goka.GroupTable(topo.Landmarks), err)
 	}
 	gk := &gatewayKafka{sink: &frameSink{em: em, topic: string(topo.Frames)}, view: view, hub: gateway.NewHub()}
 	g.Go(func() error {
@@ -308,6 +297,21 @@ func listen(addr, flagName string) (net.Listener, error) {
 		return nil, fmt.Errorf("%s %s: %w (pass another %s, e.g. 127.0.0.1:0 for any free port)", flagName, addr, err, flagName)
 	}
 	return ln, nil
+}
+
+// startGateway builds the gateway from cfg, listens on addr (flagName names the flag that set
+// it, for the error) and serves in g until ctx ends. It returns the address it listens on.
+func startGateway(ctx context.Context, g *errgroup.Group, cfg gateway.Config, addr, flagName string) (string, error) {
+	srv, err := gateway.New(cfg)
+	if err != nil {
+		return "", err
+	}
+	ln, err := listen(addr, flagName)
+	if err != nil {
+		return "", err
+	}
+	g.Go(func() error { return serveHTTP(ctx, ln, srv) })
+	return ln.Addr().String(), nil
 }
 
 // serveHTTP serves srv on ln until ctx ends, then shuts down: event streams end, requests in

@@ -58,14 +58,9 @@ func runState(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 // (nil when the table has none).
 func cameraStates(ctx context.Context, clients *kafka.Clients, topo Topology, cameras []string) ([]*landmarks.CameraState, error) {
 	table := goka.GroupTable(topo.Landmarks)
-	if err := clients.EnsureTables(topo.Landmarks); err != nil {
-		return nil, err
-	}
-	// In memory: a local cache could outlive the cluster it came from and mislead the view.
-	opts := append(clients.ViewOptions(), goka.WithViewStorageBuilder(storage.MemoryBuilder()))
-	view, err := goka.NewView(clients.Config.Brokers, table, landmarks.StateCodec{}, opts...)
+	view, err := landmarksView(clients, topo)
 	if err != nil {
-		return nil, fmt.Errorf("view of %s: %w", table, err)
+		return nil, err
 	}
 	vctx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -97,4 +92,20 @@ func cameraStates(ctx context.Context, clients *kafka.Clients, topo Topology, ca
 		}
 	}
 	return out, nil
+}
+
+// landmarksView is a goka View of the landmarks table (created if missing), not yet running.
+// It keeps its copy in memory: a local cache could outlive the cluster it came from and
+// mislead the view.
+func landmarksView(clients *kafka.Clients, topo Topology) (*goka.View, error) {
+	table := goka.GroupTable(topo.Landmarks)
+	if err := clients.EnsureTables(topo.Landmarks); err != nil {
+		return nil, err
+	}
+	opts := append(clients.ViewOptions(), goka.WithViewStorageBuilder(storage.MemoryBuilder()))
+	view, err := goka.NewView(clients.Config.Brokers, table, landmarks.StateCodec{}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("view of %s: %w", table, err)
+	}
+	return view, nil
 }
