@@ -8,7 +8,8 @@
 #   .deps/lib/libtensorflowlite_c.so      TFLite 2.9.0 C API (npm tfjs-tflite-node@0.0.2)
 #   .deps/include/tensorflow/lite/...     its headers (npm) + c_api_experimental.h, builtin_ops.h
 #                                         (Go module github.com/tensorflow/tensorflow@v2.9.0)
-#   .deps/models/*.tflite                 MediaPipe models (npm @mediapipe/holistic@0.5.1675471629)
+#   .deps/models/*.tflite                 MediaPipe models (npm @mediapipe/holistic@0.5.1675471629),
+#                                         (face_landmark_with_attention needs model/attention_ops.c)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -126,6 +127,7 @@ declare -A model_sum=(
 	[pose_detection]=a63c614bef30d35947f13be361820b1e4e3bec9cfeebf4d11216a18373108e85
 	[face_detection_short_range]=3bc182eb9f33925d9e58b5c8d59308a760f4adea8f282370e428c51212c26633
 	[face_landmark]=c603fa6149219a3e9487dc9abd7a0c24474c77263273d24868378cdf40aa26d1
+	[face_landmark_with_attention]=883b7411747bac657c30c462d305d312e9dec6adbf8b85e2f5d8d722fca9455d
 	[hand_landmark_full]=8c026882c9ec059ce0f8e75266bee5a9a23c341a40e0000df755374d3d1b9b68
 	[hand_recrop]=67d996ce96f9d36fe17d2693022c6da93168026ab2f028f9e2365398d8ac7d5d
 )
@@ -135,6 +137,7 @@ declare -A model_range=(
 	[pose_detection]="13915467 16877755"
 	[face_detection_short_range]="0 229032"
 	[face_landmark]="248408 1490304"
+	[face_landmark_with_attention]="1490304 3986256"
 	[hand_landmark_full]="3986256 9464944"
 	[hand_recrop]="9464955 9588747"
 )
