@@ -12,7 +12,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 GO      ?= go
 PKGS    := ./...
 
-.PHONY: all setup build demo test unit lint bench bench-mediapipe goldens clean help
+.PHONY: all setup build demo test unit lint bench bench-mediapipe profile-mediapipe goldens clean help
 
 all: build
 
@@ -24,6 +24,7 @@ help:
 	@echo "make unit       the same without the real broker (integration tests skip)"
 	@echo "make bench      Go benchmarks of every stage and of whole frames"
 	@echo "make bench-mediapipe  MediaPipe's Python pipeline on the same frames, for the ratio"
+	@echo "make profile-mediapipe  share of each pipeline's time inside the models (perf), the ratio's ceiling"
 	@echo "make goldens    regenerate testdata/golden with MediaPipe's Python pipeline (by hand)"
 
 setup:
@@ -57,6 +58,9 @@ bench: setup
 
 bench-mediapipe:
 	bash scripts/mediapipe/bench.sh
+
+profile-mediapipe:
+	bash scripts/mediapipe/profile.sh
 
 goldens:
 	bash scripts/mediapipe/goldens.sh
