@@ -27,7 +27,8 @@ var (
 	ErrCorruptImage = errors.New("corrupt image data")
 )
 
-// DecodeImage decodes a JPEG (libjpeg-turbo) or PNG (image/png) image into packed RGB. It reads the header first and rejects
+// DecodeImage decodes a JPEG (libjpeg-turbo) or PNG (image/png) image into packed RGB, a JPEG
+// turned upright by its EXIF orientation as OpenCV's imdecode does. It reads the header first and rejects
 // images with more than maxMegapixels million pixels (DefaultMaxMegapixels when <= 0) or with a
 // zero dimension. Errors wrap ErrEmptyImage, ErrNotImage, ErrImageTooLarge or ErrCorruptImage.
 func DecodeImage(data []byte, maxMegapixels float64) (Image, string, error) {
@@ -39,7 +40,10 @@ func DecodeImage(data []byte, maxMegapixels float64) (Image, string, error) {
 	}
 	if isJPEG(data) {
 		img, err := decodeJPEG(data, maxMegapixels)
-		return img, "jpeg", err
+		if err != nil {
+			return Image{}, "jpeg", err
+		}
+		return img.oriented(jpegOrientation(data)), "jpeg", nil
 	}
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
