@@ -152,7 +152,7 @@ func demo(ctx context.Context, log *slog.Logger, pf processorFlags, o demoOption
 			stats.dup.Add(1)
 		}
 	}
-	reg := prometheus.NewRegistry()
+	reg := newProcessRegistry()
 	p, err := newPipeline(cfg, clients, w, reg)
 	if err != nil {
 		return nil, err

@@ -100,8 +100,7 @@ func runProcessors(ctx context.Context, log *slog.Logger, cf clusterFlags, pf pr
 	if err != nil {
 		return fmt.Errorf("schemas: %w", err)
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := newProcessRegistry()
 	cfg := pf.pipeline(topo, lm)
 	cfg.log, cfg.gokaLevel = log, slog.LevelInfo
 	p, err := newPipeline(cfg, clients, w, reg)
@@ -164,6 +163,14 @@ func supervise(ctx context.Context, log *slog.Logger, run func(context.Context) 
 // replacingRegisterer registers collectors in place of those of a previous run of the
 // processors (same descriptors), so restarted processors can register their metrics again.
 type replacingRegisterer struct{ *prometheus.Registry }
+
+// newProcessRegistry is the registry a command serves on /metrics: the Go runtime's and the
+// process's own metrics (CPU seconds, resident memory, open files) beside the pipeline's.
+func newProcessRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
 
 func (r replacingRegisterer) Register(c prometheus.Collector) error {
 	r.Registry.Unregister(c)

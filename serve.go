@@ -16,8 +16,6 @@ import (
 
 	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/holostream/holostream/gateway"
@@ -117,8 +115,7 @@ func serve(ctx context.Context, log *slog.Logger, cf clusterFlags, gf gatewayFla
 		defer lm.Close()
 		cfg.Inferer = lm
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := newProcessRegistry()
 	cfg.Gatherer, cfg.Registerer = reg, reg
 	g, gctx := errgroup.WithContext(ctx)
 	if !noKafka {
