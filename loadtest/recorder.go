@@ -387,8 +387,8 @@ func (r *Recorder) snapshot() ([]Step, []float64) {
 func (r *Recorder) step(i int, st *stepState) Step {
 	s := Step{Index: i + 1, Cameras: st.spec.Cameras, FPS: st.spec.FPS, OfferedFPS: round(st.spec.OfferedFPS(), 2),
 		Start: st.start, DurationS: st.dur.Seconds(), WarmupS: st.warmup.Seconds(),
-		Sent: st.sent, Acknowledged: st.acked, RepeatedOutputs: st.repeated,
-		Errors: map[string]int64{}, LatencyMs: Summarize(st.latencies)}
+		Counts:    Counts{Sent: st.sent, Acknowledged: st.acked, RepeatedOutputs: st.repeated, Errors: map[string]int64{}},
+		LatencyMs: Summarize(st.latencies)}
 	for k, n := range st.errors {
 		s.Errors[k] = n
 	}

@@ -137,8 +137,9 @@ func TestRecorderAggregates(t *testing.T) {
 	rep := r.Report(Run{ID: "x"})
 	s := rep.Steps[0]
 	want := Step{Index: 1, Cameras: 2, FPS: 2, OfferedFPS: 4, Start: t0, DurationS: 4, WarmupS: 1,
-		Sent: 8, Acknowledged: 7, Emitted: 4, Detected: 3, DeadLettered: 1, Stale: 1, Unaccounted: 1, RepeatedOutputs: 1,
-		Errors: map[string]int64{"produce": 1}, SentFPS: 2, ThroughputFPS: 1.33,
+		Counts: Counts{Sent: 8, Acknowledged: 7, Emitted: 4, Detected: 3, DeadLettered: 1, Stale: 1, Unaccounted: 1, RepeatedOutputs: 1,
+			Errors: map[string]int64{"produce": 1}},
+		SentFPS: 2, ThroughputFPS: 1.33,
 		LatencyMs: Latency{Count: 3, Mean: 200, P50: 200, P95: 300, P99: 300, Max: 300},
 		Lag:       &Lag{Max: 7, Last: 2}, CPU: &CPU{Mean: 1.5, Max: 2}, RSSMBMax: ptr(120.0)}
 	series := s.Series
@@ -237,11 +238,11 @@ func TestReportProblems(t *testing.T) {
 		step Step
 		ok   bool
 	}{
-		{Step{Acknowledged: 3, Emitted: 3}, true},
-		{Step{Sent: 5, Acknowledged: 3, Emitted: 1, Rejected: 2, Errors: map[string]int64{"http_503": 1, "http_429": 1, "dropped_by_client": 2}}, true},
-		{Step{Acknowledged: 3, Emitted: 2, Rejected: 1, Errors: map[string]int64{"http_500": 1}}, false},
-		{Step{Acknowledged: 3, Emitted: 2, Unaccounted: 1}, false},
-		{Step{Acknowledged: 3, Emitted: 2}, false}, // does not add up
+		{Step{Counts: Counts{Acknowledged: 3, Emitted: 3}}, true},
+		{Step{Counts: Counts{Sent: 5, Acknowledged: 3, Emitted: 1, Rejected: 2, Errors: map[string]int64{"http_503": 1, "http_429": 1, "dropped_by_client": 2}}}, true},
+		{Step{Counts: Counts{Acknowledged: 3, Emitted: 2, Rejected: 1, Errors: map[string]int64{"http_500": 1}}}, false},
+		{Step{Counts: Counts{Acknowledged: 3, Emitted: 2, Unaccounted: 1}}, false},
+		{Step{Counts: Counts{Acknowledged: 3, Emitted: 2}}, false}, // does not add up
 	} {
 		rep := &Report{Steps: []Step{c.step}}
 		rep.total(nil)

@@ -76,16 +76,8 @@ func cpuModel(path string) string {
 	return ""
 }
 
-// Step is one ramp step. Frame counts are of the frames this step sent, whenever their outcome
-// came; rates, percentiles and samples leave the warmup out.
-type Step struct {
-	Index      int       `json:"index"` // from 1
-	Cameras    int       `json:"cameras"`
-	FPS        float64   `json:"fps"`
-	OfferedFPS float64   `json:"offered_fps"`
-	Start      time.Time `json:"start"`
-	DurationS  float64   `json:"duration_s"`
-	WarmupS    float64   `json:"warmup_s"`
+// Counts are the frame counters of a step, and summed over the steps, of the run.
+type Counts struct {
 	// Sent frames were handed to the producer (HTTP: due to be posted); Acknowledged ones were
 	// acknowledged by Kafka (HTTP: posted). Sent - Acknowledged failed, see Errors.
 	Sent         int64 `json:"sent"`
@@ -105,6 +97,45 @@ type Step struct {
 	RepeatedOutputs int64 `json:"repeated_outputs"`
 	// Errors by kind: produce, dropped_by_client, http_503, transport, ...
 	Errors map[string]int64 `json:"errors"`
+}
+
+// add sums o into c.
+func (c *Counts) add(o Counts) {
+	c.Sent += o.Sent
+	c.Acknowledged += o.Acknowledged
+	c.Emitted += o.Emitted
+	c.Detected += o.Detected
+	c.DeadLettered += o.DeadLettered
+	c.Stale += o.Stale
+	c.Duplicate += o.Duplicate
+	c.Rejected += o.Rejected
+	c.Unaccounted += o.Unaccounted
+	c.RepeatedOutputs += o.RepeatedOutputs
+	if c.Errors == nil {
+		c.Errors = map[string]int64{}
+	}
+	for k, n := range o.Errors {
+		c.Errors[k] += n
+	}
+}
+
+// Balanced reports whether the outcomes add up to the frames acknowledged.
+func (c Counts) Balanced() bool {
+	return c.Acknowledged == c.Emitted+c.DeadLettered+c.Stale+c.Duplicate+c.Rejected+c.Unaccounted
+}
+
+// Step is one ramp step. Frame counts are of the frames this step sent, whenever their outcome
+// came; rates, percentiles and samples leave the warmup out.
+type Step struct {
+	Index      int       `json:"index"` // from 1
+	Cameras    int       `json:"cameras"`
+	FPS        float64   `json:"fps"`
+	OfferedFPS float64   `json:"offered_fps"`
+	Start      time.Time `json:"start"`
+	DurationS  float64   `json:"duration_s"`
+	WarmupS    float64   `json:"warmup_s"`
+	// Counts are the frames this step sent, by outcome.
+	Counts
 	// SentFPS and ThroughputFPS are frames sent and processed (emitted or dead-lettered, HTTP:
 	// answered 200) per second of wall clock after the warmup, whichever step sent them.
 	SentFPS       float64 `json:"sent_fps"`
@@ -168,28 +199,13 @@ type Second struct {
 
 // Totals sum the steps; LatencyMs is over every step's measured frames.
 type Totals struct {
-	Sent            int64            `json:"sent"`
-	Acknowledged    int64            `json:"acknowledged"`
-	Emitted         int64            `json:"emitted"`
-	Detected        int64            `json:"detected"`
-	DeadLettered    int64            `json:"dead_lettered"`
-	Stale           int64            `json:"stale"`
-	Duplicate       int64            `json:"duplicate"`
-	Rejected        int64            `json:"rejected"`
-	Unaccounted     int64            `json:"unaccounted"`
-	RepeatedOutputs int64            `json:"repeated_outputs"`
-	Errors          map[string]int64 `json:"errors"`
-	LatencyMs       Latency          `json:"latency_ms"`
+	Counts
+	LatencyMs Latency `json:"latency_ms"`
 	// Accounted is true when every acknowledged frame has an outcome (Unaccounted is 0) and the
 	// counts add up.
 	Accounted bool `json:"accounted"`
 	// Problems say in words what failed the run: frames unaccounted for, errors.
 	Problems []string `json:"problems"`
-}
-
-// Balanced reports whether the step's outcomes add up to its acknowledged frames.
-func (s Step) Balanced() bool {
-	return s.Acknowledged == s.Emitted+s.DeadLettered+s.Stale+s.Duplicate+s.Rejected+s.Unaccounted
 }
 
 // Label is the step as CAMERASxFPS.
@@ -204,22 +220,10 @@ func IsShed(kind string) bool { return shed[kind] }
 
 // total fills r.Totals from the steps and lists the problems.
 func (r *Report) total(all []float64) {
-	t := Totals{Errors: map[string]int64{}, Problems: []string{}}
+	t := Totals{Counts: Counts{Errors: map[string]int64{}}, Problems: []string{}}
 	balanced := true
 	for _, s := range r.Steps {
-		t.Sent += s.Sent
-		t.Acknowledged += s.Acknowledged
-		t.Emitted += s.Emitted
-		t.Detected += s.Detected
-		t.DeadLettered += s.DeadLettered
-		t.Stale += s.Stale
-		t.Duplicate += s.Duplicate
-		t.Rejected += s.Rejected
-		t.Unaccounted += s.Unaccounted
-		t.RepeatedOutputs += s.RepeatedOutputs
-		for k, n := range s.Errors {
-			t.Errors[k] += n
-		}
+		t.add(s.Counts)
 		if !s.Balanced() {
 			balanced = false
 			t.Problems = append(t.Problems, fmt.Sprintf("step %d (%s): outcomes do not add up to the %d frames acknowledged", s.Index, s.Label(), s.Acknowledged))
