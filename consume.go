@@ -28,6 +28,14 @@ type record struct {
 // tail reads every partition of topics from the oldest (or newest) offset and calls fn for each
 // message, from one goroutine at a time, until ctx ends or fn returns an error.
 func tail(ctx context.Context, clients *kafka.Clients, topics []string, fromOldest bool, fn func(record) error) error {
+	return tailNotify(ctx, clients, topics, fromOldest, nil, fn)
+}
+
+// tailNotify is tail that calls ready, when not nil, once every partition's starting offset is
+// fixed (sarama's ConsumePartition looks the newest offset up before it returns): a message
+// produced after ready is certain to be read, which a reader from the newest offsets needs to know
+// before it starts producing.
+func tailNotify(ctx context.Context, clients *kafka.Clients, topics []string, fromOldest bool, ready func(), fn func(record) error) error {
 	c, err := sarama.NewConsumer(clients.Config.Brokers, clients.Sarama)
 	if err != nil {
 		return clients.ConnectError(err)
@@ -74,6 +82,9 @@ func tail(ctx context.Context, clients *kafka.Clients, topics []string, fromOlde
 		}
 	}
 	defer wg.Wait()
+	if ready != nil {
+		ready()
+	}
 	for {
 		select {
 		case m := <-msgs:

@@ -53,7 +53,6 @@ type ltOptions struct {
 	quiet                   bool
 	url, token, metricsURL  string
 	httpTimeout             time.Duration
-	externalSettle          time.Duration
 	cameras                 int
 	fps                     float64
 	ramp                    string
@@ -71,7 +70,7 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	var pf processorFlags
 	cf.register(fs)
 	pf.register(fs)
-	o := ltOptions{stderr: stderr, externalSettle: 2 * time.Second}
+	o := ltOptions{stderr: stderr}
 	fs.StringVar(&o.mode, "mode", "kafka", "kafka: through the Kafka pipeline; http: against the gateway's POST /v1/infer")
 	fs.IntVar(&o.cameras, "cameras", 4, "simulated cameras (without --ramp)")
 	fs.Float64Var(&o.fps, "fps", 5, "frames per second per camera (without --ramp)")
@@ -428,19 +427,26 @@ func ltKafka(ctx context.Context, log *slog.Logger, o ltOptions, cf clusterFlags
 	var model atomic.Pointer[string]
 	tctx, stopTail := context.WithCancel(ctx)
 	tailDone := make(chan error, 1)
-	go func() { tailDone <- ltTail(tctx, clients, topo, w, !o.explicitBrokers, "lt-"+o.runID+"-", rec, &model) }()
+	tailReady := make(chan struct{})
+	go func() {
+		tailDone <- ltTail(tctx, clients, topo, w, !o.explicitBrokers, func() { close(tailReady) }, "lt-"+o.runID+"-", rec, &model)
+	}()
 	defer func() {
 		stopTail()
 		<-tailDone
 	}()
-	if o.explicitBrokers {
-		// The tail starts at the newest offsets: give it time to find them before producing.
-		select {
-		case <-time.After(o.externalSettle):
-		case err := <-tailDone:
-			tailDone <- err
-		case <-ctx.Done():
+	// On a real cluster the tail starts at the newest offsets: produce only once it has them, or
+	// the first outcomes could land before them and the frames count as unaccounted.
+	select {
+	case <-tailReady:
+	case err := <-tailDone:
+		tailDone <- err // for the deferred wait
+		if err == nil {
+			err = ctx.Err()
 		}
+		return fmt.Errorf("reading the keypoint and dead-letter topics: %w", err)
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 
 	em, err := goka.NewEmitter(clients.Config.Brokers, topo.Frames, w.frames.Codec(), clients.EmitterOptions()...)
@@ -510,9 +516,10 @@ func ltObserver(rec *loadtest.Recorder) func(landmarks.Observation) {
 }
 
 // ltTail reads the keypoint and dead-letter topics and records the outcomes of this run's
-// frames (keys starting with prefix), until ctx ends.
-func ltTail(ctx context.Context, clients *kafka.Clients, topo Topology, w *wire, fromOldest bool, prefix string, rec *loadtest.Recorder, model *atomic.Pointer[string]) error {
-	return tail(ctx, clients, []string{string(topo.Keypoints), string(topo.DLQ)}, fromOldest, func(r record) error {
+// frames (keys starting with prefix), until ctx ends; ready is called once it reads from fixed
+// offsets.
+func ltTail(ctx context.Context, clients *kafka.Clients, topo Topology, w *wire, fromOldest bool, ready func(), prefix string, rec *loadtest.Recorder, model *atomic.Pointer[string]) error {
+	return tailNotify(ctx, clients, []string{string(topo.Keypoints), string(topo.DLQ)}, fromOldest, ready, func(r record) error {
 		if !strings.HasPrefix(r.Key, prefix) {
 			return nil
 		}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/holostream/holostream/embedded"
 	"github.com/holostream/holostream/loadtest"
 )
 
@@ -105,6 +106,71 @@ func TestLoadtestEmbedded(t *testing.T) {
 	svgs := svgsPerSection(t, page)
 	if len(svgs) != 2 || svgs[0] < 1 || svgs[1] < 1 {
 		t.Errorf("HTML report: charts per step section %v, want 2 sections with charts", svgs)
+	}
+}
+
+// TestLoadtestAgainstRunningPipeline is the external mode: `holostream run` processes on a
+// cluster the load test did not start (the embedded one, through --brokers), and the load test
+// reads outcomes from the newest offsets, so it must not produce before its readers have them;
+// it measures the processors' CPU and memory through --metrics-url.
+func TestLoadtestAgainstRunningPipeline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the pipeline for about 15 s")
+	}
+	cluster, err := embedded.Start(embedded.Options{Partitions: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Close()
+	common := []string{"--brokers", strings.Join(cluster.Brokers(), ","), "--schema-registry", cluster.RegistryURL(), "--partitions", "2"}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	runCtx, stopRun := context.WithCancel(ctx)
+	runExited := make(chan int, 1)
+	metricsAddr := freeAddr(t)
+	go func() {
+		var out, errb bytes.Buffer
+		code := dispatch(runCtx, append([]string{"run"}, append(common, "--model", "pose-lite", "--workers", "1",
+			"--metrics-addr", metricsAddr, "--max-age", "0")...), &out, &errb)
+		if code != 0 {
+			t.Errorf("run: exit %d: %s", code, errb.String())
+		}
+		runExited <- code
+	}()
+	defer func() {
+		stopRun()
+		select {
+		case <-runExited:
+		case <-time.After(time.Minute):
+			t.Error("run did not stop within a minute of its context ending")
+		}
+	}()
+	waitHTTP(t, "http://"+metricsAddr+"/metrics", 90*time.Second)
+
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	code := dispatch(ctx, append([]string{"loadtest"}, append(common, "--ramp", "2x4", "--duration", "4s", "--warmup", "1s",
+		"--metrics-url", "http://"+metricsAddr+"/metrics", "--report", dir)...), &out, &errb)
+	if code != 0 {
+		t.Fatalf("loadtest: exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errb.String())
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "loadtest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep loadtest.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Run.Target == "embedded" || len(rep.Steps) != 1 {
+		t.Fatalf("run %+v, %d steps: want an external target and one step", rep.Run, len(rep.Steps))
+	}
+	s := rep.Steps[0]
+	if !rep.Totals.Accounted || s.Unaccounted != 0 || s.Acknowledged == 0 || s.Emitted == 0 || s.Detected == 0 {
+		t.Errorf("step: %+v; totals %+v", s.Counts, rep.Totals)
+	}
+	if s.CPU == nil || !(s.CPU.Mean > 0) || s.RSSMBMax == nil || !(*s.RSSMBMax > 0) {
+		t.Errorf("processors' cpu %+v, rss %v: want measured through --metrics-url", s.CPU, s.RSSMBMax)
 	}
 }
 
