@@ -12,7 +12,6 @@ import (
 	"image/color"
 	"image/png"
 	"os"
-	"path/filepath"
 	"testing"
 )
 
@@ -65,7 +64,9 @@ func TestDecodeImageRejectsBadInput(t *testing.T) {
 
 // TestDecodeMatchesOpenCV checks every test JPEG decodes to exactly the RGB bytes OpenCV's
 // imdecode gives (the sha256 digests in testdata/golden/decode.json, from golden.py): the landmark
-// models see the same pixels as in MediaPipe's Python pipeline.
+// models see the same pixels as in MediaPipe's Python pipeline. The JPEGs are the photos, the
+// footage, the CMYK, grayscale and progressive variants of testdata/decode, and messi5.jpg with
+// each EXIF orientation.
 func TestDecodeMatchesOpenCV(t *testing.T) {
 	t.Parallel()
 	data, err := os.ReadFile("../testdata/golden/decode.json")
@@ -82,10 +83,7 @@ func TestDecodeMatchesOpenCV(t *testing.T) {
 		t.Fatalf("only %d digests", len(golden.Digests))
 	}
 	for path, want := range golden.Digests {
-		raw, err := os.ReadFile(filepath.Join("..", path))
-		if err != nil {
-			t.Fatal(err)
-		}
+		raw := exifGoldenJPEG(t, path)
 		img, format, err := DecodeImage(raw, 0)
 		if err != nil || format != "jpeg" {
 			t.Fatalf("%s: %s %v", path, format, err)
