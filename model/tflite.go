@@ -11,6 +11,9 @@ import (
 type network struct {
 	name string
 	m    *tflite.Model
+	// custom is set instead of m for a model with MediaPipe's custom ops, which go-tflite cannot
+	// register (attention_ops.go).
+	custom *customModel
 }
 
 func loadNetwork(path, name string) (*network, error) {
@@ -21,7 +24,13 @@ func loadNetwork(path, name string) (*network, error) {
 	return &network{name: name, m: m}, nil
 }
 
-func (n *network) close() { n.m.Delete() }
+func (n *network) close() {
+	if n.custom != nil {
+		n.custom.delete()
+		return
+	}
+	n.m.Delete()
+}
 
 // tensorSpec is the shape a model's tensor must have; checked when an interpreter is built so a
 // wrong or reordered model file fails at load, not with garbage landmarks.
@@ -38,14 +47,28 @@ type interpreter struct {
 	opts     *tflite.InterpreterOptions
 	delegate *xnnpack
 	it       *tflite.Interpreter
-	input    []float32
-	outputs  [][]float32
+	// custom replaces opts and it for a network with custom ops.
+	custom  *customInterpreter
+	input   []float32
+	outputs [][]float32
 }
 
 func newInterpreter(n *network, threads int, in tensorSpec, outs []tensorSpec) (*interpreter, error) {
 	x, err := newXNNPACK(threads)
 	if err != nil {
 		return nil, err
+	}
+	if n.custom != nil {
+		ip := &interpreter{net: n, delegate: x}
+		if ip.custom, err = newCustomInterpreter(n.custom, threads, x); err != nil {
+			ip.close()
+			return nil, fmt.Errorf("model: %s: %w", n.name, err)
+		}
+		if err := ip.bind(in, outs); err != nil {
+			ip.close()
+			return nil, err
+		}
+		return ip, nil
 	}
 	opts := tflite.NewInterpreterOptions()
 	opts.SetNumThread(threads)
@@ -67,54 +90,92 @@ func newInterpreter(n *network, threads int, in tensorSpec, outs []tensorSpec) (
 	return ip, nil
 }
 
+// tensorView is what bind reads of one of an interpreter's tensors.
+type tensorView struct {
+	name  string
+	typ   tflite.TensorType
+	shape []int
+	data  unsafe.Pointer
+	bytes int
+}
+
+func goTensor(t *tflite.Tensor) *tensorView {
+	if t == nil {
+		return nil
+	}
+	return &tensorView{t.Name(), t.Type(), t.Shape(), t.Data(), int(t.ByteSize())}
+}
+
+// tensors lists the interpreter's input or output tensors.
+func (ip *interpreter) tensors(outputs bool) []*tensorView {
+	if ip.custom != nil {
+		return ip.custom.tensors(outputs)
+	}
+	n, at := ip.it.GetInputTensorCount(), ip.it.GetInputTensor
+	if outputs {
+		n, at = ip.it.GetOutputTensorCount(), ip.it.GetOutputTensor
+	}
+	out := make([]*tensorView, n)
+	for i := range out {
+		out[i] = goTensor(at(i))
+	}
+	return out
+}
+
 // bind checks the model's tensors against the specs and keeps float32 views of them.
 func (ip *interpreter) bind(in tensorSpec, outs []tensorSpec) error {
-	if n := ip.it.GetInputTensorCount(); n != 1 {
+	ins := ip.tensors(false)
+	if n := len(ins); n != 1 {
 		return fmt.Errorf("model: %s: %d input tensors, want 1", ip.net.name, n)
 	}
-	t := ip.it.GetInputTensor(0)
-	if err := checkTensor(ip.net.name, "input", t, in); err != nil {
+	if err := checkTensor(ip.net.name, "input", ins[0], in); err != nil {
 		return err
 	}
-	ip.input = floats(t)
-	if n := ip.it.GetOutputTensorCount(); n != len(outs) {
+	ip.input = floats(ins[0])
+	got := ip.tensors(true)
+	if n := len(got); n != len(outs) {
 		return fmt.Errorf("model: %s: %d output tensors, want %d", ip.net.name, n, len(outs))
 	}
 	ip.outputs = make([][]float32, len(outs))
 	for i, spec := range outs {
-		t := ip.it.GetOutputTensor(i)
-		if err := checkTensor(ip.net.name, fmt.Sprintf("output %d", i), t, spec); err != nil {
+		if err := checkTensor(ip.net.name, fmt.Sprintf("output %d", i), got[i], spec); err != nil {
 			return err
 		}
-		ip.outputs[i] = floats(t)
+		ip.outputs[i] = floats(got[i])
 	}
 	return nil
 }
 
-func checkTensor(model, which string, t *tflite.Tensor, want tensorSpec) error {
-	if t == nil {
+func checkTensor(model, which string, t *tensorView, want tensorSpec) error {
+	if t == nil || t.data == nil {
 		return fmt.Errorf("model: %s: %s missing", model, which)
 	}
-	if t.Type() != tflite.Float32 {
-		return fmt.Errorf("model: %s: %s %q is %v, want float32", model, which, t.Name(), t.Type())
+	if t.typ != tflite.Float32 {
+		return fmt.Errorf("model: %s: %s %q is %v, want float32", model, which, t.name, t.typ)
 	}
-	got := t.Shape()
+	got := t.shape
 	bad := len(got) != len(want.shape)
 	for i := 0; !bad && i < len(got); i++ {
 		bad = got[i] != want.shape[i]
 	}
-	if bad || (want.name != "" && t.Name() != want.name) {
-		return fmt.Errorf("model: %s: %s is %q %v, want %q %v", model, which, t.Name(), got, want.name, want.shape)
+	if bad || (want.name != "" && t.name != want.name) {
+		return fmt.Errorf("model: %s: %s is %q %v, want %q %v", model, which, t.name, got, want.name, want.shape)
 	}
 	return nil
 }
 
-func floats(t *tflite.Tensor) []float32 {
-	return unsafe.Slice((*float32)(t.Data()), t.ByteSize()/4)
+func floats(t *tensorView) []float32 {
+	return unsafe.Slice((*float32)(t.data), t.bytes/4)
 }
 
 // invoke runs the model on the current contents of ip.input.
 func (ip *interpreter) invoke() error {
+	if ip.custom != nil {
+		if err := ip.custom.invoke(); err != nil {
+			return fmt.Errorf("model: %s: %w", ip.net.name, err)
+		}
+		return nil
+	}
 	if st := ip.it.Invoke(); st != tflite.OK {
 		return fmt.Errorf("model: %s: invoke: %v", ip.net.name, st)
 	}
@@ -122,6 +183,9 @@ func (ip *interpreter) invoke() error {
 }
 
 func (ip *interpreter) close() {
+	if ip.custom != nil {
+		ip.custom.delete()
+	}
 	if ip.it != nil {
 		ip.it.Delete()
 	}
