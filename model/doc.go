@@ -3,8 +3,10 @@
 // projection, One Euro smoothing) in image and video (tracking) mode, and of MediaPipe Holistic
 // on top of it (hand.go, face.go, holistic.go): both hands from the pose's wrist, pinky and index
 // landmarks through hand_recrop and hand_landmark_full, and the 468-point face mesh from the
-// pose's face landmarks through the short-range face detector and face_landmark, each tracked
-// from its previous frame's landmarks as MediaPipe's RoiTrackingCalculator decides.
+// pose's face landmarks through the short-range face detector and face_landmark (or, with
+// refine_face_landmarks, 478 points from face_landmark_with_attention, whose MediaPipe custom
+// ops attention_ops.c implements; face_refine.go merges its outputs), each tracked from its
+// previous frame's landmarks as MediaPipe's RoiTrackingCalculator decides.
 //
 // The stages are small functions over plain values, each naming the MediaPipe calculator it
 // follows, so they can be unit-tested against values worked out from MediaPipe's sources.

@@ -118,7 +118,8 @@ func FaceDetectionROI(d Detection, imgW, imgH int) Rect {
 }
 
 // FaceLandmarksROI is face_landmarks_to_roi.pbtxt, the ROI the next frame tracks a face with:
-// the axis-aligned bounding box of all 468 landmarks lms, rotated so that landmark 33 → 263 (the
+// the axis-aligned bounding box of all landmarks lms (468, or 478 with refined face landmarks:
+// face_tracking.pbtxt gets whatever face_landmark_cpu.pbtxt outputs), rotated so that landmark 33 → 263 (the
 // outer eye corners) is horizontal, then RectTransformation scale 1.5, square_long.
 func FaceLandmarksROI(lms []Point, imgW, imgH int) Rect {
 	r := LandmarksBoxRect(lms)

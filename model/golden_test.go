@@ -36,7 +36,7 @@ type goldenRecord struct {
 func poseKinds() []Kind {
 	var out []Kind
 	for _, k := range Kinds() {
-		if k != Holistic {
+		if !k.IsHolistic() {
 			out = append(out, k)
 		}
 	}

@@ -12,11 +12,12 @@ import (
 // independent branches, left hand, right hand and face. Nothing feeds back into the pose, and the
 // face and hand landmarks are not smoothed. See ../shared/mediapipe/holistic.md.
 
-// Face is the face mesh of one person: 468 landmarks normalized like Landmark (x and y by the
-// image's width and height, z in units of x, relative to the face's centre). Visibility and
-// Presence are 0: the model gives neither, as MediaPipe's face_landmarks carry none.
+// Face is the face mesh of one person: NumFaceLandmarks landmarks (NumRefinedFaceLandmarks with
+// HolisticRefined, the irises last) normalized like Landmark (x and y by the image's width and
+// height, z in units of x, relative to the face's centre). Visibility and Presence are 0: the
+// model gives neither, as MediaPipe's face_landmarks carry none.
 type Face struct {
-	Landmarks [NumFaceLandmarks]Landmark
+	Landmarks []Landmark
 	// ROI is the rotated rectangle face_landmark saw.
 	ROI Rect
 }
@@ -33,25 +34,43 @@ type Hand struct {
 // holisticWorker owns one interpreter per holistic model beyond the pose's, and scratch buffers.
 type holisticWorker struct {
 	faceDet, faceLm, recrop, hand *interpreter
-	dets                          []Detection
-	facePts                       [numFaceFromPose]Point
+	// refined is refine_face_landmarks: faceLm is face_landmark_with_attention.
+	refined bool
+	dets    []Detection
+	facePts [numFaceFromPose]Point
 }
 
 // holisticNets are the models of the face and hand branches, in the order Open loads them.
-type holisticNets struct{ faceDet, faceLm, recrop, hand *network }
+type holisticNets struct {
+	faceDet, faceLm, recrop, hand *network
+	refined                       bool
+}
 
-func loadHolisticNets(dir string) (holisticNets, error) {
-	var n holisticNets
+// faceLandmarkModel is the face landmark model face_landmark_cpu.pbtxt picks: with attention
+// (and MediaPipe's custom ops, attention_ops.go) when refined.
+func faceLandmarkModel(refined bool) string {
+	if refined {
+		return "face_landmark_with_attention"
+	}
+	return "face_landmark"
+}
+
+func loadHolisticNets(dir string, refined bool) (holisticNets, error) {
+	n := holisticNets{refined: refined}
 	for _, f := range []struct {
 		name string
 		dst  **network
 	}{
 		{"face_detection_short_range", &n.faceDet},
-		{"face_landmark", &n.faceLm},
+		{faceLandmarkModel(refined), &n.faceLm},
 		{"hand_recrop", &n.recrop},
 		{"hand_landmark_full", &n.hand},
 	} {
-		net, err := loadNetwork(filepath.Join(dir, f.name+".tflite"), f.name)
+		load := loadNetwork
+		if f.name == "face_landmark_with_attention" {
+			load = loadCustomNetwork
+		}
+		net, err := load(filepath.Join(dir, f.name+".tflite"), f.name)
 		if err != nil {
 			for _, m := range n.all() {
 				m.close()
@@ -75,7 +94,7 @@ func (n holisticNets) all() []*network {
 }
 
 func newHolisticWorker(n holisticNets, threads int) (*holisticWorker, error) {
-	h := &holisticWorker{}
+	h := &holisticWorker{refined: n.refined}
 	var err error
 	defer func() {
 		if err != nil {
@@ -90,12 +109,24 @@ func newHolisticWorker(n holisticNets, threads int) (*holisticWorker, error) {
 		}); err != nil {
 		return nil, err
 	}
+	faceOuts := []tensorSpec{
+		{"conv2d_21", []int{1, 1, 1, 3 * NumFaceLandmarks}},
+		{"conv2d_31", []int{1, 1, 1, 1}}, // face flag, a logit
+	}
+	if n.refined {
+		// In attentionMesh ... attentionFaceFlag order; x, y (and z for the mesh) in 192-pixel units.
+		faceOuts = []tensorSpec{
+			{"output_mesh_identity", []int{1, 1, 1, 3 * NumFaceLandmarks}},
+			{"output_lips", []int{1, 1, 1, 2 * len(faceLipsIndices)}},
+			{"output_left_eye", []int{1, 1, 1, 2 * len(faceLeftEyeIndices)}},
+			{"output_right_eye", []int{1, 1, 1, 2 * len(faceRightEyeIndices)}},
+			{"output_left_iris", []int{1, 1, 1, 2 * numIrisLandmarks}},
+			{"output_right_iris", []int{1, 1, 1, 2 * numIrisLandmarks}},
+			{"conv_faceflag", []int{1, 1, 1, 1}},
+		}
+	}
 	if h.faceLm, err = newInterpreter(n.faceLm, threads,
-		tensorSpec{"input_1", []int{1, faceLandmarkInput, faceLandmarkInput, 3}},
-		[]tensorSpec{
-			{"conv2d_21", []int{1, 1, 1, 3 * NumFaceLandmarks}},
-			{"conv2d_31", []int{1, 1, 1, 1}},
-		}); err != nil {
+		tensorSpec{"input_1", []int{1, faceLandmarkInput, faceLandmarkInput, 3}}, faceOuts); err != nil {
 		return nil, err
 	}
 	if h.recrop, err = newInterpreter(n.recrop, threads,
@@ -199,7 +230,8 @@ func (h *holisticWorker) handBranch(img Image, p *Pose, from [3]int, prev []Poin
 // faceBranch is face_landmarks_from_pose_cpu.pbtxt: the ROI from the pose's face landmarks, the
 // short-range face detector inside it (on every frame), the re-crop ROI from its first
 // detection, the choice between that and the ROI from the previous frame's landmarks
-// (face_tracking.pbtxt), then face_landmark. prev and the returned slice as in handBranch.
+// (face_tracking.pbtxt), then face_landmark (or face_landmark_with_attention, whose 478 points
+// feed the tracking as all 468 do otherwise). prev and the returned slice as in handBranch.
 func (h *holisticWorker) faceBranch(l *Landmarker, img Image, p *Pose, prev []Point) (*Face, []Point, error) {
 	W, H := img.Width, img.Height
 	for i := range h.facePts {
@@ -218,7 +250,9 @@ func (h *holisticWorker) faceBranch(l *Landmarker, img Image, p *Pose, prev []Po
 	}
 	ProjectDetection(&d, fromPose, W, H)
 	roi := FaceDetectionROI(d, W, H)
-	if len(prev) == NumFaceLandmarks {
+	// The previous landmarks are this worker's own output (or a Track another Landmarker of the
+	// same kind wrote): one count per kind, so a Track of the other holistic kind starts afresh.
+	if len(prev) == h.numFaceLandmarks() {
 		roi, _ = FaceRoiTracking().Choose(FaceLandmarksROI(prev, W, H), prev, roi, W, H)
 	}
 	if ok, err := cropInto(img, roi, h.faceLm.input, faceLandmarkInput, 0, 1, BorderReplicate); !ok {
@@ -228,13 +262,25 @@ func (h *holisticWorker) faceBranch(l *Landmarker, img Image, p *Pose, prev []Po
 		return nil, prev[:0], err
 	}
 	out := h.faceLm.outputs
-	if !(Sigmoid(out[1][0]) > facePresenceThreshold) {
+	if !(Sigmoid(out[len(out)-1][0]) > facePresenceThreshold) {
 		return nil, prev[:0], nil
 	}
-	face := &Face{ROI: roi}
-	DecodeLandmarks(out[0], faceLandmarkInput, faceLandmarkInput, face.Landmarks[:])
-	ProjectLandmarks(face.Landmarks[:], roi)
-	return face, landmarkPoints(prev, face.Landmarks[:]), nil
+	face := &Face{Landmarks: make([]Landmark, h.numFaceLandmarks()), ROI: roi}
+	if h.refined {
+		RefineFaceLandmarks(out, face.Landmarks)
+	} else {
+		DecodeLandmarks(out[0], faceLandmarkInput, faceLandmarkInput, face.Landmarks)
+	}
+	ProjectLandmarks(face.Landmarks, roi)
+	return face, landmarkPoints(prev, face.Landmarks), nil
+}
+
+// numFaceLandmarks is how many landmarks faceBranch outputs.
+func (h *holisticWorker) numFaceLandmarks() int {
+	if h.refined {
+		return NumRefinedFaceLandmarks
+	}
+	return NumFaceLandmarks
 }
 
 // cropInto crops roi into a size x size tensor. A degenerate ROI is not an error but no result

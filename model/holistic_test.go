@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -391,7 +392,7 @@ func TestHolisticTrackSurvivesSerialization(t *testing.T) {
 			(a.LeftHand == nil) != (b.LeftHand == nil) || (a.RightHand == nil) != (b.RightHand == nil) {
 			t.Fatalf("frame %d: kept and serialized tracks find different things", i)
 		}
-		if a.Face != nil && *a.Face != *b.Face || a.LeftHand != nil && *a.LeftHand != *b.LeftHand ||
+		if !reflect.DeepEqual(a.Face, b.Face) || a.LeftHand != nil && *a.LeftHand != *b.LeftHand ||
 			a.RightHand != nil && *a.RightHand != *b.RightHand {
 			t.Fatalf("frame %d: face or hand landmarks differ after a JSON round trip of the track", i)
 		}

@@ -14,16 +14,35 @@ type Kind string
 
 // The pipelines. PoseFull is MediaPipe's default (model_complexity 1). Holistic is MediaPipe
 // Holistic with model_complexity 1 and refine_face_landmarks off: the PoseFull pipeline plus
-// both hands and the face mesh.
+// both hands and the 468-point face mesh. HolisticRefined is the same with
+// refine_face_landmarks on: face_landmark_with_attention's 478 points, the mesh with refined
+// lips and eyes and 5 points per iris.
 const (
-	PoseLite  Kind = "pose-lite"
-	PoseFull  Kind = "pose-full"
-	PoseHeavy Kind = "pose-heavy"
-	Holistic  Kind = "holistic"
+	PoseLite        Kind = "pose-lite"
+	PoseFull        Kind = "pose-full"
+	PoseHeavy       Kind = "pose-heavy"
+	Holistic        Kind = "holistic"
+	HolisticRefined Kind = "holistic-refined"
 )
 
 // Kinds lists the pipelines Open accepts.
-func Kinds() []Kind { return []Kind{PoseLite, PoseFull, PoseHeavy, Holistic} }
+func Kinds() []Kind { return []Kind{PoseLite, PoseFull, PoseHeavy, Holistic, HolisticRefined} }
+
+// IsHolistic reports whether the kind runs MediaPipe Holistic (face and hands on top of the
+// pose), with or without refined face landmarks.
+func (k Kind) IsHolistic() bool { return k == Holistic || k == HolisticRefined }
+
+// FaceLandmarks is the number of face landmarks the kind outputs: 468, 478 with refined face
+// landmarks, 0 for the pose kinds.
+func (k Kind) FaceLandmarks() int {
+	switch k {
+	case Holistic:
+		return NumFaceLandmarks
+	case HolisticRefined:
+		return NumRefinedFaceLandmarks
+	}
+	return 0
+}
 
 // ParseKind checks a pipeline name from a flag or a config file.
 func ParseKind(s string) (Kind, error) {
@@ -37,7 +56,7 @@ func ParseKind(s string) (Kind, error) {
 
 // pose is the pose pipeline a kind runs: Holistic runs PoseFull (model_complexity 1).
 func (k Kind) pose() Kind {
-	if k == Holistic {
+	if k.IsHolistic() {
 		return PoseFull
 	}
 	return k
@@ -114,7 +133,7 @@ type Landmarker struct {
 	kind        Kind
 	cfg         config
 	anchors     []Anchor
-	faceAnchors []Anchor // Holistic only
+	faceAnchors []Anchor // holistic kinds only
 	nets        []*network
 	pool        chan *poseWorker
 	all         []*poseWorker
@@ -151,8 +170,8 @@ func Open(kind Kind, opts ...Option) (*Landmarker, error) {
 	}
 	l.nets = append(l.nets, lm)
 	var hol holisticNets
-	if kind == Holistic {
-		if hol, err = loadHolisticNets(cfg.dir); err != nil {
+	if kind.IsHolistic() {
+		if hol, err = loadHolisticNets(cfg.dir, kind == HolisticRefined); err != nil {
 			l.Close()
 			return nil, err
 		}
@@ -162,7 +181,7 @@ func Open(kind Kind, opts ...Option) (*Landmarker, error) {
 	l.pool = make(chan *poseWorker, cfg.workers)
 	for i := 0; i < cfg.workers; i++ {
 		w, err := newPoseWorker(det, lm, cfg.threads)
-		if err == nil && kind == Holistic {
+		if err == nil && kind.IsHolistic() {
 			if w.hol, err = newHolisticWorker(hol, cfg.threads); err != nil {
 				w.close()
 			}
@@ -204,7 +223,7 @@ func (l *Landmarker) Close() error {
 type Result struct {
 	// Pose is nil when no person was found.
 	Pose *Pose
-	// Face, LeftHand and RightHand are filled by the Holistic pipeline only, each nil when not
+	// Face, LeftHand and RightHand are filled by the holistic pipelines only, each nil when not
 	// found (always nil without a pose). LeftHand is the person's left hand (pose landmarks 15,
 	// 17, 19), on the image's right in an unmirrored photo of someone facing the camera.
 	Face                *Face

@@ -62,7 +62,7 @@ func TestDrawHolisticHands(t *testing.T) {
 		h.Landmarks[i] = model.Landmark{X: 0.5, Y: 0.5}
 	}
 	h.Landmarks[4] = model.Landmark{X: 0.1, Y: 0.9}
-	out := Draw(img, model.Result{LeftHand: h, Face: &model.Face{}})
+	out := Draw(img, model.Result{LeftHand: h, Face: &model.Face{Landmarks: make([]model.Landmark, model.NumFaceLandmarks)}})
 	i := out.PixOffset(20, 180)
 	if got := [3]uint8{out.Pix[i], out.Pix[i+1], out.Pix[i+2]}; got != [3]uint8{leftColor.R, leftColor.G, leftColor.B} {
 		t.Errorf("left thumb tip pixel %v, want the left colour", got)

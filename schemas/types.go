@@ -61,7 +61,7 @@ type KeypointEvent struct {
 	Width        int32     `json:"width"`
 	Height       int32     `json:"height"`
 	Pose         *Pose     `json:"pose"`      // nil when Status is NO_PERSON
-	Face         []Point   `json:"face"`      // nil when absent (468 points with holistic)
+	Face         []Point   `json:"face"`      // nil when absent (468 points with holistic, 478 with holistic-refined)
 	LeftHand     []Point   `json:"left_hand"` // nil when absent (21 points)
 	RightHand    []Point   `json:"right_hand"`
 	DetectorRan  bool      `json:"detector_ran"`

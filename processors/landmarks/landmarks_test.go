@@ -37,7 +37,7 @@ func (f *fakeLandmarker) Track(img model.Image, tr *model.Track, ts time.Duratio
 		res.Pose.Landmarks[i] = model.Landmark{X: 0.5, Y: float32(i) / 33, Visibility: 1, Presence: 1}
 	}
 	// Like holistic: a face, and a right hand only.
-	res.Face = &model.Face{}
+	res.Face = &model.Face{Landmarks: make([]model.Landmark, model.NumFaceLandmarks)}
 	res.Face.Landmarks[467] = model.Landmark{X: 0.4, Y: 0.2}
 	res.RightHand = &model.Hand{}
 	res.RightHand.Landmarks[20] = model.Landmark{X: 0.7, Y: 0.6, Z: -0.01}
