@@ -14,8 +14,9 @@ import (
 	"time"
 )
 
-// holisticGolden is one record of testdata/golden/holistic: MediaPipe Holistic's output
-// (static_image_mode, model_complexity 1, refine_face_landmarks off), null where it found nothing.
+// holisticGolden is one record of testdata/golden/holistic (or holistic-refined): MediaPipe
+// Holistic's output (static_image_mode, model_complexity 1, refine_face_landmarks off, or on),
+// null where it found nothing.
 type holisticGolden struct {
 	Source string `json:"source"`
 	Width  int    `json:"width"`
@@ -84,6 +85,21 @@ func faceLandmarks(f *Face) []Landmark {
 	return f.Landmarks[:]
 }
 
+// irisLandmarks are the 10 iris points of a refined face (468-477), nil without.
+func irisLandmarks(f *Face) []Landmark {
+	if f == nil || len(f.Landmarks) != NumRefinedFaceLandmarks {
+		return nil
+	}
+	return f.Landmarks[NumFaceLandmarks:]
+}
+
+func irisGolden(face []PointOutput) []PointOutput {
+	if len(face) != NumRefinedFaceLandmarks {
+		return nil
+	}
+	return face[NumFaceLandmarks:]
+}
+
 func handLandmarks(h *Hand) []Landmark {
 	if h == nil {
 		return nil
@@ -95,13 +111,27 @@ func handLandmarks(h *Hand) []Landmark {
 // pose, faces and hands found, each within maxGoldenError of the diagonal on average over all its
 // landmarks. Then it runs the face and hand branches alone on MediaPipe's own pose: that must
 // find the same and come within 0.1%, which tells the branches' port from the pose's.
-func TestHolisticGoldenImageMode(t *testing.T) {
-	files, _ := filepath.Glob("../testdata/golden/holistic/*.json")
+func TestHolisticGoldenImageMode(t *testing.T) { holisticGoldenImageMode(t, Holistic) }
+
+// TestHolisticRefinedGoldenImageMode is the same with refine_face_landmarks: 478 face points,
+// whose 10 iris points are also checked on their own.
+func TestHolisticRefinedGoldenImageMode(t *testing.T) { holisticGoldenImageMode(t, HolisticRefined) }
+
+// holisticGoldenImageMode compares kind with its goldens, testdata/golden/<kind>/*.json.
+func holisticGoldenImageMode(t *testing.T, kind Kind) {
+	files, _ := filepath.Glob(filepath.Join("../testdata/golden", string(kind), "*.json"))
 	if len(files) == 0 {
-		t.Fatal("no goldens under testdata/golden/holistic")
+		t.Fatalf("no goldens under testdata/golden/%s", kind)
 	}
 	sort.Strings(files)
-	l := openForTest(t, Holistic)
+	l := openForTest(t, kind)
+	// The iris is its own line for the refined kind (compareBranch says "-" where neither has one).
+	iris := func(name string, f *Face, want []PointOutput, w, h int, maxError float64) string {
+		if kind != HolisticRefined {
+			return ""
+		}
+		return ", " + compareBranch(t, name, "iris", irisLandmarks(f), irisGolden(want), w, h, maxError)
+	}
 	for _, f := range files {
 		g := readHolisticGolden(t, f)
 		img := loadImage(t, filepath.Join("..", g.Source))
@@ -122,8 +152,9 @@ func TestHolisticGoldenImageMode(t *testing.T) {
 				t.Errorf("%s: pose mean error %.4f of the diagonal > %.3f", name, e, maxGoldenError)
 			}
 		}
-		t.Logf("%-18s %s, %s, %s, %s", name, pose,
+		t.Logf("%-18s %s, %s%s, %s, %s", name, pose,
 			compareBranch(t, name, "face", faceLandmarks(res.Face), g.Face, img.Width, img.Height, maxGoldenError),
+			iris(name, res.Face, g.Face, img.Width, img.Height, maxGoldenError),
 			compareBranch(t, name, "left hand", handLandmarks(res.LeftHand), g.LeftHand, img.Width, img.Height, maxGoldenError),
 			compareBranch(t, name, "right hand", handLandmarks(res.RightHand), g.RightHand, img.Width, img.Height, maxGoldenError))
 		if g.Pose == nil {
@@ -136,23 +167,25 @@ func TestHolisticGoldenImageMode(t *testing.T) {
 		if err := l.all[0].hol.holistic(l, img, &mp, nil); err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("%-18s on MediaPipe's pose: %s, %s, %s", name,
+		t.Logf("%-18s on MediaPipe's pose: %s%s, %s, %s", name,
 			compareBranch(t, name+" on MediaPipe's pose", "face", faceLandmarks(mp.Face), g.Face, img.Width, img.Height, 0.001),
+			iris(name+" on MediaPipe's pose", mp.Face, g.Face, img.Width, img.Height, 0.001),
 			compareBranch(t, name+" on MediaPipe's pose", "left hand", handLandmarks(mp.LeftHand), g.LeftHand, img.Width, img.Height, 0.001),
 			compareBranch(t, name+" on MediaPipe's pose", "right hand", handLandmarks(mp.RightHand), g.RightHand, img.Width, img.Height, 0.001))
 	}
 }
 
-// holisticVideoGolden is one line of testdata/golden/holistic-video/*.jsonl; Crop, when set, is
-// the window [x, y, w, h] of Source that made the frame.
+// holisticVideoGolden is one line of testdata/golden/holistic-video/*.jsonl (or
+// holistic-refined-video); Crop, when set, is the window [x, y, w, h] of Source that made the
+// frame.
 type holisticVideoGolden struct {
 	holisticGolden
 	Crop []int `json:"crop"`
 }
 
-func readHolisticVideoGolden(t testing.TB, name string) []holisticVideoGolden {
+func readHolisticVideoGolden(t testing.TB, kind Kind, name string) []holisticVideoGolden {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("../testdata/golden/holistic-video", name+".jsonl"))
+	data, err := os.ReadFile(filepath.Join("../testdata/golden", string(kind)+"-video", name+".jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,15 +270,17 @@ func (b *branchStats) String() string {
 		b.name, b.found, b.mismatch, b.sum/float64(b.found), b.worst, b.kept)
 }
 
-// holisticVideoRun runs one video golden through the holistic branches. Before each frame,
-// prepare (if not nil) may set the Track's previous landmarks; step runs the frame and returns
-// its Result. It checks every branch and returns their stats.
-func holisticVideoRun(t *testing.T, seq string, maxError float64, prepare func(i int, tr *Track), step func(i int, img Image, tr *Track) Result) []*branchStats {
-	golden := readHolisticVideoGolden(t, seq)
+// holisticVideoRun runs one video golden of kind through the holistic branches. Before each
+// frame, prepare (if not nil) may set the Track's previous landmarks; step runs the frame and
+// returns its Result. It checks every branch (and the refined kind's irises apart) and returns
+// their stats.
+func holisticVideoRun(t *testing.T, kind Kind, seq string, maxError float64, prepare func(i int, tr *Track), step func(i int, img Image, tr *Track) Result) []*branchStats {
+	golden := readHolisticVideoGolden(t, kind, seq)
 	frames := goldenFrames(t, golden)
 	face := &branchStats{name: "face", maxAllowed: maxError}
 	left := &branchStats{name: "left hand", maxAllowed: maxError}
 	right := &branchStats{name: "right hand", maxAllowed: maxError}
+	iris := &branchStats{name: "iris", maxAllowed: maxError}
 	var tr Track
 	for i, img := range frames {
 		if prepare != nil {
@@ -283,6 +318,12 @@ func holisticVideoRun(t *testing.T, seq string, maxError float64, prepare func(i
 		face.compare(t, frame, faceLandmarks(res.Face), g.Face, roi[0], pf, hf, img.Width, img.Height)
 		left.compare(t, frame, handLandmarks(res.LeftHand), g.LeftHand, roi[1], pl, hl, img.Width, img.Height)
 		right.compare(t, frame, handLandmarks(res.RightHand), g.RightHand, roi[2], pr, hr, img.Width, img.Height)
+		if kind == HolisticRefined {
+			iris.compare(t, frame, irisLandmarks(res.Face), irisGolden(g.Face), roi[0], pf, hf, img.Width, img.Height)
+		}
+	}
+	if kind == HolisticRefined {
+		return []*branchStats{face, iris, left, right}
 	}
 	return []*branchStats{face, left, right}
 }
@@ -294,11 +335,17 @@ func holisticVideoRun(t *testing.T, seq string, maxError float64, prepare func(i
 // 0.1% of MediaPipe's) can tip a hand whose presence is near the 0.5 threshold: up to one frame
 // in eight may disagree on whether a branch found something. (TestHolisticBranchesVideoMode
 // shows that without that feedback every frame agrees.)
-func TestHolisticGoldenVideoMode(t *testing.T) {
-	l := openForTest(t, Holistic)
+func TestHolisticGoldenVideoMode(t *testing.T) { holisticGoldenVideoMode(t, Holistic) }
+
+// TestHolisticRefinedGoldenVideoMode is the same with refine_face_landmarks, whose 478 face
+// points feed the face tracking.
+func TestHolisticRefinedGoldenVideoMode(t *testing.T) { holisticGoldenVideoMode(t, HolisticRefined) }
+
+func holisticGoldenVideoMode(t *testing.T, kind Kind) {
+	l := openForTest(t, kind)
 	for _, seq := range []string{"vtest", "pan"} {
 		n := 0
-		stats := holisticVideoRun(t, seq, maxGoldenError, nil, func(i int, img Image, tr *Track) Result {
+		stats := holisticVideoRun(t, kind, seq, maxGoldenError, nil, func(i int, img Image, tr *Track) Result {
 			n++
 			res, err := l.Track(img, tr, time.Duration(i)*33333*time.Microsecond)
 			if err != nil {
@@ -312,8 +359,8 @@ func TestHolisticGoldenVideoMode(t *testing.T) {
 				t.Errorf("%s: %s found differently from MediaPipe on %d of %d frames", seq, b.name, b.mismatch, n)
 			}
 		}
-		if seq == "pan" && (stats[0].kept == 0 || stats[2].kept == 0) {
-			t.Errorf("pan: the face ROI was kept on %d frames, the right hand's on %d: tracking never kept a ROI", stats[0].kept, stats[2].kept)
+		if right := stats[len(stats)-1]; seq == "pan" && (stats[0].kept == 0 || right.kept == 0) {
+			t.Errorf("pan: the face ROI was kept on %d frames, the right hand's on %d: tracking never kept a ROI", stats[0].kept, right.kept)
 		}
 	}
 }
@@ -322,8 +369,15 @@ func TestHolisticGoldenVideoMode(t *testing.T) {
 // frame gets MediaPipe's own (smoothed) pose and, as the previous frame's landmarks, MediaPipe's
 // own output of the previous frame. Then every tracking decision, re-crop and landmark model
 // run is MediaPipe's, so every frame must find what MediaPipe finds, within 0.1% of the diagonal.
-func TestHolisticBranchesVideoMode(t *testing.T) {
-	l := openForTest(t, Holistic)
+func TestHolisticBranchesVideoMode(t *testing.T) { holisticBranchesVideoMode(t, Holistic) }
+
+// TestHolisticRefinedBranchesVideoMode is the same with refine_face_landmarks.
+func TestHolisticRefinedBranchesVideoMode(t *testing.T) {
+	holisticBranchesVideoMode(t, HolisticRefined)
+}
+
+func holisticBranchesVideoMode(t *testing.T, kind Kind) {
+	l := openForTest(t, kind)
 	w := l.all[0]
 	points := func(ps []PointOutput) []Point {
 		var out []Point
@@ -333,14 +387,14 @@ func TestHolisticBranchesVideoMode(t *testing.T) {
 		return out
 	}
 	for _, seq := range []string{"vtest", "pan"} {
-		golden := readHolisticVideoGolden(t, seq)
+		golden := readHolisticVideoGolden(t, kind, seq)
 		mediapipeState := func(i int, tr *Track) {
 			if i > 0 {
 				prev := golden[i-1]
 				tr.FaceLandmarks, tr.LeftHandLandmarks, tr.RightHandLandmarks = points(prev.Face), points(prev.LeftHand), points(prev.RightHand)
 			}
 		}
-		stats := holisticVideoRun(t, seq, 0.001, mediapipeState, func(i int, img Image, tr *Track) Result {
+		stats := holisticVideoRun(t, kind, seq, 0.001, mediapipeState, func(i int, img Image, tr *Track) Result {
 			var res Result
 			if p := golden[i].Pose; p != nil {
 				res.Pose = &Pose{}
@@ -362,13 +416,23 @@ func TestHolisticBranchesVideoMode(t *testing.T) {
 	}
 }
 
-// TestHolisticTrackSurvivesSerialization: a holistic Track marshalled to JSON and back every
-// frame (as the stream processor's table does) continues exactly as the one kept in memory, face
-// and hands included.
+// TestHolisticTrackSurvivesSerialization: a holistic Track marshalled to JSON and back, and to
+// its binary form and back, every frame (as the stream processor's table does) continues exactly
+// as the one kept in memory, face and hands included.
 func TestHolisticTrackSurvivesSerialization(t *testing.T) {
 	t.Parallel()
-	l := openForTest(t, Holistic)
-	frames := goldenFrames(t, readHolisticVideoGolden(t, "pan"))[:8]
+	holisticTrackSurvivesSerialization(t, Holistic)
+}
+
+// TestHolisticRefinedTrackSurvivesSerialization is the same with the 478 refined face points.
+func TestHolisticRefinedTrackSurvivesSerialization(t *testing.T) {
+	t.Parallel()
+	holisticTrackSurvivesSerialization(t, HolisticRefined)
+}
+
+func holisticTrackSurvivesSerialization(t *testing.T, kind Kind) {
+	l := openForTest(t, kind)
+	frames := goldenFrames(t, readHolisticVideoGolden(t, kind, "pan"))[:8]
 	var kept, moved Track
 	for i, img := range frames {
 		ts := time.Duration(i) * 33333 * time.Microsecond
@@ -384,6 +448,13 @@ func TestHolisticTrackSurvivesSerialization(t *testing.T) {
 		if err := json.Unmarshal(data, &moved); err != nil {
 			t.Fatal(err)
 		}
+		if data, err = moved.MarshalBinary(); err != nil {
+			t.Fatal(err)
+		}
+		moved = Track{}
+		if err := moved.UnmarshalBinary(data); err != nil {
+			t.Fatal(err)
+		}
 		b, err := l.Track(img, &moved, ts)
 		if err != nil {
 			t.Fatal(err)
@@ -397,7 +468,7 @@ func TestHolisticTrackSurvivesSerialization(t *testing.T) {
 			t.Fatalf("frame %d: face or hand landmarks differ after a JSON round trip of the track", i)
 		}
 	}
-	if len(kept.FaceLandmarks) != NumFaceLandmarks || len(kept.RightHandLandmarks) != NumHandLandmarks {
+	if len(kept.FaceLandmarks) != kind.FaceLandmarks() || len(kept.RightHandLandmarks) != NumHandLandmarks {
 		t.Errorf("after 8 frames of a pan the track holds %d face and %d right-hand landmarks",
 			len(kept.FaceLandmarks), len(kept.RightHandLandmarks))
 	}

@@ -2,6 +2,7 @@
 
 Run by hand (make goldens), not by the tests: the tests compare the Go port with the committed
 files. Images are read with OpenCV and converted BGR -> RGB, as MediaPipe's examples do.
+--only SET (repeatable) writes just those sets, leaving the other files as they are.
 
   testdata/golden/pose/<image>.<model>.json     image mode, every image x pose-lite/full/heavy
   testdata/golden/pose-video/<model>.jsonl      video mode over testdata/video, one line a frame
@@ -10,6 +11,9 @@ files. Images are read with OpenCV and converted BGR -> RGB, as MediaPipe's exam
   testdata/golden/holistic-video/pan.jsonl      holistic, video mode over a slow pan across
                                                 basketball2.png (PAN: integer crops, no resampling,
                                                 so the Go test cuts the same frames)
+  testdata/golden/holistic-refined/<image>.json        holistic with refine_face_landmarks=True
+                                                       (478 face points), image mode
+  testdata/golden/holistic-refined-video/<seq>.jsonl   the same in video mode, vtest and pan
   testdata/golden/decode.json                   sha256 of OpenCV's RGB decode of every JPEG, which
                                                 our libjpeg-turbo decoder must match bit for bit
 """
@@ -112,23 +116,25 @@ def video_mode(video_dir, out_dir):
         print(f"video {model}: person in {found} of {len(frames)} frames")
 
 
-def holistic_record(path, img, r):
-    rec = record(path, img, "holistic", pose_json(r))
+def holistic_record(path, img, r, model="holistic"):
+    rec = record(path, img, model, pose_json(r))
     rec["face"] = points(r.face_landmarks)
     rec["left_hand"] = points(r.left_hand_landmarks)
     rec["right_hand"] = points(r.right_hand_landmarks)
     return rec
 
 
-def holistic_mode(images_dir, out_dir):
+def holistic_mode(images_dir, out_dir, refine=False):
+    name = "holistic-refined" if refine else "holistic"
     for path in images(images_dir):
         img = read_rgb(path)
         base = os.path.splitext(os.path.basename(path))[0]
         with mp.solutions.holistic.Holistic(static_image_mode=True, model_complexity=1,
-                                            refine_face_landmarks=False) as h:
-            rec = holistic_record(path, img, h.process(img))
-        write_json(os.path.join(out_dir, "holistic", f"{base}.json"), rec)
-        print(f"{rel(path)} holistic: face {rec['face'] is not None}, hands "
+                                            refine_face_landmarks=refine) as h:
+            rec = holistic_record(path, img, h.process(img), name)
+        write_json(os.path.join(out_dir, name, f"{base}.json"), rec)
+        face = len(rec["face"]) if rec["face"] else None
+        print(f"{rel(path)} {name}: face {face}, hands "
               f"{rec['left_hand'] is not None}/{rec['right_hand'] is not None}")
 
 
@@ -146,7 +152,8 @@ def pan_frames():
         yield PAN["image"], [x, y, w, h], img[y:y + h, x:x + w].copy()
 
 
-def holistic_video_mode(video_dir, out_dir):
+def holistic_video_mode(video_dir, out_dir, refine=False):
+    name = "holistic-refined" if refine else "holistic"
     frames = sorted(glob.glob(os.path.join(video_dir, "*.jpg")))
     if not frames:
         raise SystemExit(f"no frames in {video_dir}")
@@ -154,22 +161,22 @@ def holistic_video_mode(video_dir, out_dir):
         "vtest": ((path, None, read_rgb(path)) for path in frames),
         "pan": ((os.path.join(ROOT, src), crop, img) for src, crop, img in pan_frames()),
     }
-    os.makedirs(os.path.join(out_dir, "holistic-video"), exist_ok=True)
-    for name, seq in sequences.items():
+    os.makedirs(os.path.join(out_dir, f"{name}-video"), exist_ok=True)
+    for seq_name, seq in sequences.items():
         found = {"pose": 0, "face": 0, "left_hand": 0, "right_hand": 0}
         n = 0
         with mp.solutions.holistic.Holistic(static_image_mode=False, model_complexity=1, smooth_landmarks=True,
-                                            refine_face_landmarks=False) as h, \
-                open(os.path.join(out_dir, "holistic-video", f"{name}.jsonl"), "w") as f:
+                                            refine_face_landmarks=refine) as h, \
+                open(os.path.join(out_dir, f"{name}-video", f"{seq_name}.jsonl"), "w") as f:
             for path, crop, img in seq:
-                rec = holistic_record(path, img, h.process(img))
+                rec = holistic_record(path, img, h.process(img), name)
                 if crop is not None:
                     rec["crop"] = crop
                 for k in found:
                     found[k] += rec[k] is not None
                 n += 1
                 f.write(json.dumps(rec) + "\n")
-        print(f"video holistic {name} over {n} frames: " + ", ".join(f"{k} {c}" for k, c in found.items()))
+        print(f"video {name} {seq_name} over {n} frames: " + ", ".join(f"{k} {c}" for k, c in found.items()))
 
 
 def decode_digests(images_dir, video_dir, out_dir):
@@ -185,14 +192,22 @@ def main():
     ap.add_argument("--video", default=os.path.join(ROOT, "testdata", "video"))
     ap.add_argument("--out", default=os.path.join(ROOT, "testdata", "golden"))
     ap.add_argument("--holistic", action="store_true", help="also write holistic goldens")
+    ap.add_argument("--only", action="append", choices=list(SETS), help="write only this set (repeatable)")
     args = ap.parse_args()
-    decode_digests(args.images, args.video, args.out)
-    image_mode(args.images, args.out)
-    video_mode(args.video, args.out)
-    if args.holistic:
-        holistic_mode(args.images, args.out)
-        holistic_video_mode(args.video, args.out)
+    for name in args.only or [s for s in SETS if args.holistic or not s.startswith("holistic")]:
+        SETS[name](args)
 
+
+# The golden sets, in the order they are written; the holistic ones only with --holistic.
+SETS = {
+    "decode": lambda a: decode_digests(a.images, a.video, a.out),
+    "pose": lambda a: image_mode(a.images, a.out),
+    "pose-video": lambda a: video_mode(a.video, a.out),
+    "holistic": lambda a: holistic_mode(a.images, a.out),
+    "holistic-video": lambda a: holistic_video_mode(a.video, a.out),
+    "holistic-refined": lambda a: holistic_mode(a.images, a.out, refine=True),
+    "holistic-refined-video": lambda a: holistic_video_mode(a.video, a.out, refine=True),
+}
 
 if __name__ == "__main__":
     main()
