@@ -2,6 +2,7 @@ package model
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/jpeg"
 	"testing"
@@ -35,15 +36,17 @@ func basketballFrames(b *testing.B) [][]byte {
 }
 
 // BenchmarkHolisticTrackFrame is the budgeted number for Holistic: video mode, JPEG bytes in,
-// pose, face and hands out, decode included.
+// pose, face and hands out, decode included. basketball-refined is the budget case with
+// refine_face_landmarks (HolisticRefined).
 func BenchmarkHolisticTrackFrame(b *testing.B) {
 	for _, seq := range []struct {
 		name   string
 		frames func(*testing.B) [][]byte
-	}{{"footage", videoFrames}, {"basketball", basketballFrames}} {
+		kind   Kind
+	}{{"footage", videoFrames, Holistic}, {"basketball", basketballFrames, Holistic}, {"basketball-refined", basketballFrames, HolisticRefined}} {
 		b.Run(seq.name, func(b *testing.B) {
 			frames := seq.frames(b)
-			l := openForTest(b, Holistic)
+			l := openForTest(b, seq.kind)
 			var tr Track
 			var hands, faces, detections int
 			var stages Timings
@@ -90,8 +93,10 @@ func BenchmarkHolisticTrackFrame(b *testing.B) {
 
 // BenchmarkHolisticStages times each holistic model stage alone on basketball2.png (640x480),
 // with the ROIs the pipeline computes for it: the face detector (crop, invoke, decode, NMS),
-// face_landmark, hand_recrop and hand_landmark_full (crop and invoke each), and the face and
-// hand branches together on a given pose (ROI math included).
+// face_landmark, face_landmark_with_attention (crop, invoke with our custom ops, and the 478-point
+// merge and projection), hand_recrop and hand_landmark_full (crop and invoke each), and the face
+// and hand branches together on a given pose (ROI math included), also with refined face
+// landmarks.
 func BenchmarkHolisticStages(b *testing.B) {
 	l := openForTest(b, Holistic)
 	img := loadImage(b, "../testdata/images/basketball2.png")
@@ -135,6 +140,20 @@ func BenchmarkHolisticStages(b *testing.B) {
 		}
 		return w.faceLm.invoke()
 	})
+	refined := openForTest(b, HolisticRefined)
+	wr := refined.all[0].hol
+	face := make([]Landmark, NumRefinedFaceLandmarks)
+	stage("face-landmark-attention", func() error {
+		if err := Crop(img, res.Face.ROI, wr.faceLm.input, faceLandmarkInput, faceLandmarkInput, 0, 1, BorderReplicate); err != nil {
+			return err
+		}
+		if err := wr.faceLm.invoke(); err != nil {
+			return err
+		}
+		RefineFaceLandmarks(wr.faceLm.outputs, face)
+		ProjectLandmarks(face, res.Face.ROI)
+		return nil
+	})
 	stage("hand-recrop", func() error {
 		if err := Crop(img, handFromPose, w.recrop.input, handRecropInput, handRecropInput, 0, 1, BorderReplicate); err != nil {
 			return err
@@ -150,5 +169,15 @@ func BenchmarkHolisticStages(b *testing.B) {
 	stage("branches", func() error {
 		r := Result{Pose: res.Pose}
 		return w.holistic(l, img, &r, nil)
+	})
+	stage("branches-refined", func() error {
+		r := Result{Pose: res.Pose}
+		if err := wr.holistic(refined, img, &r, nil); err != nil {
+			return err
+		}
+		if r.Face == nil || len(r.Face.Landmarks) != NumRefinedFaceLandmarks {
+			return fmt.Errorf("refined branches found no 478-point face")
+		}
+		return nil
 	})
 }
