@@ -535,3 +535,32 @@ func TestUIAssetsRevalidate(t *testing.T) {
 		}
 	}
 }
+
+// TestRefinedHolisticOverHTTP: a server running holistic-refined says so in /v1/skeleton (478 face
+// points) and answers /v1/infer on a real photo with a 478-point face; a pose server keeps 468.
+func TestRefinedHolisticOverHTTP(t *testing.T) {
+	t.Parallel()
+	lm, err := model.Open(model.HolisticRefined)
+	if err != nil {
+		t.Fatalf("open holistic-refined: %v (run `make setup`)", err)
+	}
+	defer lm.Close()
+	for _, tc := range []struct {
+		inferer Inferer
+		face    int
+	}{{landmarker(t), 468}, {lm, 478}} {
+		var sk Skeleton
+		code, _, body := call(t, newServer(t, Config{Inferer: tc.inferer}), "GET", "/v1/skeleton", nil)
+		if err := json.Unmarshal(body, &sk); code != http.StatusOK || err != nil || sk.FaceLandmarks != tc.face || sk.HandLandmarks != 21 {
+			t.Errorf("%s: /v1/skeleton %d %s: want face_landmarks %d", tc.inferer.Kind(), code, body, tc.face)
+		}
+	}
+	code, _, body := call(t, newServer(t, Config{Inferer: lm}), "POST", "/v1/infer", photo(t, "messi5.jpg"), "Content-Type", "image/jpeg")
+	var out model.Output
+	if err := json.Unmarshal(body, &out); code != http.StatusOK || err != nil {
+		t.Fatalf("/v1/infer: %d %s", code, body)
+	}
+	if out.Model != model.HolisticRefined || out.Pose == nil || len(out.Face) != 478 {
+		t.Errorf("/v1/infer: model %q, pose %v, %d face points: want holistic-refined with 478", out.Model, out.Pose != nil, len(out.Face))
+	}
+}

@@ -67,12 +67,18 @@ type Skeleton struct {
 	PoseConnections [][2]int `json:"pose_connections"`
 	HandLandmarks   int      `json:"hand_landmarks"`
 	HandConnections [][2]int `json:"hand_connections"`
-	FaceLandmarks   int      `json:"face_landmarks"`
+	// FaceLandmarks are the face mesh's points of this server's model: 478 for
+	// holistic-refined, else 468. Events from `run` carry as many as its model gives.
+	FaceLandmarks int `json:"face_landmarks"`
 }
 
 func (s *Server) handleSkeleton(w http.ResponseWriter, _ *http.Request) {
+	face := model.NumFaceLandmarks
+	if s.cfg.Inferer != nil && s.cfg.Inferer.Kind().IsHolistic() {
+		face = s.cfg.Inferer.Kind().FaceLandmarks()
+	}
 	writeJSON(w, http.StatusOK, Skeleton{PoseLandmarks: model.NumPoseLandmarks, PoseConnections: model.PoseConnections(),
-		HandLandmarks: 21, HandConnections: model.HandConnections(), FaceLandmarks: 468})
+		HandLandmarks: model.NumHandLandmarks, HandConnections: model.HandConnections(), FaceLandmarks: face})
 }
 
 // Info is the body of GET /v1/info.
