@@ -12,6 +12,7 @@ import (
 	"image/color"
 	"image/png"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -64,9 +65,9 @@ func TestDecodeImageRejectsBadInput(t *testing.T) {
 
 // TestDecodeMatchesOpenCV checks every test JPEG decodes to exactly the RGB bytes OpenCV's
 // imdecode gives (the sha256 digests in testdata/golden/decode.json, from golden.py): the landmark
-// models see the same pixels as in MediaPipe's Python pipeline. The JPEGs are the photos, the
-// footage, the CMYK, grayscale and progressive variants of testdata/decode, and messi5.jpg with
-// each EXIF orientation.
+// models see the same pixels as in MediaPipe's Python pipeline. The images are the photos (JPEG
+// and PNG), the footage, the CMYK, grayscale and progressive JPEGs of testdata/decode, and
+// messi5.jpg with each EXIF orientation.
 func TestDecodeMatchesOpenCV(t *testing.T) {
 	t.Parallel()
 	data, err := os.ReadFile("../testdata/golden/decode.json")
@@ -85,8 +86,8 @@ func TestDecodeMatchesOpenCV(t *testing.T) {
 	for path, want := range golden.Digests {
 		raw := exifGoldenJPEG(t, path)
 		img, format, err := DecodeImage(raw, 0)
-		if err != nil || format != "jpeg" {
-			t.Fatalf("%s: %s %v", path, format, err)
+		if want := map[bool]string{true: "png", false: "jpeg"}[strings.HasSuffix(strings.Split(path, "#")[0], ".png")]; err != nil || format != want {
+			t.Fatalf("%s: %s %v, want %s", path, format, err, want)
 		}
 		if got := fmt.Sprintf("%x", sha256.Sum256(img.Pix)); got != want {
 			t.Errorf("%s: RGB differs from OpenCV's decode", path)

@@ -14,17 +14,20 @@ files. Images are read with OpenCV and converted BGR -> RGB, as MediaPipe's exam
   testdata/golden/holistic-refined/<image>.json        holistic with refine_face_landmarks=True
                                                        (478 face points), image mode
   testdata/golden/holistic-refined-video/<seq>.jsonl   the same in video mode, vtest and pan
-  testdata/golden/decode.json                   sha256 of OpenCV's RGB decode of every JPEG, which
-                                                our libjpeg-turbo decoder must match bit for bit
+  testdata/golden/decode.json                   sha256 of OpenCV's RGB decode of every test image
+                                                (and of messi5.jpg with each EXIF orientation), which
+                                                our decoder must match bit for bit
 """
 import argparse
 import glob
 import hashlib
 import json
 import os
+import struct
 
 import cv2
 import mediapipe as mp
+import numpy as np
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MODELS = {"pose-lite": 0, "pose-full": 1, "pose-heavy": 2}
@@ -179,11 +182,36 @@ def holistic_video_mode(video_dir, out_dir, refine=False):
         print(f"video {name} {seq_name} over {n} frames: " + ", ".join(f"{k} {c}" for k, c in found.items()))
 
 
+def with_orientation(jpeg, o):
+    """The JPEG with an APP1 Exif segment after SOI whose first IFD holds Orientation = o
+    (little-endian TIFF): the bytes model/exif_test.go's withOrientation builds."""
+    tiff = b"II*\x00" + struct.pack("<IH", 8, 1) + struct.pack("<HHIHH", 0x0112, 3, 1, o, 0) + struct.pack("<I", 0)
+    payload = b"Exif\x00\x00" + tiff
+    return jpeg[:2] + b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload + jpeg[2:]
+
+
+def rgb_digest(data):
+    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    return hashlib.sha256(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB).tobytes()).hexdigest()
+
+
 def decode_digests(images_dir, video_dir, out_dir):
-    paths = sorted(glob.glob(os.path.join(images_dir, "*.jpg")) + glob.glob(os.path.join(video_dir, "*.jpg")))
-    digests = {rel(p): hashlib.sha256(read_rgb(p).tobytes()).hexdigest() for p in paths}
+    """The photos (JPEG and PNG), the footage, the JPEG variants of testdata/decode, and messi5.jpg
+    with each EXIF orientation (keys "<path>#exif-orientation=N")."""
+    decode_dir = os.path.join(ROOT, "testdata", "decode")
+    paths = sorted(glob.glob(os.path.join(images_dir, "*.jpg")) + glob.glob(os.path.join(images_dir, "*.png")) +
+                   glob.glob(os.path.join(video_dir, "*.jpg")) + glob.glob(os.path.join(decode_dir, "*.jpg")))
+    digests = {}
+    for p in paths:
+        with open(p, "rb") as f:
+            digests[rel(p)] = rgb_digest(f.read())
+    messi = os.path.join(images_dir, "messi5.jpg")
+    with open(messi, "rb") as f:
+        raw = f.read()
+    for o in range(1, 9):
+        digests[f"{rel(messi)}#exif-orientation={o}"] = rgb_digest(with_orientation(raw, o))
     write_json(os.path.join(out_dir, "decode.json"), {"opencv_version": cv2.__version__, "rgb_sha256": digests})
-    print(f"decode digests of {len(digests)} JPEGs")
+    print(f"decode digests of {len(digests)} images")
 
 
 def main():
