@@ -538,19 +538,8 @@ func footageEvents(t *testing.T, lm *model.Landmarker, camera, user string, n in
 		if err != nil {
 			t.Fatal(err)
 		}
-		ev := schemas.KeypointEvent{CameraID: camera, UserID: user, Seq: int64(i + 1), Status: schemas.StatusNoPerson,
-			Model: string(lm.Kind()), Width: int32(img.Width), Height: int32(img.Height), DetectorRan: res.DetectorRan,
-			ProcessingMs: float32(time.Since(start).Microseconds()) / 1000}
-		if p := res.Pose; p != nil {
-			ev.Status = schemas.StatusDetected
-			ev.Pose = &schemas.Pose{Landmarks: make([]schemas.Landmark, len(p.Landmarks)), WorldLandmarks: make([]schemas.Point, len(p.World))}
-			for j, l := range p.Landmarks {
-				ev.Pose.Landmarks[j] = schemas.Landmark(l)
-			}
-			for j, w := range p.World {
-				ev.Pose.WorldLandmarks[j] = schemas.Point(w)
-			}
-		}
+		ev := landmarks.KeypointEvent(schemas.Frame{CameraID: camera, UserID: user, Seq: int64(i + 1)}, img, lm.Kind(), res)
+		ev.ProcessingMs = float32(time.Since(start).Microseconds()) / 1000
 		evs = append(evs, ev)
 	}
 	return evs

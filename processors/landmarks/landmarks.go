@@ -217,7 +217,7 @@ func (c *Config) process(ctx goka.Context, st *CameraState, msg any, start time.
 		st.Track.Reset()
 		return c.deadLetter(ctx, st, raw, &frame, CodeInference, "inference: "+err.Error())
 	}
-	ev := keypointEvent(frame, img, c.Landmarker.Kind(), res)
+	ev := KeypointEvent(frame, img, c.Landmarker.Kind(), res)
 	ev.ProcessedAt = c.now()
 	ev.ProcessingMs = float32(ev.ProcessedAt.Sub(start).Microseconds()) / 1000
 	ctx.Emit(c.Keypoints, ctx.Key(), ev)
@@ -255,8 +255,9 @@ func imageErrorCode(err error) string {
 	}
 }
 
-// keypointEvent converts a pipeline result to the keypoints contract.
-func keypointEvent(f schemas.Frame, img model.Image, kind model.Kind, r model.Result) schemas.KeypointEvent {
+// KeypointEvent converts a pipeline result on frame f's image to the keypoints contract, as the
+// processor emits it (ProcessingMs and the timing fields left for the caller).
+func KeypointEvent(f schemas.Frame, img model.Image, kind model.Kind, r model.Result) schemas.KeypointEvent {
 	ev := schemas.KeypointEvent{
 		CameraID: f.CameraID, UserID: f.UserID, Seq: f.Seq, CapturedAt: f.CapturedAt,
 		Status: schemas.StatusNoPerson, Model: string(kind),
