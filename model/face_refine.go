@@ -57,7 +57,10 @@ var (
 // Where the irises go and which mesh points give their depth: each iris's 5 points (centre,
 // then its right, top, left and bottom edge) are appended at 468 and 473, and all 5 take the
 // mean z of the eye's contour (z_refinement assign_average: the lower and upper contour, the
-// first 16 of the eye's indices).
+// first 16 of the eye's indices). Left and right are the graph's names, the image's left and
+// right of a face looking at the camera: the "left" eye and iris (33..., 468-472) are the
+// person's right, which mediapipe/python/solutions/face_mesh_connections.py calls
+// FACEMESH_RIGHT_EYE and FACEMESH_RIGHT_IRIS.
 const (
 	faceLeftIrisFirst  = NumFaceLandmarks
 	faceRightIrisFirst = NumFaceLandmarks + numIrisLandmarks
