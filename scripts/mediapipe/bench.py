@@ -33,8 +33,9 @@ def cpu_model():
 
 
 def solution(model, image_mode):
-    if model == "holistic":
-        return mp.solutions.holistic.Holistic(static_image_mode=image_mode, model_complexity=1)
+    if model in ("holistic", "holistic-refined"):
+        return mp.solutions.holistic.Holistic(static_image_mode=image_mode, model_complexity=1,
+                                              refine_face_landmarks=model == "holistic-refined")
     return mp.solutions.pose.Pose(static_image_mode=image_mode, model_complexity=COMPLEXITY[model],
                                   enable_segmentation=False)
 
@@ -55,15 +56,26 @@ def run_pass(model, image_mode, frames, times):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--model", default="pose-lite", choices=sorted(COMPLEXITY) + ["holistic"])
+    ap.add_argument("--model", default="pose-lite", choices=sorted(COMPLEXITY) + ["holistic", "holistic-refined"])
     ap.add_argument("--frames", default=os.path.join(ROOT, "testdata", "video"))
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--image-mode", action="store_true")
+    ap.add_argument("--basketball", action="store_true",
+                    help="instead of --frames: basketball1.png and basketball2.png (640x480) as JPEG (quality 90), "
+                         "alternated for 40 frames, as the Go benchmark's basketball case: a face and hands on every frame")
     args = ap.parse_args()
-    paths = sorted(glob.glob(os.path.join(args.frames, "*.jpg")))
-    if not paths:
-        raise SystemExit(f"no .jpg frames in {args.frames}")
-    frames = [open(p, "rb").read() for p in paths]
+    if args.basketball:
+        pair = []
+        for name in ("basketball1.png", "basketball2.png"):
+            ok, buf = cv2.imencode(".jpg", cv2.imread(os.path.join(ROOT, "testdata", "images", name)),
+                                   [cv2.IMWRITE_JPEG_QUALITY, 90])
+            pair.append(buf.tobytes())
+        frames = [pair[i % 2] for i in range(40)]
+    else:
+        paths = sorted(glob.glob(os.path.join(args.frames, "*.jpg")))
+        if not paths:
+            raise SystemExit(f"no .jpg frames in {args.frames}")
+        frames = [open(p, "rb").read() for p in paths]
     run_pass(args.model, args.image_mode, frames, None)
     times = []
     t0 = time.perf_counter()

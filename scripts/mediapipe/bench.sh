@@ -8,12 +8,12 @@
 # the same benchmark moved 40-70% between windows minutes apart, and noise only ever adds time:
 # the best round is each implementation on a quiet stretch. (Running the two at once on the two
 # cores was tried: they slow each other down by ~35%, the shared caches and host.)
-# MODELS="pose-lite holistic" to choose.
+# MODELS="pose-lite holistic holistic@basketball holistic-refined@basketball" to choose.
 set -euo pipefail
 . "$(dirname "$0")/venv.sh"
 . "$root/scripts/env.sh"
 cd "$root"
-models=${MODELS:-pose-lite pose-full pose-heavy holistic}
+models=${MODELS:-pose-lite pose-full pose-heavy holistic holistic@basketball holistic-refined@basketball}
 rounds=${ROUNDS:-3}
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 echo "machine: $cpu, $(nproc) cores; one core (taskset -c 0), $rounds rounds"
@@ -21,23 +21,31 @@ go test -c -o "$root/bin/model.test" ./model
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# go_bench CORE MODEL FRAMES: mean ms per frame of the Go benchmark.
+# go_bench CORE MODEL FRAMES: mean ms per frame of the Go benchmark. MODEL is a pose model,
+# holistic (the footage), or holistic@basketball / holistic-refined@basketball (the two basketball
+# photos alternated: a face and hands on every frame).
 go_bench() {
 	local bench="^BenchmarkTrackFrame/$2\$"
-	[ "$2" = holistic ] && bench='^BenchmarkHolisticTrackFrame/footage$'
+	case $2 in
+	holistic) bench='^BenchmarkHolisticTrackFrame/footage$' ;;
+	holistic@basketball) bench='^BenchmarkHolisticTrackFrame/basketball$' ;;
+	holistic-refined@basketball) bench='^BenchmarkHolisticTrackFrame/basketball-refined$' ;;
+	esac
 	(cd model && taskset -c "$1" ../bin/model.test -test.run '^$' -test.bench "$bench" -test.benchtime "$3x" -test.cpu 1) |
 		awk '/ms\/frame/ { for (i = 1; i < NF; i++) if ($(i+1) == "ms/frame") print $i }'
 }
 
 # py_bench CORE MODEL: mean ms per frame of MediaPipe's pipeline (a warm-up pass, then 5 passes).
 py_bench() {
-	taskset -c "$1" "$mp_python" scripts/mediapipe/bench.py --model "$2" --repeat 5 2>/dev/null |
+	local args=(--model "${2%@*}")
+	[ "${2#*@}" = basketball ] && args+=(--basketball)
+	taskset -c "$1" "$mp_python" scripts/mediapipe/bench.py "${args[@]}" --repeat 5 2>/dev/null |
 		"$mp_python" -c 'import json,sys; print(json.load(sys.stdin)["ms_per_frame"]["mean"])'
 }
 
 report() { # report LABEL MODEL GO_MS PY_MS
 	awk -v l="$1" -v m="$2" -v g="$3" -v p="$4" 'BEGIN {
-		printf "%-10s %-8s holostream %6.2f ms/frame (%5.1f fps)   mediapipe-python %6.2f ms/frame (%5.1f fps)   ratio %.2fx\n",
+		printf "%-28s %-8s holostream %6.2f ms/frame (%5.1f fps)   mediapipe-python %6.2f ms/frame (%5.1f fps)   ratio %.2fx\n",
 			m, l, g, 1000 / g, p, 1000 / p, p / g }'
 }
 
@@ -61,5 +69,5 @@ for m in $models; do
 	gb=$(awk '{ print $1 }' "$tmp/rounds" | sort -g | head -1)
 	pb=$(awk '{ print $2 }' "$tmp/rounds" | sort -g | head -1)
 	report "best" "$m" "$gb" "$pb"
-	printf '%-10s median of the rounds %.2fx (%s)\n' "$m" "$med" "$spread"
+	printf '%-28s median of the rounds %.2fx (%s)\n' "$m" "$med" "$spread"
 done
