@@ -3,13 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/holostream/holostream/loadtest"
 )
 
 // TestLoadtestHTTPAgainstServe runs `holostream loadtest --mode http` against a real
@@ -21,24 +16,7 @@ func TestLoadtestHTTPAgainstServe(t *testing.T) {
 		t.Skip("runs the gateway under load for about 10 s")
 	}
 	addr := freeAddr(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan int, 1)
-	go func() {
-		var out, errb bytes.Buffer
-		code := dispatch(ctx, []string{"serve", "--no-kafka", "--model", "pose-lite", "--infer-workers", "1", "--addr", addr}, &out, &errb)
-		if code != 0 {
-			t.Errorf("serve: exit %d: %s", code, errb.String())
-		}
-		served <- code
-	}()
-	defer func() {
-		cancel()
-		select {
-		case <-served:
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not stop within 30 s of its context ending")
-		}
-	}()
+	defer background(t, context.Background(), 30*time.Second, "serve", "--no-kafka", "--model", "pose-lite", "--infer-workers", "1", "--addr", addr)()
 	base := "http://" + addr
 	waitHTTP(t, base+"/readyz", 30*time.Second)
 
@@ -52,14 +30,7 @@ func TestLoadtestHTTPAgainstServe(t *testing.T) {
 		t.Fatalf("loadtest: exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errb.String())
 	}
 	t.Log(out.String())
-	b, err := os.ReadFile(filepath.Join(dir, "loadtest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rep loadtest.Report
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatal(err)
-	}
+	rep := readReport(t, dir)
 	if rep.Run.Mode != "http" || rep.Run.Model != "pose-lite" || len(rep.Steps) != 2 || !rep.Totals.Accounted {
 		t.Fatalf("run %+v, %d steps, accounted %v, problems %v", rep.Run, len(rep.Steps), rep.Totals.Accounted, rep.Totals.Problems)
 	}

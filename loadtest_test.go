@@ -42,14 +42,7 @@ func TestLoadtestEmbedded(t *testing.T) {
 		t.Errorf("stdout: want a line per step and the report's paths:\n%s", out.String())
 	}
 
-	b, err := os.ReadFile(filepath.Join(dir, "loadtest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rep loadtest.Report
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatal(err)
-	}
+	rep := readReport(t, dir)
 	if rep.Run.Mode != "kafka" || rep.Run.Target != "embedded" || rep.Run.Model != "pose-lite" || rep.Run.Host.Cores < 1 ||
 		!strings.Contains(rep.Run.Command, "--ramp 1x4,2x4") || rep.Run.SourceFrames == 0 {
 		t.Errorf("run %+v", rep.Run)
@@ -125,26 +118,9 @@ func TestLoadtestAgainstRunningPipeline(t *testing.T) {
 	common := []string{"--brokers", strings.Join(cluster.Brokers(), ","), "--schema-registry", cluster.RegistryURL(), "--partitions", "2"}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	runCtx, stopRun := context.WithCancel(ctx)
-	runExited := make(chan int, 1)
 	metricsAddr := freeAddr(t)
-	go func() {
-		var out, errb bytes.Buffer
-		code := dispatch(runCtx, append([]string{"run"}, append(common, "--model", "pose-lite", "--workers", "1",
-			"--metrics-addr", metricsAddr, "--max-age", "0")...), &out, &errb)
-		if code != 0 {
-			t.Errorf("run: exit %d: %s", code, errb.String())
-		}
-		runExited <- code
-	}()
-	defer func() {
-		stopRun()
-		select {
-		case <-runExited:
-		case <-time.After(time.Minute):
-			t.Error("run did not stop within a minute of its context ending")
-		}
-	}()
+	defer background(t, ctx, time.Minute, append(append([]string{"run"}, common...), "--model", "pose-lite", "--workers", "1",
+		"--metrics-addr", metricsAddr, "--max-age", "0")...)()
 	waitHTTP(t, "http://"+metricsAddr+"/metrics", 90*time.Second)
 
 	dir := t.TempDir()
@@ -154,14 +130,7 @@ func TestLoadtestAgainstRunningPipeline(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("loadtest: exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errb.String())
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "loadtest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rep loadtest.Report
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatal(err)
-	}
+	rep := readReport(t, dir)
 	if rep.Run.Target == "embedded" || len(rep.Steps) != 1 {
 		t.Fatalf("run %+v, %d steps: want an external target and one step", rep.Run, len(rep.Steps))
 	}
@@ -172,6 +141,43 @@ func TestLoadtestAgainstRunningPipeline(t *testing.T) {
 	if s.CPU == nil || !(s.CPU.Mean > 0) || s.RSSMBMax == nil || !(*s.RSSMBMax > 0) {
 		t.Errorf("processors' cpu %+v, rss %v: want measured through --metrics-url", s.CPU, s.RSSMBMax)
 	}
+}
+
+// background runs `holostream args...` in a goroutine until its context ends; a non-zero exit
+// fails t. The returned func ends the context and waits up to limit for the command to stop.
+func background(t *testing.T, ctx context.Context, limit time.Duration, args ...string) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(ctx)
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		var out, errb bytes.Buffer
+		if code := dispatch(ctx, args, &out, &errb); code != 0 {
+			t.Errorf("%s: exit %d: %s", args[0], code, errb.String())
+		}
+	}()
+	return func() {
+		cancel()
+		select {
+		case <-exited:
+		case <-time.After(limit):
+			t.Errorf("%s did not stop within %v of its context ending", args[0], limit)
+		}
+	}
+}
+
+// readReport reads the JSON report a load test wrote into dir.
+func readReport(t *testing.T, dir string) loadtest.Report {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "loadtest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep loadtest.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	return rep
 }
 
 // svgsPerSection parses the page (well-formed markup, which encoding/xml reads strictly) and
