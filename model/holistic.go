@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"time"
 )
 
@@ -33,12 +34,21 @@ type Hand struct {
 
 // holisticWorker owns one interpreter per holistic model beyond the pose's, and scratch buffers.
 type holisticWorker struct {
-	faceDet, faceLm, recrop, hand *interpreter
+	faceDet, faceLm *interpreter
+	// hands are the hand models: hands[0] serves the left hand, and the right too when the
+	// branches run one after the other; hands[1] serves the right hand when they run at once.
+	hands [2]*handInterpreters
 	// refined is refine_face_landmarks: faceLm is face_landmark_with_attention.
 	refined bool
 	dets    []Detection
 	facePts [numFaceFromPose]Point
 }
+
+// handInterpreters are one set of the hand branch's models.
+type handInterpreters struct{ recrop, hand *interpreter }
+
+// parallel reports whether the worker runs its three branches at once.
+func (h *holisticWorker) parallel() bool { return h.hands[1] != nil }
 
 // holisticNets are the models of the face and hand branches, in the order Open loads them.
 type holisticNets struct {
@@ -93,7 +103,9 @@ func (n holisticNets) all() []*network {
 	return out
 }
 
-func newHolisticWorker(n holisticNets, threads int) (*holisticWorker, error) {
+// newHolisticWorker builds the worker's interpreters; parallel gives it a second set of hand
+// models, so that the left hand, the right hand and the face can run at once.
+func newHolisticWorker(n holisticNets, threads int, parallel bool) (*holisticWorker, error) {
 	h := &holisticWorker{refined: n.refined}
 	var err error
 	defer func() {
@@ -129,26 +141,40 @@ func newHolisticWorker(n holisticNets, threads int) (*holisticWorker, error) {
 		tensorSpec{"input_1", []int{1, faceLandmarkInput, faceLandmarkInput, 3}}, faceOuts); err != nil {
 		return nil, err
 	}
-	if h.recrop, err = newInterpreter(n.recrop, threads,
-		tensorSpec{"input_1", []int{1, handRecropInput, handRecropInput, 3}},
-		[]tensorSpec{{"output_crop", []int{1, 1, 1, 4}}}); err != nil {
-		return nil, err
+	sets := 1
+	if parallel {
+		sets = 2
 	}
-	if h.hand, err = newInterpreter(n.hand, threads,
-		tensorSpec{"input_1", []int{1, handLandmarkInput, handLandmarkInput, 3}},
-		[]tensorSpec{
-			{"Identity", []int{1, 3 * NumHandLandmarks}},   // landmarks, 224-pixel units
-			{"Identity_1", []int{1, 1}},                    // presence, a probability
-			{"Identity_2", []int{1, 1}},                    // handedness, unused by holistic
-			{"Identity_3", []int{1, 3 * NumHandLandmarks}}, // world landmarks, metres
-		}); err != nil {
-		return nil, err
+	for i := 0; i < sets; i++ {
+		hs := &handInterpreters{}
+		h.hands[i] = hs
+		if hs.recrop, err = newInterpreter(n.recrop, threads,
+			tensorSpec{"input_1", []int{1, handRecropInput, handRecropInput, 3}},
+			[]tensorSpec{{"output_crop", []int{1, 1, 1, 4}}}); err != nil {
+			return nil, err
+		}
+		if hs.hand, err = newInterpreter(n.hand, threads,
+			tensorSpec{"input_1", []int{1, handLandmarkInput, handLandmarkInput, 3}},
+			[]tensorSpec{
+				{"Identity", []int{1, 3 * NumHandLandmarks}},   // landmarks, 224-pixel units
+				{"Identity_1", []int{1, 1}},                    // presence, a probability
+				{"Identity_2", []int{1, 1}},                    // handedness, unused by holistic
+				{"Identity_3", []int{1, 3 * NumHandLandmarks}}, // world landmarks, metres
+			}); err != nil {
+			return nil, err
+		}
 	}
 	return h, nil
 }
 
 func (h *holisticWorker) close() {
-	for _, ip := range []*interpreter{h.faceDet, h.faceLm, h.recrop, h.hand} {
+	ips := []*interpreter{h.faceDet, h.faceLm}
+	for _, hs := range h.hands {
+		if hs != nil {
+			ips = append(ips, hs.recrop, hs.hand)
+		}
+	}
+	for _, ip := range ips {
 		if ip != nil {
 			ip.close()
 		}
@@ -168,11 +194,14 @@ func (h *holisticWorker) holistic(l *Landmarker, img Image, res *Result, tr *Tra
 		tr.forgetHolistic() // no pose, no branch: the next frame has no previous landmarks
 		return nil
 	}
+	if h.parallel() {
+		return h.holisticParallel(l, img, res, tr)
+	}
 	start := time.Now()
 	var err error
-	res.LeftHand, tr.LeftHandLandmarks, err = h.handBranch(img, p, leftHandFromPose, tr.LeftHandLandmarks)
+	res.LeftHand, tr.LeftHandLandmarks, err = h.hands[0].handBranch(img, p, leftHandFromPose, tr.LeftHandLandmarks)
 	if err == nil {
-		res.RightHand, tr.RightHandLandmarks, err = h.handBranch(img, p, rightHandFromPose, tr.RightHandLandmarks)
+		res.RightHand, tr.RightHandLandmarks, err = h.hands[0].handBranch(img, p, rightHandFromPose, tr.RightHandLandmarks)
 	}
 	res.Timings.Hands = time.Since(start)
 	if err != nil {
@@ -184,12 +213,45 @@ func (h *holisticWorker) holistic(l *Landmarker, img Image, res *Result, tr *Tra
 	return err
 }
 
+// holisticParallel runs the three branches at once, as MediaPipe's scheduler does on its thread
+// pool: they only read the image and the pose, and each writes its own fields of res and tr, so
+// the result is the same as one after the other (a test checks it bit for bit). The right hand
+// and the face run on goroutines of their own, the left hand on this one. Timings.Hands is then
+// the wall time until both hands are done, overlapping Timings.Face.
+func (h *holisticWorker) holisticParallel(l *Landmarker, img Image, res *Result, tr *Track) error {
+	p := res.Pose
+	start := time.Now()
+	var wg sync.WaitGroup
+	var rightErr, faceErr error
+	var rightDone time.Time
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		res.RightHand, tr.RightHandLandmarks, rightErr = h.hands[1].handBranch(img, p, rightHandFromPose, tr.RightHandLandmarks)
+		rightDone = time.Now()
+	}()
+	go func() {
+		defer wg.Done()
+		res.Face, tr.FaceLandmarks, faceErr = h.faceBranch(l, img, p, tr.FaceLandmarks)
+		res.Timings.Face = time.Since(start)
+	}()
+	var leftErr error
+	res.LeftHand, tr.LeftHandLandmarks, leftErr = h.hands[0].handBranch(img, p, leftHandFromPose, tr.LeftHandLandmarks)
+	leftDone := time.Now()
+	wg.Wait()
+	if rightDone.After(leftDone) {
+		leftDone = rightDone
+	}
+	res.Timings.Hands = leftDone.Sub(start)
+	return errors.Join(leftErr, rightErr, faceErr)
+}
+
 // handBranch is hand_landmarks_from_pose_cpu.pbtxt for one side: the wrist visibility gate, the
 // ROI from the pose, hand_recrop (on every frame that passes the gate, tracked or not), the
 // choice between the re-crop ROI and the one from the previous frame's landmarks
 // (hand_tracking.pbtxt), then hand_landmark_full. prev are the previous frame's landmarks of this
 // hand (empty when it had none); the returned slice, reusing prev's storage, are this frame's.
-func (h *holisticWorker) handBranch(img Image, p *Pose, from [3]int, prev []Point) (*Hand, []Point, error) {
+func (h *handInterpreters) handBranch(img Image, p *Pose, from [3]int, prev []Point) (*Hand, []Point, error) {
 	wrist := p.Landmarks[from[0]]
 	// ThresholdingCalculator compares in double against a double threshold.
 	if !(float64(wrist.Visibility) > handVisibilityThreshold) {

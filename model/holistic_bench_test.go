@@ -43,10 +43,19 @@ func BenchmarkHolisticTrackFrame(b *testing.B) {
 		name   string
 		frames func(*testing.B) [][]byte
 		kind   Kind
-	}{{"footage", videoFrames, Holistic}, {"basketball", basketballFrames, Holistic}, {"basketball-refined", basketballFrames, HolisticRefined}} {
+		opts   []Option
+	}{
+		{"footage", videoFrames, Holistic, nil},
+		{"basketball", basketballFrames, Holistic, nil},
+		{"basketball-refined", basketballFrames, HolisticRefined, nil},
+		// The branches one after the other: on one core, what running them at once costs or
+		// saves; on more, what it saves one stream.
+		{"footage-sequential", videoFrames, Holistic, []Option{WithSequentialBranches(true)}},
+		{"basketball-sequential", basketballFrames, Holistic, []Option{WithSequentialBranches(true)}},
+	} {
 		b.Run(seq.name, func(b *testing.B) {
 			frames := seq.frames(b)
-			l := openForTest(b, seq.kind)
+			l := openForTest(b, seq.kind, seq.opts...)
 			var tr Track
 			var hands, faces, detections int
 			var stages Timings
@@ -155,16 +164,16 @@ func BenchmarkHolisticStages(b *testing.B) {
 		return nil
 	})
 	stage("hand-recrop", func() error {
-		if err := Crop(img, handFromPose, w.recrop.input, handRecropInput, handRecropInput, 0, 1, BorderReplicate); err != nil {
+		if err := Crop(img, handFromPose, w.hands[0].recrop.input, handRecropInput, handRecropInput, 0, 1, BorderReplicate); err != nil {
 			return err
 		}
-		return w.recrop.invoke()
+		return w.hands[0].recrop.invoke()
 	})
 	stage("hand-landmark", func() error {
-		if err := Crop(img, res.RightHand.ROI, w.hand.input, handLandmarkInput, handLandmarkInput, 0, 1, BorderReplicate); err != nil {
+		if err := Crop(img, res.RightHand.ROI, w.hands[0].hand.input, handLandmarkInput, handLandmarkInput, 0, 1, BorderReplicate); err != nil {
 			return err
 		}
-		return w.hand.invoke()
+		return w.hands[0].hand.invoke()
 	})
 	stage("branches", func() error {
 		r := Result{Pose: res.Pose}

@@ -539,3 +539,73 @@ func TestOpenHolisticNeedsItsModels(t *testing.T) {
 		t.Errorf("ParseKind(holistic) = %q, %v", k, err)
 	}
 }
+
+// TestHolisticParallelBranchesMatchSequential: running the left hand, the right hand and the face
+// at once gives bit for bit what running them one after the other gives, frame by frame, with
+// the same tracking state after each frame: on the footage, on the two basketball photos
+// alternated (a face and both hands found), and in image mode. The race detector watches the
+// branches share the image, the pose and the Track.
+func TestHolisticParallelBranchesMatchSequential(t *testing.T) {
+	t.Parallel()
+	for _, kind := range []Kind{Holistic, HolisticRefined} {
+		par := openForTest(t, kind)
+		seq := openForTest(t, kind, WithSequentialBranches(true))
+		var frames []Image
+		paths, _ := filepath.Glob("../testdata/video/*.jpg")
+		sort.Strings(paths)
+		for _, p := range paths[:20] {
+			frames = append(frames, loadImage(t, p))
+		}
+		pair := []Image{loadImage(t, "../testdata/images/basketball1.png"), loadImage(t, "../testdata/images/basketball2.png")}
+		for i := 0; i < 20; i++ {
+			frames = append(frames, pair[i%2])
+		}
+		var trPar, trSeq Track
+		hands, faces := 0, 0
+		for i, img := range frames {
+			ts := time.Duration(i) * 33333 * time.Microsecond
+			a, err := par.Track(img, &trPar, ts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := seq.Track(img, &trSeq, ts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.Timings, b.Timings = Timings{}, Timings{}
+			if !reflect.DeepEqual(a, b) {
+				t.Fatalf("%s frame %d: parallel and sequential branches differ", kind, i)
+			}
+			ba, _ := trPar.MarshalBinary()
+			bb, _ := trSeq.MarshalBinary()
+			if !bytes.Equal(ba, bb) {
+				t.Fatalf("%s frame %d: the tracking state differs", kind, i)
+			}
+			for _, h := range []*Hand{a.LeftHand, a.RightHand} {
+				if h != nil {
+					hands++
+				}
+			}
+			if a.Face != nil {
+				faces++
+			}
+		}
+		if hands < 20 || faces < 10 {
+			t.Errorf("%s: %d hands and %d faces over %d frames: the comparison saw too few", kind, hands, faces, len(frames))
+		}
+		for _, img := range append(pair, loadImage(t, "../testdata/images/astronaut.png")) {
+			a, err := par.Detect(img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := seq.Detect(img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.Timings, b.Timings = Timings{}, Timings{}
+			if !reflect.DeepEqual(a, b) {
+				t.Errorf("%s: image mode: parallel and sequential branches differ", kind)
+			}
+		}
+	}
+}

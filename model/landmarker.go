@@ -83,6 +83,7 @@ type config struct {
 	minDetection    float32
 	minTracking     float32
 	smoothLandmarks bool
+	sequential      bool
 }
 
 // Option configures Open.
@@ -112,6 +113,12 @@ func WithMinTrackingConfidence(v float32) Option { return func(c *config) { c.mi
 // default on). The auxiliary landmarks that steer tracking are smoothed regardless, as in MediaPipe.
 // Holistic smooths only the pose, as MediaPipe does; face and hands follow the smoothed pose.
 func WithSmoothing(on bool) Option { return func(c *config) { c.smoothLandmarks = on } }
+
+// WithSequentialBranches makes Holistic run its left-hand, right-hand and face branches one after
+// the other on the calling goroutine. By default they run at once, as MediaPipe's scheduler runs
+// them, which shortens a frame on a machine with cores to spare (one camera's stream is one frame
+// at a time) at the cost of a second set of hand models per worker; the landmarks are the same.
+func WithSequentialBranches(on bool) Option { return func(c *config) { c.sequential = on } }
 
 // DefaultModelDir is where Open looks for models when no directory is given.
 func DefaultModelDir() string {
@@ -182,7 +189,7 @@ func Open(kind Kind, opts ...Option) (*Landmarker, error) {
 	for i := 0; i < cfg.workers; i++ {
 		w, err := newPoseWorker(det, lm, cfg.threads)
 		if err == nil && kind.IsHolistic() {
-			if w.hol, err = newHolisticWorker(hol, cfg.threads); err != nil {
+			if w.hol, err = newHolisticWorker(hol, cfg.threads, !cfg.sequential); err != nil {
 				w.close()
 			}
 		}
