@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"image/jpeg"
+	"sync"
 	"testing"
 	"time"
 )
@@ -48,8 +49,8 @@ func BenchmarkHolisticTrackFrame(b *testing.B) {
 		{"footage", videoFrames, Holistic, nil},
 		{"basketball", basketballFrames, Holistic, nil},
 		{"basketball-refined", basketballFrames, HolisticRefined, nil},
-		// The branches one after the other: on one core, what running them at once costs or
-		// saves; on more, what it saves one stream.
+		// The branches one after the other; the cases above run them at once when the process
+		// may use more than one CPU (not under taskset -c 0): what that saves one stream.
 		{"footage-sequential", videoFrames, Holistic, []Option{WithSequentialBranches(true)}},
 		{"basketball-sequential", basketballFrames, Holistic, []Option{WithSequentialBranches(true)}},
 	} {
@@ -189,4 +190,46 @@ func BenchmarkHolisticStages(b *testing.B) {
 		}
 		return nil
 	})
+}
+
+// BenchmarkHolisticStreams is the whole machine busy: two cameras' streams (the basketball pair,
+// each with its own Track) on a Landmarker of two workers, branches at once or one after the
+// other. Running the branches at once must not cost throughput when every core already has a
+// frame. Reports frames per second over both streams.
+func BenchmarkHolisticStreams(b *testing.B) {
+	for _, mode := range []struct {
+		name string
+		opts []Option
+	}{{"parallel", []Option{WithSequentialBranches(false)}}, {"sequential", []Option{WithSequentialBranches(true)}}} {
+		b.Run(mode.name, func(b *testing.B) {
+			frames := basketballFrames(b)
+			l := openForTest(b, Holistic, append(mode.opts, WithWorkers(2))...)
+			b.ResetTimer()
+			var wg sync.WaitGroup
+			errs := make(chan error, 2)
+			for s := 0; s < 2; s++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					var tr Track
+					for i := 0; i < b.N; i++ {
+						img, _, err := DecodeImage(frames[(i+s)%len(frames)], 0)
+						if err == nil {
+							_, err = l.Track(img, &tr, time.Duration(i)*33333*time.Microsecond)
+						}
+						if err != nil {
+							errs <- err
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			if err := <-errs; err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(2*b.N)/b.Elapsed().Seconds(), "fps")
+		})
+	}
 }

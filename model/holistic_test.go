@@ -548,7 +548,7 @@ func TestOpenHolisticNeedsItsModels(t *testing.T) {
 func TestHolisticParallelBranchesMatchSequential(t *testing.T) {
 	t.Parallel()
 	for _, kind := range []Kind{Holistic, HolisticRefined} {
-		par := openForTest(t, kind)
+		par := openForTest(t, kind, WithSequentialBranches(false))
 		seq := openForTest(t, kind, WithSequentialBranches(true))
 		var frames []Image
 		paths, _ := filepath.Glob("../testdata/video/*.jpg")
