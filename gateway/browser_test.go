@@ -258,6 +258,10 @@ func TestBrowser(t *testing.T) {
 		lm := openTestLandmarker(t, model.Holistic)
 		testUploadHolistic(t, newTab(t, browser), startGateway(t, gateway.Config{Inferer: lm, InferWorkers: 1}))
 	})
+	t.Run("UploadHolisticRefined", func(t *testing.T) {
+		lm := openTestLandmarker(t, model.HolisticRefined)
+		testUploadHolisticRefined(t, newTab(t, browser), startGateway(t, gateway.Config{Inferer: lm, InferWorkers: 1}))
+	})
 	t.Run("Live", func(t *testing.T) { testLive(t, newTab(t, browser), url, lm, hub) })
 	t.Run("LiveNoKafka", func(t *testing.T) {
 		testLiveNoKafka(t, newTab(t, browser), startGateway(t, gateway.Config{Inferer: lm, InferWorkers: 1}))
@@ -491,6 +495,35 @@ func testUploadHolistic(t *testing.T, tab context.Context, url string) {
 	checkProbes(t, tab, "face points", face)
 	checkProbes(t, tab, "hand joints", hand)
 	screenshot(t, tab, "upload-holistic")
+}
+
+// testUploadHolisticRefined: the 478-point face is drawn, and each iris gets a magenta ring
+// through its edge points, centred on its centre point.
+func testUploadHolisticRefined(t *testing.T, tab context.Context, url string) {
+	do(t, tab, "open /", chromedp.Navigate(url+"/"))
+	if state := uploadAndWait(t, tab, photo); state != "drawn" {
+		t.Fatalf("state %q: %s", state, eval[string](t, tab, `document.getElementById("status").textContent`))
+	}
+	out := inferFile(t, url, photo)
+	if len(out.Face) != model.NumRefinedFaceLandmarks {
+		t.Fatalf("holistic-refined: %d face points in %s, want %d", len(out.Face), photo, model.NumRefinedFaceLandmarks)
+	}
+	if n, irises := eval[int](t, tab, `+photo.dataset.face`), eval[int](t, tab, `+photo.dataset.irises`); n != len(out.Face) || irises != 2 {
+		t.Errorf("drawn: face %d points, %d irises; want %d and 2", n, irises, len(out.Face))
+	}
+	if s := eval[string](t, tab, `document.getElementById("status").textContent`); !strings.Contains(s, "with 2 irises") {
+		t.Errorf("status %q does not mention the irises", s)
+	}
+	// The canvas is the photo scaled: a ring's edge points are on the ring, in magenta.
+	var ring []probe
+	magenta := exactly([3]int{255, 64, 160})
+	for _, iris := range model.FaceIrises() {
+		for i := iris[0] + 1; i <= iris[1]; i++ {
+			ring = append(ring, probe{out.Face[i].X, out.Face[i].Y, magenta, 2})
+		}
+	}
+	checkProbes(t, tab, "iris rings", ring)
+	screenshot(t, tab, "upload-holistic-refined")
 }
 
 func testUploadNotImage(t *testing.T, tab context.Context, url string) {

@@ -70,6 +70,9 @@ type Skeleton struct {
 	// FaceLandmarks are the face mesh's points of this server's model: 478 for
 	// holistic-refined, else 468. Events from `run` carry as many as its model gives.
 	FaceLandmarks int `json:"face_landmarks"`
+	// Irises are, in a 478-point face, each iris's first and last index: the centre, then
+	// four points on its edge.
+	Irises [][2]int `json:"irises"`
 }
 
 func (s *Server) handleSkeleton(w http.ResponseWriter, _ *http.Request) {
@@ -78,7 +81,7 @@ func (s *Server) handleSkeleton(w http.ResponseWriter, _ *http.Request) {
 		face = s.cfg.Inferer.Kind().FaceLandmarks()
 	}
 	writeJSON(w, http.StatusOK, Skeleton{PoseLandmarks: model.NumPoseLandmarks, PoseConnections: model.PoseConnections(),
-		HandLandmarks: model.NumHandLandmarks, HandConnections: model.HandConnections(), FaceLandmarks: face})
+		HandLandmarks: model.NumHandLandmarks, HandConnections: model.HandConnections(), FaceLandmarks: face, Irises: model.FaceIrises()})
 }
 
 // Info is the body of GET /v1/info.

@@ -68,6 +68,16 @@ const (
 	numEyeContour      = 16
 )
 
+// FaceIrises are the irises of the refined face (holistic-refined's 478 points): for each, the
+// first and last index of its 5 points, the centre first, then the edges. The graph's left iris
+// (the person's right) comes first.
+func FaceIrises() [][2]int {
+	return [][2]int{
+		{faceLeftIrisFirst, faceLeftIrisFirst + numIrisLandmarks - 1},
+		{faceRightIrisFirst, faceRightIrisFirst + numIrisLandmarks - 1},
+	}
+}
+
 // The output tensors of face_landmark_with_attention.tflite, in the model's order (the order
 // face_landmark_cpu.pbtxt splits them in: landmarks [0, 6), face flag [6, 7)).
 const (

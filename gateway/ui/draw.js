@@ -4,13 +4,15 @@
 // of their side: odd pose indices are the person's left (orange), even ones their right (cyan),
 // 0 (the nose) the centre (white); the same palette as `holostream infer --overlay`. A pose
 // landmark with visibility or presence below 0.5, or outside the frame, is not drawn, nor are its
-// bones. Face points (green) and hand points carry no visibility: all of them are drawn.
+// bones. Face points (green) and hand points carry no visibility: all of them are drawn. A refined
+// face (478 points) also gets a magenta ring per iris, through its four edge points.
 
 import { api } from "/ui/api.js";
 
 export const COLOURS = { left: "rgb(255,138,0)", right: "rgb(0,217,231)", centre: "rgb(255,255,255)" };
 const BONE = "rgb(224,224,224)";
 const FACE = "rgba(120,255,120,0.9)";
+const IRIS = "rgb(255,64,160)";
 const OUTLINE = "rgba(0,0,0,0.55)";
 const MIN_VISIBILITY = 0.5;
 
@@ -39,14 +41,14 @@ function shown(p) {
 // drawPerson draws the landmarks of one frame over ctx's canvas of w x h pixels. person is a
 // POST /v1/infer answer or a keypoint event: both have pose, face, left_hand and right_hand
 // (each null when absent), with x and y normalized to [0,1]. It returns what it drew,
-// {joints: pose joints, hands: hand joints, face: face points}, and visible: the pose landmarks
-// visible enough to draw.
+// {joints: pose joints, hands: hand joints, face: face points, irises: iris rings}, and visible:
+// the pose landmarks visible enough to draw.
 //
 // Where holistic found the face or a hand, the pose's coarse points there (0-10 for the face;
 // 17-22, the fingers, for the hands) give way to the finer ones, as in MediaPipe's holistic demo.
 export function drawPerson(ctx, sk, person, w, h) {
   const unit = Math.max(1, Math.min(w, h) / 200); // line widths and radii grow with the image
-  const drawn = { joints: 0, hands: 0, face: 0, visible: 0 };
+  const drawn = { joints: 0, hands: 0, face: 0, irises: 0, visible: 0 };
   const at = (p) => [p.x * w, p.y * h];
   const replaced = new Set([
     ...(person.face ? [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10] : []),
@@ -67,9 +69,25 @@ export function drawPerson(ctx, sk, person, w, h) {
       drawn.joints++;
     });
   }
-  for (const p of person.face || []) {
+  const face = person.face || [];
+  for (const p of face) {
     dot(ctx, at(p), Math.max(1, unit * 0.5), FACE, null);
     drawn.face++;
+  }
+  for (const [first, last] of sk.irises || []) {
+    if (face.length <= last) continue; // a 468-point face has no irises
+    const [cx, cy] = at(face[first]);
+    let r = 0;
+    for (let i = first + 1; i <= last; i++) {
+      const [x, y] = at(face[i]);
+      r += Math.hypot(x - cx, y - cy) / (last - first);
+    }
+    ctx.beginPath();
+    ctx.arc(cx, cy, r, 0, 2 * Math.PI);
+    ctx.strokeStyle = IRIS;
+    ctx.lineWidth = Math.max(1, unit * 0.6);
+    ctx.stroke();
+    drawn.irises++;
   }
   for (const [hand, colour] of [[person.left_hand, COLOURS.left], [person.right_hand, COLOURS.right]]) {
     if (!hand) continue;

@@ -32,13 +32,14 @@ async function upload(file) {
     // Indented, but each landmark (an object of numbers only) on one line.
     $("json").textContent = JSON.stringify(out, null, 2).replace(/\{[^{}[\]]*\}/g, (m) => m.replace(/\s+/g, " "));
     $("json-box").hidden = false;
-    Object.assign(canvas.dataset, { joints: drawn.joints, hands: drawn.hands, face: drawn.face });
+    Object.assign(canvas.dataset, { joints: drawn.joints, hands: drawn.hands, face: drawn.face, irises: drawn.irises });
     let msg = out.pose ? `${drawn.visible} of ${out.pose.landmarks.length} landmarks visible` : "No person found";
     if (drawn.face) msg += `, face ${drawn.face} points`;
+    if (drawn.irises) msg += ` with ${drawn.irises} irises`;
     if (drawn.hands) msg += `, hands ${drawn.hands} points`;
     msg += `, ${fmtMs(out.timings_ms?.total)} (${out.model}, ${out.width}×${out.height})`;
     if (bitmap.width !== out.width || bitmap.height !== out.height) {
-      msg += ". Note: the browser shows this photo rotated (EXIF orientation) but the server read it as stored.";
+      msg += `. Note: the browser shows this photo at ${bitmap.width}×${bitmap.height}, the server read it at ${out.width}×${out.height} (their EXIF orientation handling differs).`;
     }
     setState("drawn", msg + ".");
   } catch (err) {
