@@ -58,30 +58,24 @@ func newInterpreter(n *network, threads int, in tensorSpec, outs []tensorSpec) (
 	if err != nil {
 		return nil, err
 	}
+	ip := &interpreter{net: n, delegate: x}
 	if n.custom != nil {
-		ip := &interpreter{net: n, delegate: x}
 		if ip.custom, err = newCustomInterpreter(n.custom, threads, x); err != nil {
 			ip.close()
 			return nil, fmt.Errorf("model: %s: %w", n.name, err)
 		}
-		if err := ip.bind(in, outs); err != nil {
+	} else {
+		ip.opts = tflite.NewInterpreterOptions()
+		ip.opts.SetNumThread(threads)
+		ip.opts.AddDelegate(x)
+		if ip.it = tflite.NewInterpreter(n.m, ip.opts); ip.it == nil {
 			ip.close()
-			return nil, err
+			return nil, fmt.Errorf("model: %s: create interpreter failed", n.name)
 		}
-		return ip, nil
-	}
-	opts := tflite.NewInterpreterOptions()
-	opts.SetNumThread(threads)
-	opts.AddDelegate(x)
-	ip := &interpreter{net: n, opts: opts, delegate: x}
-	ip.it = tflite.NewInterpreter(n.m, opts)
-	if ip.it == nil {
-		ip.close()
-		return nil, fmt.Errorf("model: %s: create interpreter failed", n.name)
-	}
-	if st := ip.it.AllocateTensors(); st != tflite.OK {
-		ip.close()
-		return nil, fmt.Errorf("model: %s: allocate tensors: %v", n.name, st)
+		if st := ip.it.AllocateTensors(); st != tflite.OK {
+			ip.close()
+			return nil, fmt.Errorf("model: %s: allocate tensors: %v", n.name, st)
+		}
 	}
 	if err := ip.bind(in, outs); err != nil {
 		ip.close()
