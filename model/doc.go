@@ -6,7 +6,11 @@
 // pose's face landmarks through the short-range face detector and face_landmark (or, with
 // refine_face_landmarks, 478 points from face_landmark_with_attention, whose MediaPipe custom
 // ops attention_ops.c implements; face_refine.go merges its outputs), each tracked from its
-// previous frame's landmarks as MediaPipe's RoiTrackingCalculator decides.
+// previous frame's landmarks as MediaPipe's RoiTrackingCalculator decides. The three branches
+// run at once when the process has more than one CPU, as MediaPipe's scheduler runs them.
+//
+// Images are decoded as OpenCV's imdecode decodes them, bit for bit (jpeg.go, decode.go, exif.go):
+// libjpeg-turbo, CMYK converted, EXIF orientation applied.
 //
 // The stages are small functions over plain values, each naming the MediaPipe calculator it
 // follows, so they can be unit-tested against values worked out from MediaPipe's sources.
