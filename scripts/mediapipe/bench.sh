@@ -12,6 +12,7 @@
 set -euo pipefail
 . "$(dirname "$0")/venv.sh"
 . "$root/scripts/env.sh"
+. "$root/scripts/mediapipe/cases.sh"
 cd "$root"
 models=${MODELS:-pose-lite pose-full pose-heavy holistic holistic@basketball holistic-refined@basketball}
 rounds=${ROUNDS:-3}
@@ -21,26 +22,16 @@ go test -c -o "$root/bin/model.test" ./model
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# go_bench CORE MODEL FRAMES: mean ms per frame of the Go benchmark. MODEL is a pose model,
-# holistic (the footage), or holistic@basketball / holistic-refined@basketball (the two basketball
-# photos alternated: a face and hands on every frame).
+# go_bench CORE MODEL FRAMES: mean ms per frame of the Go benchmark (cases.sh names the models).
 go_bench() {
-	local bench="^BenchmarkTrackFrame/$2\$"
-	case $2 in
-	holistic) bench='^BenchmarkHolisticTrackFrame/footage$' ;;
-	holistic@basketball) bench='^BenchmarkHolisticTrackFrame/basketball$' ;;
-	holistic-refined@basketball) bench='^BenchmarkHolisticTrackFrame/basketball-refined$' ;;
-	esac
-	(cd model && taskset -c "$1" ../bin/model.test -test.run '^$' -test.bench "$bench" -test.benchtime "$3x" -test.cpu 1) |
-		awk '/ms\/frame/ { for (i = 1; i < NF; i++) if ($(i+1) == "ms/frame") print $i }'
+	(cd model && taskset -c "$1" ../bin/model.test -test.run '^$' -test.bench "$(go_bench_regex "$2")" -test.benchtime "$3x" -test.cpu 1) | read_go_ms
 }
 
 # py_bench CORE MODEL: mean ms per frame of MediaPipe's pipeline (a warm-up pass, then 5 passes).
 py_bench() {
-	local args=(--model "${2%@*}")
-	[ "${2#*@}" = basketball ] && args+=(--basketball)
-	taskset -c "$1" "$mp_python" scripts/mediapipe/bench.py "${args[@]}" --repeat 5 2>/dev/null |
-		"$mp_python" -c 'import json,sys; print(json.load(sys.stdin)["ms_per_frame"]["mean"])'
+	local args
+	mapfile -t args < <(py_bench_args "$2")
+	taskset -c "$1" "$mp_python" scripts/mediapipe/bench.py "${args[@]}" --repeat 5 2>/dev/null | read_py_ms
 }
 
 report() { # report LABEL MODEL GO_MS PY_MS

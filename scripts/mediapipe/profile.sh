@@ -10,10 +10,12 @@
 # sample of the process, model loading included, which makes both shares a little low: 1/s is
 # then an upper bound on the ratio within reach.
 #
-# MODELS="holistic pose-lite" to choose (default holistic). Prints one line per implementation.
+# MODELS="holistic pose-lite holistic@basketball" to choose (default holistic; cases.sh names
+# them). Prints one line per implementation.
 set -euo pipefail
 . "$(dirname "$0")/venv.sh"
 . "$root/scripts/env.sh"
+. "$root/scripts/mediapipe/cases.sh"
 cd "$root"
 command -v perf >/dev/null || { echo "profile.sh: perf not found (apt-get install linux-perf)" >&2; exit 1; }
 models=${MODELS:-holistic}
@@ -33,16 +35,13 @@ share() {
 }
 
 for m in $models; do
-	bench="^BenchmarkTrackFrame/$m\$"
-	[ "$m" = holistic ] && bench='^BenchmarkHolisticTrackFrame/footage$'
 	go_ms=$(cd model && taskset -c 0 perf record -q -F 999 -g -o "$tmp/go.data" -- \
-		../bin/model.test -test.run '^$' -test.bench "$bench" -test.benchtime 200x -test.cpu 1 2>/dev/null |
-		awk '/ms\/frame/ { for (i = 1; i < NF; i++) if ($(i+1) == "ms/frame") print $i }')
+		../bin/model.test -test.run '^$' -test.bench "$(go_bench_regex "$m")" -test.benchtime 200x -test.cpu 1 2>/dev/null | read_go_ms)
 	go_share=$(share "$tmp/go.data" 'go-tflite.(*Interpreter).Invoke')
 	go_cpu=$(cpu_ms "$tmp/go.data")
+	mapfile -t py_args < <(py_bench_args "$m")
 	py_ms=$(taskset -c 0 perf record -q -F 999 -g -o "$tmp/py.data" -- \
-		"$mp_python" scripts/mediapipe/bench.py --model "$m" --repeat 5 2>/dev/null |
-		"$mp_python" -c 'import json,sys; print(json.load(sys.stdin)["ms_per_frame"]["mean"])')
+		"$mp_python" scripts/mediapipe/bench.py "${py_args[@]}" --repeat 5 2>/dev/null | read_py_ms)
 	py_share=$(share "$tmp/py.data" 'tflite::impl::Interpreter::Invoke')
 	py_cpu=$(cpu_ms "$tmp/py.data")
 	# Frames run: Go's benchmark runs once with b.N = 1, then 200; bench.py a warm-up pass and 5,
@@ -50,7 +49,7 @@ for m in $models; do
 	for row in "holostream $go_ms $go_share $go_cpu 201" "mediapipe-python $py_ms $py_share $py_cpu 240"; do
 		set -- $row
 		awk -v m="$m" -v who="$1" -v ms="$2" -v s="$3" -v cpu="$4" -v n="$5" 'BEGIN {
-			printf "%-10s %-17s %6.2f ms/frame   TFLite Invoke %5.2f ms/frame, %4.1f%% of CPU samples   ceiling on a ratio against it: %.2fx\n",
+			printf "%-28s %-17s %6.2f ms/frame   TFLite Invoke %5.2f ms/frame, %4.1f%% of CPU samples   ceiling on a ratio against it: %.2fx\n",
 				m, who, ms, s / 100 * cpu / n, s, 100 / s }'
 	done
 done
