@@ -27,23 +27,8 @@ func TestCLIAgainstEmbeddedCluster(t *testing.T) {
 		return code, out.String(), errb.String()
 	}
 
-	runCtx, stopRun := context.WithCancel(context.Background())
-	runDone := make(chan int, 1)
-	go func() {
-		code, _, stderr := cmd(runCtx, "run", "--model", "pose-lite", "--workers", "1", "--metrics-addr", "127.0.0.1:0", "--max-age", "0")
-		if code != 0 {
-			t.Errorf("run: exit %d: %s", code, stderr)
-		}
-		runDone <- code
-	}()
-	defer func() {
-		stopRun()
-		select {
-		case <-runDone:
-		case <-time.After(time.Minute):
-			t.Error("run did not stop within a minute of its context ending")
-		}
-	}()
+	defer background(t, context.Background(), time.Minute, append(append([]string{"run"}, common...),
+		"--model", "pose-lite", "--workers", "1", "--metrics-addr", "127.0.0.1:0", "--max-age", "0")...)()
 
 	code, out, stderr := cmd(context.Background(), "produce", "--camera", "cli-cam", "--count", "5", "--fps", "20")
 	if code != 0 || strings.TrimSpace(out) != `{"frames_acknowledged":5}` {

@@ -143,29 +143,6 @@ func TestLoadtestAgainstRunningPipeline(t *testing.T) {
 	}
 }
 
-// background runs `holostream args...` in a goroutine until its context ends; a non-zero exit
-// fails t. The returned func ends the context and waits up to limit for the command to stop.
-func background(t *testing.T, ctx context.Context, limit time.Duration, args ...string) (stop func()) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(ctx)
-	exited := make(chan struct{})
-	go func() {
-		defer close(exited)
-		var out, errb bytes.Buffer
-		if code := dispatch(ctx, args, &out, &errb); code != 0 {
-			t.Errorf("%s: exit %d: %s", args[0], code, errb.String())
-		}
-	}()
-	return func() {
-		cancel()
-		select {
-		case <-exited:
-		case <-time.After(limit):
-			t.Errorf("%s did not stop within %v of its context ending", args[0], limit)
-		}
-	}
-}
-
 // readReport reads the JSON report a load test wrote into dir.
 func readReport(t *testing.T, dir string) loadtest.Report {
 	t.Helper()

@@ -28,6 +28,29 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// background runs `holostream args...` in a goroutine until its context ends; a non-zero exit
+// fails t. The returned func ends the context and waits up to limit for the command to stop.
+func background(t *testing.T, ctx context.Context, limit time.Duration, args ...string) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(ctx)
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		var out, errb bytes.Buffer
+		if code := dispatch(ctx, args, &out, &errb); code != 0 {
+			t.Errorf("%s: exit %d: %s", args[0], code, errb.String())
+		}
+	}()
+	return func() {
+		cancel()
+		select {
+		case <-exited:
+		case <-time.After(limit):
+			t.Errorf("%s did not stop within %v of its context ending", args[0], limit)
+		}
+	}
+}
+
 // TestServeEndToEnd sends frames of real footage over HTTP to `holostream serve`, which produces
 // them to the embedded cluster where `holostream run` processes them; the camera's live events
 // come back over Server-Sent Events and its counters through GET /v1/cameras/{id}.
@@ -39,31 +62,13 @@ func TestServeEndToEnd(t *testing.T) {
 	defer cluster.Close()
 	common := []string{"--brokers", strings.Join(cluster.Brokers(), ","), "--schema-registry", cluster.RegistryURL(), "--partitions", "2"}
 	ctx, cancel := context.WithCancel(context.Background())
-	exited := make(chan string, 2)
-	start := func(args ...string) {
-		go func() {
-			var out, errb bytes.Buffer
-			code := dispatch(ctx, append(args[:1:1], append(common, args[1:]...)...), &out, &errb)
-			if code != 0 {
-				t.Errorf("%s: exit %d: %s", args[0], code, errb.String())
-			}
-			exited <- args[0]
-		}()
+	defer cancel()
+	start := func(args ...string) (stop func()) {
+		return background(t, ctx, time.Minute, append(args[:1:1], append(common, args[1:]...)...)...)
 	}
-	defer func() {
-		cancel()
-		for range 2 {
-			select {
-			case <-exited:
-			case <-time.After(time.Minute):
-				t.Error("serve or run did not stop within a minute of its context ending")
-				return
-			}
-		}
-	}()
 	addr := freeAddr(t)
-	start("run", "--model", "pose-lite", "--workers", "1", "--metrics-addr", "", "--max-age", "0")
-	start("serve", "--addr", addr, "--model", "pose-lite", "--infer-workers", "1")
+	defer start("run", "--model", "pose-lite", "--workers", "1", "--metrics-addr", "", "--max-age", "0")()
+	defer start("serve", "--addr", addr, "--model", "pose-lite", "--infer-workers", "1")()
 	base := "http://" + addr
 	waitHTTP(t, base+"/readyz", 90*time.Second)
 
