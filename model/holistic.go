@@ -67,20 +67,22 @@ func faceLandmarkModel(refined bool) string {
 
 func loadHolisticNets(dir string, refined bool) (holisticNets, error) {
 	n := holisticNets{refined: refined}
+	// The attention model holds MediaPipe's custom ops: it loads through the C API.
+	loadFaceLm := loadNetwork
+	if refined {
+		loadFaceLm = loadCustomNetwork
+	}
 	for _, f := range []struct {
 		name string
 		dst  **network
+		load func(path, name string) (*network, error)
 	}{
-		{"face_detection_short_range", &n.faceDet},
-		{faceLandmarkModel(refined), &n.faceLm},
-		{"hand_recrop", &n.recrop},
-		{"hand_landmark_full", &n.hand},
+		{"face_detection_short_range", &n.faceDet, loadNetwork},
+		{faceLandmarkModel(refined), &n.faceLm, loadFaceLm},
+		{"hand_recrop", &n.recrop, loadNetwork},
+		{"hand_landmark_full", &n.hand, loadNetwork},
 	} {
-		load := loadNetwork
-		if f.name == "face_landmark_with_attention" {
-			load = loadCustomNetwork
-		}
-		net, err := load(filepath.Join(dir, f.name+".tflite"), f.name)
+		net, err := f.load(filepath.Join(dir, f.name+".tflite"), f.name)
 		if err != nil {
 			for _, m := range n.all() {
 				m.close()
