@@ -274,7 +274,9 @@ func appendDeadLetterBinary(buf []byte, d DeadLetter) ([]byte, error) {
 	buf = appendString(buf, d.CameraID)
 	buf = appendLong(buf, d.Seq)
 	buf = appendTime(buf, d.At)
-	return appendString(buf, string(d.Original)), nil
+	buf = appendString(buf, string(d.Original))
+	buf = appendLong(buf, d.OriginalSize)
+	return appendString(buf, d.OriginalSHA256), nil
 }
 
 // readDeadLetterBinary reads exactly one DeadLetter written with DeadLetter.avsc. Original
@@ -282,7 +284,7 @@ func appendDeadLetterBinary(buf []byte, d DeadLetter) ([]byte, error) {
 func readDeadLetterBinary(data []byte) (DeadLetter, error) {
 	r := binReader{b: data}
 	d := DeadLetter{Topic: r.str(), Partition: r.int(), Offset: r.long(), Key: r.str(), Reason: r.str(), Code: r.str(),
-		CameraID: r.str(), Seq: r.long(), At: r.time(), Original: r.bytes()}
+		CameraID: r.str(), Seq: r.long(), At: r.time(), Original: r.bytes(), OriginalSize: r.long(), OriginalSHA256: r.str()}
 	return d, r.done("DeadLetter")
 }
 

@@ -243,16 +243,18 @@ func PoseStatsFromNative(m map[string]any) (PoseStats, error) {
 // DeadLetterToNative is d in goavro's native form for DeadLetter.avsc.
 func DeadLetterToNative(d DeadLetter) map[string]any {
 	return map[string]any{
-		"topic":     d.Topic,
-		"partition": d.Partition,
-		"offset":    d.Offset,
-		"key":       d.Key,
-		"reason":    d.Reason,
-		"code":      d.Code,
-		"camera_id": d.CameraID,
-		"seq":       d.Seq,
-		"at":        d.At,
-		"original":  d.Original,
+		"topic":           d.Topic,
+		"partition":       d.Partition,
+		"offset":          d.Offset,
+		"key":             d.Key,
+		"reason":          d.Reason,
+		"code":            d.Code,
+		"camera_id":       d.CameraID,
+		"seq":             d.Seq,
+		"at":              d.At,
+		"original":        d.Original,
+		"original_size":   d.OriginalSize,
+		"original_sha256": d.OriginalSHA256,
 	}
 }
 
@@ -271,6 +273,9 @@ func DeadLetterFromNative(m map[string]any) (DeadLetter, error) {
 		Seq:       r.long("seq", -1),
 		At:        r.time("at"),
 		Original:  r.bytes("original"),
+		// Written before these fields existed: size unknown.
+		OriginalSize:   r.long("original_size", -1),
+		OriginalSHA256: r.str("original_sha256"),
 	}
 	return d, r.err
 }

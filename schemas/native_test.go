@@ -52,7 +52,7 @@ func TestRoundTripNative(t *testing.T) {
 		DetectionRate: 290.0 / 300, MeanAngles: map[string]float32{"left_knee": 141.5}, MotionEnergy: 0.02,
 		PostureSeconds: map[string]float32{"STANDING": 7.5, "SQUATTING": 2.5}, Reps: map[string]int32{"SQUAT": 3}, Falls: 0, LateEvents: 2}
 	dl := schemas.DeadLetter{Topic: "frames", Partition: 3, Offset: 1234, Key: "cam-1", Reason: "not an image", Code: "NOT_IMAGE",
-		CameraID: "cam-1", Seq: 12, At: t0, Original: []byte("hello")}
+		CameraID: "cam-1", Seq: 12, At: t0, Original: []byte("hello"), OriginalSize: 2_000_000, OriginalSHA256: "ab01"}
 
 	check := func(name string, got, want any) {
 		if !reflect.DeepEqual(got, want) {

@@ -2,6 +2,16 @@ package schemas
 
 import "time"
 
+// The range of a frame's captured_at that holostream takes up (the gateway answers 400 outside
+// it, the processor dead-letters with BAD_TIME): not before MinCapturedAt (a camera whose clock
+// was never set sends 1970), not more than a clock skew ahead of the reader's clock (by default
+// DefaultMaxClockSkew, Kafka's own default bound on a record's future timestamp). Inside it
+// every time fits the int64 nanoseconds of the camera state and of Go's time arithmetic.
+var MinCapturedAt = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// DefaultMaxClockSkew: see MinCapturedAt.
+const DefaultMaxClockSkew = time.Hour
+
 // Frame is one camera frame on the frames topic (Frame.avsc). Key: camera id.
 type Frame struct {
 	CameraID    string            `json:"camera_id"`
@@ -131,9 +141,13 @@ type DeadLetter struct {
 	Offset    int64     `json:"offset"`
 	Key       string    `json:"key"`
 	Reason    string    `json:"reason"`    // what was wrong, for people
-	Code      string    `json:"code"`      // machine-readable: EMPTY, NOT_IMAGE, TOO_LARGE, CORRUPT_IMAGE, BAD_ENVELOPE, BAD_FRAME
+	Code      string    `json:"code"`      // machine-readable: EMPTY, NOT_IMAGE, TOO_LARGE, ... (DeadLetter.avsc)
 	CameraID  string    `json:"camera_id"` // when the envelope could be read
 	Seq       int64     `json:"seq"`       // when the envelope could be read; -1 otherwise
 	At        time.Time `json:"at"`
-	Original  []byte    `json:"original"`
+	// Original is the record's value, or its first bytes when the whole would not fit in a
+	// dead-letter record: OriginalSize and OriginalSHA256 always describe the whole value.
+	Original       []byte `json:"original"`
+	OriginalSize   int64  `json:"original_size"`   // -1: unknown (older writers) or a null value
+	OriginalSHA256 string `json:"original_sha256"` // lowercase hex; "" when unknown
 }
