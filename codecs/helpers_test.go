@@ -83,7 +83,7 @@ func stats() schemas.PoseStats {
 func deadLetter() schemas.DeadLetter {
 	return schemas.DeadLetter{Topic: "frames", Partition: 7, Offset: 123_456_789, Key: "cam-lobby-3",
 		Reason: "image/jpeg payload does not start with a JPEG SOI marker", Code: "NOT_IMAGE",
-		CameraID: "cam-lobby-3", Seq: 1_000_019, At: t0, Original: []byte("GIF89a....")}
+		CameraID: "cam-lobby-3", Seq: 1_000_019, At: t0, Original: []byte("GIF89a...."), OriginalSize: 10, OriginalSHA256: "5c0a"}
 }
 
 // memRegistry is an in-memory Registry for fuzzing and benchmarks: no HTTP, no compatibility
