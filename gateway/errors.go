@@ -22,6 +22,7 @@ const (
 	CodeNotFound     = "NOT_FOUND"     // no such camera or endpoint (404)
 	CodeInternal     = "INTERNAL"      // our fault; the log has the details (500)
 	CodeUpstream     = "KAFKA"         // Kafka did not take the frame (502)
+	CodeRefused      = "REFUSED"       // the brokers refused the frame itself; a retry cannot succeed (422)
 )
 
 // apiError is the JSON body of every error answer.

@@ -3,10 +3,12 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	_ "image/jpeg" // headers of uploaded frames
 	_ "image/png"
+	"math"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -16,10 +18,19 @@ import (
 	"github.com/holostream/holostream/schemas"
 )
 
-// FrameSink produces one frame to the frames topic and returns once Kafka acknowledged it.
+// FrameSink produces one frame to the frames topic and returns once Kafka acknowledged it. An
+// error wrapping ErrFrameTooLarge or ErrFrameRefused says a retry cannot succeed.
 type FrameSink interface {
 	Send(ctx context.Context, f schemas.Frame) (Delivery, error)
 }
+
+// Errors of a FrameSink that no retry cures.
+var (
+	// ErrFrameTooLarge: the record is over the producer's or the frames topic's size limit.
+	ErrFrameTooLarge = errors.New("the frame is larger than the frames topic accepts")
+	// ErrFrameRefused: the brokers refused the record itself (a policy, its timestamp).
+	ErrFrameRefused = errors.New("the brokers refused the frame")
+)
 
 // Delivery is where Kafka stored a frame.
 type Delivery struct {
@@ -61,12 +72,18 @@ func (q *sequencer) take(ctx context.Context, camera string, cams CameraStore) i
 	if !ok {
 		n = 1
 		if cams != nil {
-			if c, found, err := cams.Camera(ctx, camera); err == nil && found {
+			if c, found, err := cams.Camera(ctx, camera); err == nil && found && c.LastSeq < math.MaxInt64 {
 				n = c.LastSeq + 1
 			}
 		}
 	}
-	q.next[camera] = n + 1
+	if n == math.MaxInt64 {
+		// The count is spent: start again at 1. The processor takes a lower seq captured later as
+		// the producer's restart, so numbering goes on instead of overflowing.
+		q.next[camera] = 1
+	} else {
+		q.next[camera] = n + 1
+	}
 	return n
 }
 
@@ -77,7 +94,7 @@ func (q *sequencer) observe(camera string, seq int64) {
 	if q.next == nil {
 		q.next = map[string]int64{}
 	}
-	if seq >= q.next[camera] {
+	if seq >= q.next[camera] && seq < math.MaxInt64 {
 		q.next[camera] = seq + 1
 	}
 }
@@ -90,6 +107,11 @@ func (s *Server) handleFrames(w http.ResponseWriter, r *http.Request) {
 	up, err := readUpload(w, r, s.cfg.MaxBodyBytes)
 	if err != nil {
 		writeUploadError(w, err)
+		return
+	}
+	if len(up.data) > s.cfg.MaxImageBytes {
+		writeError(w, http.StatusRequestEntityTooLarge, CodeTooLarge, fmt.Sprintf(
+			"the image is %d bytes, over this server's limit of %d: send a smaller frame, or raise --max-image-bytes on serve and on run alike", len(up.data), s.cfg.MaxImageBytes), 0)
 		return
 	}
 	f, err := s.frameOf(r, up)
@@ -111,7 +133,15 @@ func (s *Server) handleFrames(w http.ResponseWriter, r *http.Request) {
 	}
 	f.Width, f.Height = int32(cfg.Width), int32(cfg.Height)
 	d, err := s.cfg.Frames.Send(r.Context(), f)
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrFrameTooLarge):
+		writeError(w, http.StatusRequestEntityTooLarge, CodeTooLarge, err.Error()+
+			": send a smaller frame, or raise the frames topic's max.message.bytes (kafka-configs.sh --alter --add-config max.message.bytes=N) and --max-image-bytes", 0)
+		return
+	case errors.Is(err, ErrFrameRefused):
+		writeError(w, http.StatusUnprocessableEntity, CodeRefused, err.Error()+": a retry will be refused the same way", 0)
+		return
+	case err != nil:
 		s.log.Warn("frame not produced", "camera", f.CameraID, "seq", f.Seq, "err", err)
 		writeError(w, http.StatusBadGateway, CodeUpstream, "Kafka did not acknowledge the frame: "+err.Error()+": retry with the same seq", 0)
 		return
@@ -143,6 +173,10 @@ func (s *Server) frameOf(r *http.Request, up *upload) (schemas.Frame, error) {
 			return f, fmt.Errorf("captured_at %q: want RFC 3339, like 2026-11-22T10:00:00.123Z", v)
 		}
 		f.CapturedAt = t.UTC().Truncate(time.Microsecond)
+		if f.CapturedAt.Before(schemas.MinCapturedAt) || f.CapturedAt.After(time.Now().Add(s.cfg.MaxClockSkew)) {
+			return f, fmt.Errorf("captured_at %s: want a time after %s and at most %v ahead of this server's clock (%s)",
+				v, schemas.MinCapturedAt.Format(time.RFC3339), s.cfg.MaxClockSkew, time.Now().UTC().Format(time.RFC3339))
+		}
 	}
 	if v := up.param(r, "seq"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)

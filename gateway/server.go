@@ -14,6 +14,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/holostream/holostream/schemas"
 )
 
 // Config is what a Server is built from. Every part is optional (see the package comment); the
@@ -34,6 +36,8 @@ type Config struct {
 
 	MaxBodyBytes   int64         // request bodies (default 16 MiB)
 	MaxMegapixels  float64       // images (default 50)
+	MaxImageBytes  int           // a frame's image on POST /v1/frames (default 8 MiB; the processors' --max-image-bytes)
+	MaxClockSkew   time.Duration // how far ahead of this server's clock a frame's captured_at may be (default 1 h)
 	InferWorkers   int           // images decoded and inferred at once (default: CPUs)
 	InferQueue     int           // requests waiting for a worker beyond those (default 4 x workers)
 	InferTimeout   time.Duration // from admission to answer (default 10 s)
@@ -50,6 +54,12 @@ func (c Config) Defaults() Config {
 	}
 	if c.MaxMegapixels <= 0 {
 		c.MaxMegapixels = 50
+	}
+	if c.MaxImageBytes <= 0 {
+		c.MaxImageBytes = 8 << 20
+	}
+	if c.MaxClockSkew <= 0 {
+		c.MaxClockSkew = schemas.DefaultMaxClockSkew
 	}
 	if c.InferWorkers <= 0 {
 		c.InferWorkers = runtime.NumCPU()

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"math"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -394,9 +396,10 @@ func TestFramesAcceptedWithTheirIdentity(t *testing.T) {
 func TestFramesRefusals(t *testing.T) {
 	t.Parallel()
 	sink := &recordingSink{}
-	s := newServer(t, Config{Frames: sink, MaxMegapixels: 0.2})
 	tiny := photo(t, "messi5.jpg") // 548x342: 0.19 MP
 	big := photo(t, "fruits.jpg")  // 512x480: 0.25 MP
+	s := newServer(t, Config{Frames: sink, MaxMegapixels: 0.2, MaxImageBytes: len(big)})
+	overBytes := append(append([]byte{}, big...), 0)
 	for i, tc := range []struct {
 		target string
 		body   []byte
@@ -409,6 +412,10 @@ func TestFramesRefusals(t *testing.T) {
 		{"/v1/frames", []byte("not an image"), http.StatusUnsupportedMediaType, CodeNotImage},
 		{"/v1/frames", tiny[:20], http.StatusBadRequest, CodeCorrupt},
 		{"/v1/frames", big, http.StatusRequestEntityTooLarge, CodeTooLarge},
+		{"/v1/frames", overBytes, http.StatusRequestEntityTooLarge, CodeTooLarge},
+		{"/v1/frames?captured_at=9999-12-31T23:59:59Z", tiny, http.StatusBadRequest, CodeBadRequest},
+		{"/v1/frames?captured_at=1970-01-01T00:00:00Z", tiny, http.StatusBadRequest, CodeBadRequest},
+		{"/v1/frames?captured_at=" + time.Now().Add(2*time.Hour).UTC().Format(time.RFC3339), tiny, http.StatusBadRequest, CodeBadRequest},
 	} {
 		code, _, body := call(t, s, "POST", tc.target, tc.body)
 		if code != tc.status || errorCode(t, body) != tc.code {
@@ -424,6 +431,41 @@ func TestFramesRefusals(t *testing.T) {
 	sink.err = io.ErrUnexpectedEOF
 	if code, _, body := call(t, s, "POST", "/v1/frames", tiny); code != http.StatusBadGateway || errorCode(t, body) != CodeUpstream {
 		t.Errorf("sink failing: %d %s", code, body)
+	}
+	// A frame the topic can never take is a 413 that says what to change, not "retry".
+	sink.err = fmt.Errorf("%w: MESSAGE_TOO_LARGE", ErrFrameTooLarge)
+	if code, _, body := call(t, s, "POST", "/v1/frames", tiny); code != http.StatusRequestEntityTooLarge || errorCode(t, body) != CodeTooLarge ||
+		!strings.Contains(string(body), "max.message.bytes") || strings.Contains(string(body), "retry") {
+		t.Errorf("topic refusing the size: %d %s", code, body)
+	}
+	sink.err = fmt.Errorf("%w: POLICY_VIOLATION", ErrFrameRefused)
+	if code, _, body := call(t, s, "POST", "/v1/frames", tiny); code != http.StatusUnprocessableEntity || errorCode(t, body) != CodeRefused {
+		t.Errorf("brokers refusing the record: %d %s", code, body)
+	}
+}
+
+// TestSequencerNeverOverflows: a client's seq at the top of int64 does not make the next
+// numbered frame wrap to a negative seq; numbering starts again at 1 (a restart, to the processor).
+func TestSequencerNeverOverflows(t *testing.T) {
+	t.Parallel()
+	sink := &recordingSink{}
+	table := tableStore{"cam-top": {HasSeq: true, LastSeq: math.MaxInt64}}
+	s := newServer(t, Config{Frames: sink, Cameras: table})
+	jpg := photo(t, "messi5.jpg")
+	for _, target := range []string{"/v1/frames?camera=cam-top", "/v1/frames?camera=cam-x&seq=9223372036854775807", "/v1/frames?camera=cam-x"} {
+		if code, _, body := call(t, s, "POST", target, jpg); code != http.StatusAccepted {
+			t.Fatalf("%s: %d %s", target, code, body)
+		}
+	}
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	for _, f := range sink.frames {
+		if f.Seq < 0 {
+			t.Errorf("%s: seq %d", f.CameraID, f.Seq)
+		}
+	}
+	if got := sink.frames[0].Seq; got != 1 {
+		t.Errorf("after a table seq of MaxInt64 the next is %d, want 1", got)
 	}
 }
 
