@@ -43,6 +43,9 @@ type Config struct {
 	// the 3-node broker-kill test). Without it, retries are ordered (one request in flight per
 	// broker) and may write a batch twice, which consumers already dedupe by (camera, seq).
 	Idempotent bool
+	// Partitioner places keyed records on partitions, for every producer, processor and view
+	// (default Murmur2, as Kafka's Java producer does).
+	Partitioner Partitioner
 }
 
 // Defaults fills the zero fields.
@@ -67,6 +70,9 @@ func (c Config) Defaults() Config {
 	}
 	if c.Linger == 0 {
 		c.Linger = 5 * time.Millisecond
+	}
+	if c.Partitioner == "" {
+		c.Partitioner = Murmur2
 	}
 	return c
 }
@@ -169,6 +175,11 @@ func New(c Config) (*Clients, error) {
 	if c.MinInsyncReplicas > c.Replication {
 		return nil, fmt.Errorf("kafka: min.insync.replicas %d > replication %d: no write could ever be acknowledged", c.MinInsyncReplicas, c.Replication)
 	}
+	p, err := ParsePartitioner(string(c.Partitioner))
+	if err != nil {
+		return nil, err
+	}
+	c.Partitioner = p
 	sc, err := c.Sarama()
 	if err != nil {
 		return nil, err
@@ -216,6 +227,7 @@ func (k *Clients) ProcessorOptions() []goka.ProcessorOption {
 		goka.WithProducerBuilder(k.producerBuilder()),
 		goka.WithTopicManagerBuilder(k.topicManagerBuilder()),
 		goka.WithClientID(k.Config.ClientID),
+		goka.WithHasher(k.Config.Partitioner.Hasher()),
 	}
 }
 
@@ -225,6 +237,7 @@ func (k *Clients) ViewOptions() []goka.ViewOption {
 		goka.WithViewConsumerSaramaBuilder(k.consumerBuilder()),
 		goka.WithViewTopicManagerBuilder(k.topicManagerBuilder()),
 		goka.WithViewClientID(k.Config.ClientID),
+		goka.WithViewHasher(k.Config.Partitioner.Hasher()),
 	}
 }
 
@@ -234,6 +247,7 @@ func (k *Clients) EmitterOptions() []goka.EmitterOption {
 		goka.WithEmitterProducerBuilder(k.producerBuilder()),
 		goka.WithEmitterTopicManagerBuilder(k.topicManagerBuilder()),
 		goka.WithEmitterClientID(k.Config.ClientID),
+		goka.WithEmitterHasher(k.Config.Partitioner.Hasher()),
 	}
 }
 
