@@ -26,6 +26,7 @@ type clusterFlags struct {
 	compression string
 	linger      time.Duration
 	idempotent  bool
+	partitioner string
 	tls         kafka.TLS
 	sasl        kafka.SASL
 	// saslPasswordFile holds the SASL password; the password itself never comes from a flag,
@@ -46,6 +47,7 @@ func (c *clusterFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.minInsync, "min-insync-replicas", 0, "min.insync.replicas of the topics holostream creates (0: replication-1, at least 1)")
 	fs.StringVar(&c.compression, "compression", "lz4", "compression of produced batches: none, gzip, snappy, lz4, zstd")
 	fs.DurationVar(&c.linger, "linger", 5*time.Millisecond, "how long the producer waits to fill a batch (latency against throughput)")
+	fs.StringVar(&c.partitioner, "partitioner", env("HOLOSTREAM_PARTITIONER", string(kafka.Murmur2)), "how keys pick partitions: murmur2 (Kafka's Java producer's default) or fnv1a (goka's, for tables written by holostream before murmur2: see the README) ($HOLOSTREAM_PARTITIONER)")
 	fs.BoolVar(&c.idempotent, "idempotent", c.envBool("HOLOSTREAM_IDEMPOTENT"), "use sarama's idempotent producer (off: it fails batches when a partition leader moves, IBM/sarama#1430; retries without it may duplicate, which consumers dedupe by camera and seq) ($HOLOSTREAM_IDEMPOTENT)")
 	fs.BoolVar(&c.tls.Enabled, "tls", c.envBool("HOLOSTREAM_TLS"), "connect to the brokers over TLS ($HOLOSTREAM_TLS)")
 	fs.StringVar(&c.tls.CAFile, "tls-ca", env("HOLOSTREAM_TLS_CA", ""), "PEM file of the CA certificates that sign the brokers' certificates; empty: the system's ($HOLOSTREAM_TLS_CA)")
@@ -90,14 +92,17 @@ func (c *clusterFlags) kafka(clientID string) (kafka.Config, error) {
 	if c.partitions < 1 || c.replication < 1 {
 		return kafka.Config{}, fmt.Errorf("--partitions and --replication must be >= 1")
 	}
+	part, err := kafka.ParsePartitioner(c.partitioner)
+	if err != nil {
+		return kafka.Config{}, fmt.Errorf("--partitioner: %w", err)
+	}
 	sasl := c.sasl
-	var err error
 	if sasl.Password, err = c.saslPassword(); err != nil {
 		return kafka.Config{}, err
 	}
 	return kafka.Config{Brokers: brokers, ClientID: clientID, Version: c.version,
 		Partitions: c.partitions, Replication: c.replication, MinInsyncReplicas: c.minInsync, Compression: c.compression, Linger: c.linger, Idempotent: c.idempotent,
-		TLS: c.tls, SASL: sasl}.Defaults(), nil
+		TLS: c.tls, SASL: sasl, Partitioner: part}.Defaults(), nil
 }
 
 // clients validates the flags and builds the Kafka client configuration.
