@@ -22,7 +22,7 @@ var (
 
 // RegistryError is a failed Schema Registry request: no response (Status 0), or an error
 // response. Unwrap gives the cause: the transport error, ErrIncompatible for a refused schema
-// (HTTP 409), ErrUnknownSchema for a schema id the registry does not have.
+// (HTTP 409 to a registration), ErrUnknownSchema for a schema id the registry does not have.
 type RegistryError struct {
 	Op      string // what was asked, e.g. `register schema under subject "frames-value"`
 	URL     string // the request's URL
@@ -48,6 +48,8 @@ func (e *RegistryError) Error() string {
 		msg += " (under BACKWARD compatibility a new schema may only add fields with defaults or remove fields that have one; see schemas/doc.go)"
 	case errors.Is(e.Err, ErrUnknownSchema):
 		msg += " (was the message written with another registry, or the schema deleted?)"
+	case e.Status == http.StatusConflict:
+		msg += " (another client changed the subject at the same moment)"
 	case e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden:
 		msg += " (check the registry credentials)"
 	case e.Status >= 500:

@@ -137,7 +137,17 @@ func (r *httpRegistry) Register(ctx context.Context, subject, schema string) (in
 		ID *int `json:"id"`
 	}
 	path := "/subjects/" + url.PathEscape(subject) + "/versions"
-	if err := r.do(ctx, op, http.MethodPost, path, schemaBody{schema, "AVRO"}, &resp); err != nil {
+	err := r.do(ctx, op, http.MethodPost, path, schemaBody{schema, "AVRO"}, &resp)
+	if conflict(err) {
+		// Replicas starting together register the same schema at the same moment. Registering is
+		// idempotent, so the registries seen answer every one of them the same id; should one
+		// answer a loser 409 instead, the schema is there now: look it up before blaming it. A
+		// schema the subject's rule refused is not there, and the 409 stands.
+		if found, lerr := r.lookup(ctx, subject, schema); lerr == nil {
+			resp.ID, err = &found, nil
+		}
+	}
+	if err != nil {
 		return 0, err
 	}
 	if resp.ID == nil || *resp.ID < 0 || int64(*resp.ID) > 1<<31-1 {
@@ -150,12 +160,79 @@ func (r *httpRegistry) Register(ctx context.Context, subject, schema string) (in
 	return *resp.ID, nil
 }
 
+// lookup finds schema among subject's versions and returns its id (POST /subjects/{subject}).
+func (r *httpRegistry) lookup(ctx context.Context, subject, schema string) (int, error) {
+	op := fmt.Sprintf("look up a schema under subject %q", subject)
+	var resp struct {
+		ID *int `json:"id"`
+	}
+	path := "/subjects/" + url.PathEscape(subject)
+	if err := r.do(ctx, op, http.MethodPost, path, schemaBody{schema, "AVRO"}, &resp); err != nil {
+		return 0, err
+	}
+	if resp.ID == nil || *resp.ID < 0 || int64(*resp.ID) > 1<<31-1 {
+		return 0, &RegistryError{Op: op, URL: r.base + path, Status: http.StatusOK, Err: errors.New("response has no valid id")}
+	}
+	return *resp.ID, nil
+}
+
+// conflictAttempts bounds how often SetCompatibility tries a change that concurrent writers keep
+// getting to first.
+const conflictAttempts = 5
+
+// conflictBackoff is the pause before the next attempt after a conflict, times the attempt.
+const conflictBackoff = 50 * time.Millisecond
+
 func (r *httpRegistry) SetCompatibility(ctx context.Context, subject string, level Compatibility) error {
 	op := fmt.Sprintf("set compatibility of subject %q to %s", subject, level)
 	body := struct {
 		Compatibility Compatibility `json:"compatibility"`
 	}{level}
-	return r.do(ctx, op, http.MethodPut, "/config/"+url.PathEscape(subject), body, nil)
+	path := "/config/" + url.PathEscape(subject)
+	for attempt := 1; ; attempt++ {
+		err := r.do(ctx, op, http.MethodPut, path, body, nil)
+		if !conflict(err) {
+			return err
+		}
+		// Apicurio keeps a subject's level as a rule that the first PUT creates, and answers 409
+		// ("A rule named 'COMPATIBILITY' already exists") to a client whose PUT raced another's
+		// first one: replicas starting together. The rule exists now; if it holds our level
+		// there is nothing left to do, else a PUT now updates it.
+		if cur, gerr := r.compatibility(ctx, subject); gerr == nil && cur == level {
+			return nil
+		}
+		if attempt == conflictAttempts {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(attempt) * conflictBackoff):
+		}
+	}
+}
+
+// compatibility is subject's own compatibility level (GET /config/{subject}).
+func (r *httpRegistry) compatibility(ctx context.Context, subject string) (Compatibility, error) {
+	op := fmt.Sprintf("get compatibility of subject %q", subject)
+	// Confluent and Apicurio answer compatibilityLevel; some answer as the PUT does.
+	var resp struct {
+		Level         Compatibility `json:"compatibilityLevel"`
+		Compatibility Compatibility `json:"compatibility"`
+	}
+	if err := r.do(ctx, op, http.MethodGet, "/config/"+url.PathEscape(subject), nil, &resp); err != nil {
+		return "", err
+	}
+	if resp.Level != "" {
+		return resp.Level, nil
+	}
+	return resp.Compatibility, nil
+}
+
+// conflict tells whether err is a registry's 409 answer.
+func conflict(err error) bool {
+	var re *RegistryError
+	return errors.As(err, &re) && re.Status == http.StatusConflict
 }
 
 func (r *httpRegistry) CheckCompatibility(ctx context.Context, subject, schema string) error {
@@ -268,7 +345,9 @@ func responseError(op, u, method, path string, status int, data []byte) *Registr
 		e.Message = snippet(data)
 	}
 	switch {
-	case status == http.StatusConflict:
+	case status == http.StatusConflict && method == http.MethodPost && strings.HasPrefix(path, "/subjects/") && strings.HasSuffix(path, "/versions"):
+		// A refused registration. A 409 to anything else (Apicurio's to a compatibility PUT that
+		// raced another) says nothing about the schema.
 		e.Err = ErrIncompatible
 	case status == http.StatusNotFound && method == http.MethodGet && strings.HasPrefix(path, "/schemas/ids/"):
 		e.Err = ErrUnknownSchema

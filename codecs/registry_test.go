@@ -2,11 +2,14 @@ package codecs_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -227,5 +230,218 @@ func TestRegistryRequest(t *testing.T) {
 	}
 	if string(body) != `{"schema":"\"string\"","schemaType":"AVRO"}` {
 		t.Errorf("body %s", body)
+	}
+}
+
+// apicurioRuleExists is Apicurio 3.0.9's answer to a compatibility PUT that raced another
+// client's first one, byte for byte.
+const apicurioRuleExists = `{"message":"A rule named 'COMPATIBILITY' already exists.","error_code":0}`
+
+// TestSetCompatibilityRace: a 409 to the compatibility PUT, as Apicurio answers the losers of
+// replicas starting together, is resolved by reading the subject's level back; it is never
+// taken for an incompatible schema.
+func TestSetCompatibilityRace(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		// puts are the PUT answers in turn (the last repeats); level is what GET answers.
+		puts   []int
+		level  string
+		ok     bool
+		nPuts  int
+		nGets  int
+		saying []string
+	}{
+		{"another replica set our level", []int{409}, `{"compatibilityLevel":"BACKWARD"}`, true, 1, 1, nil},
+		{"another replica set another level", []int{409, 200}, `{"compatibilityLevel":"NONE"}`, true, 2, 1, nil},
+		{"the level as a PUT answers it", []int{409}, `{"compatibility":"BACKWARD"}`, true, 1, 1, nil},
+		{"no level of its own yet", []int{409, 200}, `{"error_code":40408,"message":"Subject does not have subject-level compatibility configured"}`, true, 2, 1, nil},
+		{"conflicts that never end", []int{409}, `{"compatibilityLevel":"FULL"}`, false, 5, 5,
+			[]string{"409 Conflict", "A rule named 'COMPATIBILITY' already exists.", "at the same moment"}},
+		{"no conflict", []int{200}, ``, true, 1, 0, nil},
+		{"another failure is not retried", []int{500}, `{"compatibilityLevel":"BACKWARD"}`, false, 1, 0, []string{"500"}},
+	}
+	for _, tt := range tests {
+		var mu sync.Mutex
+		var puts, gets int
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case r.Method == http.MethodPut && r.URL.Path == "/config/frames-value":
+				status := tt.puts[min(puts, len(tt.puts)-1)]
+				puts++
+				w.WriteHeader(status)
+				if status == http.StatusConflict {
+					io.WriteString(w, apicurioRuleExists)
+				} else {
+					io.WriteString(w, `{"compatibility":"BACKWARD"}`)
+				}
+			case r.Method == http.MethodGet && r.URL.Path == "/config/frames-value":
+				gets++
+				if strings.Contains(tt.level, "error_code") {
+					w.WriteHeader(http.StatusNotFound)
+				}
+				io.WriteString(w, tt.level)
+			default:
+				t.Errorf("%s: unexpected %s %s", tt.name, r.Method, r.URL.Path)
+				w.WriteHeader(http.StatusNotFound)
+			}
+		}))
+		err := mustRegistry(t, srv.URL).SetCompatibility(context.Background(), "frames-value", codecs.CompatBackward)
+		srv.Close()
+		if (err == nil) != tt.ok {
+			t.Errorf("%s: error %v, want ok %v", tt.name, err, tt.ok)
+		}
+		if errors.Is(err, codecs.ErrIncompatible) {
+			t.Errorf("%s: %v: a conflict over the level taken for an incompatible schema", tt.name, err)
+		}
+		for _, m := range tt.saying {
+			if err == nil || !strings.Contains(err.Error(), m) {
+				t.Errorf("%s: error %v does not say %q", tt.name, err, m)
+			}
+		}
+		if strings.Contains(fmt.Sprint(err), "BACKWARD compatibility a new schema") {
+			t.Errorf("%s: error %v gives the advice for an incompatible schema", tt.name, err)
+		}
+		if puts != tt.nPuts || gets != tt.nGets {
+			t.Errorf("%s: %d PUTs and %d GETs, want %d and %d", tt.name, puts, gets, tt.nPuts, tt.nGets)
+		}
+	}
+}
+
+// TestRegisterRace: a registration answered 409 although the schema is under the subject (a
+// concurrent registration of it) gives the schema's id; one the subject's rule refused stays
+// ErrIncompatible.
+func TestRegisterRace(t *testing.T) {
+	t.Parallel()
+	const refused = `{"message":"io.apicurio.registry.rules.RuleViolationException: Incompatible artifact: frames-value [AVRO], num of incompatible diffs: {1}, list of diff types: [y at /fields/1]","error_code":409}`
+	tests := []struct {
+		name   string
+		lookup int // status of the lookup (POST /subjects/frames-value)
+		want   error
+		id     int
+	}{
+		{"registered by another client meanwhile", http.StatusOK, nil, 7},
+		{"refused", http.StatusNotFound, codecs.ErrIncompatible, 0},
+	}
+	for _, tt := range tests {
+		var lookups int
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch {
+			case r.Method == http.MethodPost && r.URL.Path == "/subjects/frames-value/versions":
+				w.WriteHeader(http.StatusConflict)
+				io.WriteString(w, refused)
+			case r.Method == http.MethodPost && r.URL.Path == "/subjects/frames-value":
+				lookups++
+				w.WriteHeader(tt.lookup)
+				if tt.lookup == http.StatusOK {
+					io.WriteString(w, `{"subject":"frames-value","version":1,"id":7,"schema":"\"string\""}`)
+				} else {
+					io.WriteString(w, `{"message":"The given schema does not match any schema under the subject frames-value","error_code":40403}`)
+				}
+			default:
+				t.Errorf("%s: unexpected %s %s", tt.name, r.Method, r.URL.Path)
+				w.WriteHeader(http.StatusNotFound)
+			}
+		}))
+		id, err := mustRegistry(t, srv.URL).Register(context.Background(), "frames-value", schemas.FrameSchema().Text())
+		srv.Close()
+		if id != tt.id || (tt.want == nil) != (err == nil) || (tt.want != nil && !errors.Is(err, tt.want)) {
+			t.Errorf("%s: id %d, error %v; want id %d, error %v", tt.name, id, err, tt.id, tt.want)
+		}
+		if err != nil && !strings.Contains(err.Error(), "Incompatible artifact") {
+			t.Errorf("%s: error %v does not give the registry's reasons", tt.name, err)
+		}
+		if lookups != 1 {
+			t.Errorf("%s: %d lookups, want 1", tt.name, lookups)
+		}
+	}
+}
+
+// TestReplicasSetUpTogether: clients that register a schema and set the subject's level at the
+// same moment, against a registry that, like Apicurio, creates the level's rule on the first PUT
+// and answers 409 to the PUTs that raced it, all succeed with one id.
+func TestReplicasSetUpTogether(t *testing.T) {
+	t.Parallel()
+	const n = 4
+	var mu sync.Mutex
+	var rule string // the subject's level; "" until the first PUT creates it
+	var arrived, puts, gets int
+	all := make(chan struct{}) // closed once every client's first PUT has arrived
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Compatibility string `json:"compatibility"`
+		}
+		switch {
+		case r.Method == http.MethodPost && r.URL.Path == "/subjects/frames-value/versions":
+			io.WriteString(w, `{"id":1}`)
+		case r.Method == http.MethodPut && r.URL.Path == "/config/frames-value":
+			if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+				t.Errorf("PUT body: %v", err)
+			}
+			mu.Lock()
+			puts++
+			creating := rule == ""
+			if creating {
+				if arrived++; arrived == n {
+					close(all)
+				}
+			}
+			mu.Unlock()
+			if creating {
+				// Hold the PUTs that would create the rule until all have come, so they race.
+				select {
+				case <-all:
+				case <-r.Context().Done():
+					return
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if creating && rule != "" {
+				w.WriteHeader(http.StatusConflict)
+				io.WriteString(w, apicurioRuleExists)
+				return
+			}
+			rule = body.Compatibility
+			fmt.Fprintf(w, `{"compatibility":%q}`, rule)
+		case r.Method == http.MethodGet && r.URL.Path == "/config/frames-value":
+			mu.Lock()
+			defer mu.Unlock()
+			gets++
+			fmt.Fprintf(w, `{"compatibilityLevel":%q}`, rule)
+		default:
+			t.Errorf("unexpected %s %s", r.Method, r.URL.Path)
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	ids := make([]int, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx := context.Background()
+			reg, err := codecs.NewRegistry(srv.URL)
+			if err == nil {
+				ids[i], err = reg.Register(ctx, "frames-value", schemas.FrameSchema().Text())
+			}
+			if err == nil {
+				err = reg.SetCompatibility(ctx, "frames-value", codecs.CompatBackward)
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil || ids[i] != 1 {
+			t.Errorf("client %d: id %d, error %v; want id 1", i, ids[i], errs[i])
+		}
+	}
+	if rule != "BACKWARD" || puts != n || gets != n-1 {
+		t.Errorf("level %q after %d PUTs and %d GETs; want BACKWARD after %d and %d", rule, puts, gets, n, n-1)
 	}
 }
