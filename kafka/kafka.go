@@ -215,7 +215,11 @@ func (k *Clients) consumerBuilder() goka.SaramaConsumerBuilder {
 
 func (k *Clients) topicManagerBuilder() goka.TopicManagerBuilder {
 	return func(brokers []string) (goka.TopicManager, error) {
-		return goka.TopicManagerBuilderWithConfig(k.fresh(), k.TopicMC)(brokers)
+		tm, err := goka.TopicManagerBuilderWithConfig(k.fresh(), k.TopicMC)(brokers)
+		if err != nil {
+			return nil, err
+		}
+		return racingTopicManager{TopicManager: tm, wait: k.TopicMC.CreateTopicTimeout, poll: 100 * time.Millisecond}, nil
 	}
 }
 
@@ -269,7 +273,7 @@ func (k *Clients) EnsureStreams(topics ...goka.Stream) error {
 // min.insync.replicas, plus config; existing topics are left as they are (goka checks their
 // partitions).
 func (k *Clients) ensure(topics []string, config map[string]string) error {
-	tm, err := goka.NewTopicManager(k.Config.Brokers, k.fresh(), k.TopicMC)
+	tm, err := k.topicManagerBuilder()(k.Config.Brokers)
 	if err != nil {
 		return k.ConnectError(err)
 	}
