@@ -107,7 +107,7 @@ var errStop = errors.New("stop")
 // decoder returns a function that decodes a topic's values to JSON-ready values.
 func (w *wire) decoder(topo Topology, topic string) (func([]byte) (any, error), error) {
 	switch topic {
-	case string(topo.Frames):
+	case string(topo.Frames), string(topo.Repartition): // the same records, forwarded
 		return func(b []byte) (any, error) {
 			f, err := w.frames.Decode(b)
 			if err != nil {
@@ -129,7 +129,7 @@ func (w *wire) decoder(topo Topology, topic string) (func([]byte) (any, error), 
 		return func(b []byte) (any, error) { return w.dlq.Decode(b) }, nil
 	}
 	names := []string{}
-	for _, s := range topo.Streams() {
+	for _, s := range append(topo.Streams(), topo.Repartition) {
 		names = append(names, string(s))
 	}
 	return nil, fmt.Errorf("unknown topic %q: want one of %s", topic, strings.Join(names, ", "))

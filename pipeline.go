@@ -95,6 +95,12 @@ func newPipeline(cfg pipelineConfig, k *kafka.Clients, w *wire, reg prometheus.R
 	if err := k.EnsureTables(cfg.topo.Landmarks, cfg.topo.Analytics); err != nil {
 		return nil, err
 	}
+	// The repartition topic gets the frames topic's partition count, which may predate
+	// --partitions; the count is also what Route places keys with.
+	framesPartitions, err := k.EnsureCopartitioned(cfg.topo.Frames, cfg.topo.Repartition)
+	if err != nil {
+		return nil, err
+	}
 	metrics, err := landmarks.NewMetrics(reg)
 	if err != nil {
 		return nil, err
@@ -109,6 +115,10 @@ func newPipeline(cfg pipelineConfig, k *kafka.Clients, w *wire, reg prometheus.R
 		MaxAge: cfg.maxAge, MaxImageBytes: cfg.maxImageBytes, MaxMegapixels: cfg.maxMegapixels,
 		Observe: observe,
 	}
+	partitioner := k.Config.Partitioner
+	lc.Repartition = landmarks.Repartitioning{Topic: cfg.topo.Repartition, Partitions: framesPartitions,
+		Partition: func(key string, n int32) int32 { return partitioner.Partition([]byte(key), n) },
+		Forwarded: metrics.Forwarded}
 	if err := lc.Validate(); err != nil {
 		return nil, err
 	}

@@ -62,6 +62,10 @@ type CameraState struct {
 	HasOffset     bool  `json:"has_offset"`
 	LastPartition int32 `json:"last_partition"`
 	LastOffset    int64 `json:"last_offset"`
+	// LastTopic is the topic it was read from: a camera's records come from the frames topic or
+	// from the repartition topic, whose offsets are unrelated. Empty (states written before it
+	// was kept) is the frames topic.
+	LastTopic string `json:"last_topic,omitempty"`
 }
 
 // Config is the processor's wiring and policy.
@@ -83,6 +87,8 @@ type Config struct {
 	Now func() time.Time
 	// Observe, when set, is told the outcome of every frame (metrics).
 	Observe func(Observation)
+	// Repartition forwards frames read on another partition than their camera's (see Route).
+	Repartition Repartitioning
 }
 
 // Outcome is what happened to one frame.
@@ -129,7 +135,7 @@ func (c *Config) Validate() error {
 	case c.MaxAge < 0:
 		return fmt.Errorf("landmarks: max age %v < 0", c.MaxAge)
 	}
-	return nil
+	return c.Repartition.validate()
 }
 
 func (c *Config) now() time.Time {
@@ -146,7 +152,7 @@ func (c *Config) Process(ctx goka.Context, msg any) {
 	if st == nil {
 		st = &CameraState{}
 	}
-	redelivery := st.HasOffset && ctx.Partition() == st.LastPartition && ctx.Offset() <= st.LastOffset
+	redelivery := st.HasOffset && c.sameTopic(ctx.Topic(), st.LastTopic) && ctx.Partition() == st.LastPartition && ctx.Offset() <= st.LastOffset
 	counted := st.Counters
 	obs := c.process(ctx, st, msg, start, redelivery)
 	if redelivery {
@@ -155,7 +161,7 @@ func (c *Config) Process(ctx goka.Context, msg any) {
 		st.Counters.Redelivered++
 		obs.Outcome = OutcomeRedelivered
 	} else {
-		st.HasOffset, st.LastPartition, st.LastOffset = true, ctx.Partition(), ctx.Offset()
+		st.HasOffset, st.LastTopic, st.LastPartition, st.LastOffset = true, string(ctx.Topic()), ctx.Partition(), ctx.Offset()
 	}
 	ctx.SetValue(st)
 	obs.Camera = ctx.Key()
@@ -305,13 +311,17 @@ type Codecs struct {
 	DeadLetters goka.Codec // schemas.DeadLetter
 }
 
-// Group is the processor's group graph: frames in, per-camera state persisted, keypoints and
-// dead letters out.
+// Group is the processor's group graph: frames in (and through the repartition topic, when
+// set: both in and out, see Route), per-camera state persisted, keypoints and dead letters out.
 func (c *Config) Group(group goka.Group, cd Codecs) *goka.GroupGraph {
-	return goka.DefineGroup(group,
-		goka.Input(c.Frames, cd.Frames, c.Process),
+	edges := []goka.Edge{
+		goka.Input(c.Frames, cd.Frames, c.Route),
 		goka.Persist(cd.State),
 		goka.Output(c.Keypoints, cd.Keypoints),
 		goka.Output(c.DeadLetters, cd.DeadLetters),
-	)
+	}
+	if t := c.Repartition.Topic; t != "" {
+		edges = append(edges, goka.Input(t, cd.Frames, c.Route), goka.Output(t, cd.Frames))
+	}
+	return goka.DefineGroup(group, edges...)
 }

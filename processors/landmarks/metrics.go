@@ -13,6 +13,8 @@ type Metrics struct {
 	gaps     prometheus.Counter
 	stage    *prometheus.HistogramVec
 	age      prometheus.Histogram
+	// forwarded counts frames sent to the repartition topic (Route).
+	forwarded prometheus.Counter
 }
 
 // NewMetrics registers the processor's series with reg.
@@ -44,8 +46,12 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Help:    "Wall clock minus captured_at when a frame is taken up: queueing delay before the processor.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
 		}),
+		forwarded: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "holostream", Subsystem: "landmarks", Name: "frames_forwarded_total",
+			Help: "Frames read on another partition than their camera's (a producer that does not partition keys with holostream's --partitioner) and forwarded to the repartition topic; counted in frames_total once processed from there.",
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.frames, m.detected, m.detector, m.gaps, m.stage, m.age} {
+	for _, c := range []prometheus.Collector{m.frames, m.detected, m.detector, m.gaps, m.stage, m.age, m.forwarded} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -75,3 +81,7 @@ func (m *Metrics) Observe(o Observation) {
 		m.age.Observe(o.Age.Seconds())
 	}
 }
+
+// Forwarded counts one frame forwarded to the repartition topic; use it as
+// Repartitioning.Forwarded (the camera is not a label: there is no bound on cameras).
+func (m *Metrics) Forwarded(_ string, _, _ int32) { m.forwarded.Inc() }
