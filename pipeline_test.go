@@ -120,7 +120,13 @@ func waitAccounted(t *testing.T, topo Topology, clients *kafka.Clients, cams []s
 			return states
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("frames not accounted for within 2 minutes (err %v)", err)
+			received := make([]any, len(states))
+			for i, s := range states {
+				if s != nil {
+					received[i] = s.Counters.Received
+				}
+			}
+			t.Fatalf("frames not accounted for within 2 minutes (err %v): %v received of %d, cameras %v", err, received, want, cams)
 		}
 		time.Sleep(500 * time.Millisecond)
 	}

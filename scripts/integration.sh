@@ -4,7 +4,8 @@
 # Fetches (cached) and starts a one-node Kafka 4.1 (KRaft) and Apicurio Registry 3 on 127.0.0.1
 # (scripts/kafka/), points the integration tests at them through HOLOSTREAM_TEST_BROKERS and
 # HOLOSTREAM_TEST_REGISTRY, runs `go test` with the given arguments, and stops both whatever
-# happens. Logs: out/kafka/logs/.
+# happens. It also makes (cached) the Python venv of the foreign-producer tests
+# (scripts/pyclients.sh) and sets HOLOSTREAM_TEST_PYTHON to its python. Logs: out/kafka/logs/.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 # cgo flags for the TFLite and libjpeg-turbo in .deps, when not run from make (which sets them).
@@ -19,10 +20,13 @@ stop() {
 trap stop EXIT
 stop
 "$root/scripts/kafka/fetch.sh"
+# Confluent's Python client, for the tests of a Python camera producer (cached venv in .deps).
+python=$("$root/scripts/pyclients.sh")
 "$root/scripts/kafka/kafka.sh" start --nodes 1 --dir "$dir" >/dev/null
 "$root/scripts/kafka/registry.sh" start --dir "$dir" --bootstrap "$(cat "$dir/bootstrap")" >/dev/null
 export HOLOSTREAM_TEST_BROKERS=$(cat "$dir/bootstrap")
 export HOLOSTREAM_TEST_REGISTRY=$(cat "$dir/registry_url")
 export HOLOSTREAM_TEST_KAFKA_DIR=$dir
+export HOLOSTREAM_TEST_PYTHON=$python
 echo "integration: kafka $HOLOSTREAM_TEST_BROKERS, registry $HOLOSTREAM_TEST_REGISTRY" >&2
 go test "$@"
