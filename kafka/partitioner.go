@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash"
 	"strings"
+	"time"
 
 	"github.com/lovoo/goka"
 )
@@ -116,18 +117,27 @@ func (h *murmur2Hash) Reset()              { h.buf = h.buf[:0] }
 func (h *murmur2Hash) Size() int           { return 4 }
 func (h *murmur2Hash) BlockSize() int      { return 4 }
 
-// Partitions is the number of partitions of topic.
+// Partitions is the number of partitions of topic. A topic created a moment ago, by this
+// instance or one starting beside it, may not be known yet to the broker asked (see
+// racingTopicManager): it is asked again, within the topic manager's CreateTopicTimeout.
 func (k *Clients) Partitions(topic string) (int32, error) {
 	tm, err := goka.NewTopicManager(k.Config.Brokers, k.fresh(), k.TopicMC)
 	if err != nil {
 		return 0, k.ConnectError(err)
 	}
 	defer tm.Close()
-	parts, err := tm.Partitions(topic)
-	if err != nil {
-		return 0, fmt.Errorf("kafka: partitions of %s: %w", topic, err)
+	deadline := time.Now().Add(k.TopicMC.CreateTopicTimeout)
+	for {
+		parts, err := tm.Partitions(topic)
+		switch {
+		case err == nil:
+			return int32(len(parts)), nil
+		// goka says "requested topic was not found" when the broker asked does not list it.
+		case !strings.Contains(err.Error(), "not found") && !raced(err), !time.Now().Before(deadline):
+			return 0, fmt.Errorf("kafka: partitions of %s: %w", topic, err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	return int32(len(parts)), nil
 }
 
 // EnsureCopartitioned creates the topics of others that do not exist yet as streams with as many
