@@ -63,8 +63,7 @@ type CameraState struct {
 	LastPartition int32 `json:"last_partition"`
 	LastOffset    int64 `json:"last_offset"`
 	// LastTopic is the topic it was read from: a camera's records come from the frames topic or
-	// from the repartition topic, whose offsets are unrelated. Empty (states written before it
-	// was kept) is the frames topic.
+	// from the repartition topic, whose offsets are unrelated. Empty when unknown.
 	LastTopic string `json:"last_topic,omitempty"`
 }
 

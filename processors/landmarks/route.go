@@ -72,11 +72,9 @@ func (c *Config) Route(ctx goka.Context, msg any) {
 	}
 }
 
-// sameTopic tells whether a record read from topic comes from the state's last topic, where an
-// empty last topic (a state written before it was kept) is the frames topic.
+// sameTopic tells whether a record read from topic comes from the state's last topic. An empty
+// last topic is unknown (a state the table kept without it): offsets are compared as before
+// there were two topics.
 func (c *Config) sameTopic(topic goka.Stream, last string) bool {
-	if last == "" {
-		return topic == c.Frames
-	}
-	return string(topic) == last
+	return last == "" || string(topic) == last
 }
