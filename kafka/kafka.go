@@ -46,6 +46,15 @@ type Config struct {
 	// Partitioner places keyed records on partitions, for every producer, processor and view
 	// (default Murmur2, as Kafka's Java producer does).
 	Partitioner Partitioner
+	// MaxImageBytes is the largest image a frame may carry (default DefaultMaxImageBytes). It
+	// sizes everything else: the producers' MaxMessageBytes (MaxRecordBytes) and the
+	// max.message.bytes of the topics holostream creates, so a frame the gateway or the
+	// processors accept is one every topic on its way can take.
+	MaxImageBytes int
+	// OnWriteFailure, when set, makes the processors' producers tolerate permanent write
+	// failures (see Permanent): each is reported here and the processor goes on. Emitters are
+	// never tolerant: their callers (the gateway, produce) report the error to their client.
+	OnWriteFailure func(WriteFailure)
 }
 
 // Defaults fills the zero fields.
@@ -74,6 +83,9 @@ func (c Config) Defaults() Config {
 	if c.Partitioner == "" {
 		c.Partitioner = Murmur2
 	}
+	if c.MaxImageBytes == 0 {
+		c.MaxImageBytes = DefaultMaxImageBytes
+	}
 	return c
 }
 
@@ -85,6 +97,9 @@ func (c Config) Sarama() (*sarama.Config, error) {
 	c = c.Defaults()
 	if len(c.Brokers) == 0 {
 		return nil, errors.New("kafka: no brokers: give --brokers host:port[,host:port]")
+	}
+	if err := c.validateLimits(); err != nil {
+		return nil, err
 	}
 	v, err := sarama.ParseKafkaVersion(c.Version)
 	if err != nil {
@@ -125,8 +140,9 @@ func (c Config) Sarama() (*sarama.Config, error) {
 	sc.Producer.Retry.Backoff = 500 * time.Millisecond
 	sc.Metadata.Retry.Max = 10
 	sc.Metadata.Retry.Backoff = 500 * time.Millisecond
-	// Frames can be large; allow messages up to Kafka's default broker limit.
-	sc.Producer.MaxMessageBytes = 1000000
+	// Frames can be large: up to MaxRecordBytes, which the topics holostream creates accept
+	// (TopicMaxMessageBytes). sarama also closes a partition's batch before it passes this size.
+	sc.Producer.MaxMessageBytes = c.MaxRecordBytes()
 	if err := sc.Validate(); err != nil {
 		return nil, fmt.Errorf("kafka: %w", err)
 	}
@@ -201,6 +217,22 @@ func (k *Clients) producerBuilder() goka.ProducerBuilder {
 	}
 }
 
+// processorProducerBuilder is producerBuilder, made tolerant of permanent write failures when
+// Config.OnWriteFailure is set.
+func (k *Clients) processorProducerBuilder() goka.ProducerBuilder {
+	build := k.producerBuilder()
+	if k.Config.OnWriteFailure == nil {
+		return build
+	}
+	return func(brokers []string, clientID string, hasher func() hash.Hash32) (goka.Producer, error) {
+		p, err := build(brokers, clientID, hasher)
+		if err != nil {
+			return nil, err
+		}
+		return tolerantProducer{Producer: p, onFailure: k.Config.OnWriteFailure}, nil
+	}
+}
+
 func (k *Clients) consumerGroupBuilder() goka.ConsumerGroupBuilder {
 	return func(brokers []string, group, clientID string) (sarama.ConsumerGroup, error) {
 		return goka.ConsumerGroupBuilderWithConfig(k.fresh())(brokers, group, clientID)
@@ -228,7 +260,7 @@ func (k *Clients) ProcessorOptions() []goka.ProcessorOption {
 	return []goka.ProcessorOption{
 		goka.WithConsumerGroupBuilder(k.consumerGroupBuilder()),
 		goka.WithConsumerSaramaBuilder(k.consumerBuilder()),
-		goka.WithProducerBuilder(k.producerBuilder()),
+		goka.WithProducerBuilder(k.processorProducerBuilder()),
 		goka.WithTopicManagerBuilder(k.topicManagerBuilder()),
 		goka.WithClientID(k.Config.ClientID),
 		goka.WithHasher(k.Config.Partitioner.Hasher()),
@@ -279,6 +311,9 @@ func (k *Clients) ensure(topics []string, config map[string]string) error {
 	}
 	defer tm.Close()
 	config["min.insync.replicas"] = fmt.Sprint(k.Config.MinInsyncReplicas)
+	for name, v := range k.Config.topicLimitConfig() {
+		config[name] = v
+	}
 	for _, t := range topics {
 		err := tm.EnsureTopicExists(t, k.Config.Partitions, k.Config.Replication, config)
 		// Instances starting together race to create the same topics: losing the race is fine.
