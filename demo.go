@@ -127,7 +127,8 @@ func demo(ctx context.Context, log *slog.Logger, pf processorFlags, o demoOption
 		return nil, err
 	}
 	defer cluster.Close()
-	clients, err := kafka.New(kafka.Config{Brokers: cluster.Brokers(), ClientID: "holostream-demo", Partitions: o.partitions})
+	clients, err := kafka.New(kafka.Config{Brokers: cluster.Brokers(), ClientID: "holostream-demo", Partitions: o.partitions,
+		MaxImageBytes: pf.maxImageBytes})
 	if err != nil {
 		return nil, err
 	}
@@ -175,6 +176,7 @@ func demo(ctx context.Context, log *slog.Logger, pf processorFlags, o demoOption
 		return nil, fmt.Errorf("processors did not start: %w", err)
 	}
 	if o.http.addr != "" {
+		o.http.maxImageBytes = pf.maxImageBytes
 		if err := demoGateway(gctx, log, g, o.http, clients, topo, w, lm, reg); err != nil {
 			stop()
 			g.Wait()

@@ -32,6 +32,9 @@ type clusterFlags struct {
 	// saslPasswordFile holds the SASL password; the password itself never comes from a flag,
 	// which any user could read in ps, only from this file or HOLOSTREAM_SASL_PASSWORD.
 	saslPasswordFile string
+	// maxImageBytes sizes the records (kafka.Config.MaxImageBytes); the commands that have a
+	// --max-image-bytes flag set it, the others keep the default.
+	maxImageBytes int
 	// envErr is the first malformed environment default (a boolean that is not one), reported
 	// when the flags are validated.
 	envErr error
@@ -102,7 +105,7 @@ func (c *clusterFlags) kafka(clientID string) (kafka.Config, error) {
 	}
 	return kafka.Config{Brokers: brokers, ClientID: clientID, Version: c.version,
 		Partitions: c.partitions, Replication: c.replication, MinInsyncReplicas: c.minInsync, Compression: c.compression, Linger: c.linger, Idempotent: c.idempotent,
-		TLS: c.tls, SASL: sasl, Partitioner: part}.Defaults(), nil
+		TLS: c.tls, SASL: sasl, Partitioner: part, MaxImageBytes: c.maxImageBytes}.Defaults(), nil
 }
 
 // clients validates the flags and builds the Kafka client configuration.

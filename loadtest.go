@@ -386,6 +386,7 @@ func ltKafka(ctx context.Context, log *slog.Logger, o ltOptions, cf clusterFlags
 	)
 	if o.explicitBrokers {
 		var err error
+		cf.maxImageBytes = pf.maxImageBytes
 		if clients, err = cf.clients("holostream-loadtest"); err != nil {
 			return err
 		}
@@ -569,7 +570,7 @@ func startEmbeddedPipeline(ctx context.Context, log *slog.Logger, cf clusterFlag
 		return nil, err
 	}
 	e.clients, err = kafka.New(kafka.Config{Brokers: e.cluster.Brokers(), ClientID: "holostream-loadtest",
-		Partitions: cf.partitions, Compression: cf.compression, Linger: cf.linger})
+		Partitions: cf.partitions, Compression: cf.compression, Linger: cf.linger, MaxImageBytes: pf.maxImageBytes})
 	if err != nil {
 		return nil, err
 	}

@@ -67,6 +67,8 @@ type pipelineConfig struct {
 	maxAge        time.Duration
 	maxImageBytes int
 	maxMegapixels float64
+	maxClockSkew  time.Duration
+	maxSeqJump    int64
 	window, grace time.Duration
 	// stateDir keeps the processors' local copies of their tables (LevelDB) across restarts, so
 	// a restart reads only the table's tail; empty keeps them in memory and rebuilds them from the
@@ -105,6 +107,23 @@ func newPipeline(cfg pipelineConfig, k *kafka.Clients, w *wire, reg prometheus.R
 	if err != nil {
 		return nil, err
 	}
+	// A record that can never be written (too large for its topic, refused by a policy) costs
+	// that record, not the stream: counted, logged, and processing goes on.
+	writeFailures := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "holostream", Subsystem: "kafka", Name: "writes_failed_total",
+		Help: "Records the processors could not write and will not retry, by topic and code (RECORD_TOO_LARGE, INVALID_RECORD, POLICY_VIOLATION, INVALID_TIMESTAMP).",
+	}, []string{"topic", "code"})
+	if err := reg.Register(writeFailures); err != nil {
+		return nil, err
+	}
+	tolerant := *k
+	tolerant.Config.OnWriteFailure = func(f kafka.WriteFailure) {
+		writeFailures.WithLabelValues(f.Topic, f.Code).Inc()
+		if cfg.log != nil {
+			cfg.log.Warn("record not written, and never will be: skipped", "topic", f.Topic, "key", f.Key, "bytes", f.Bytes, "code", f.Code, "err", f.Err)
+		}
+	}
+	k = &tolerant
 	observe := metrics.Observe
 	if cfg.observe != nil {
 		observe = func(o landmarks.Observation) { metrics.Observe(o); cfg.observe(o) }
@@ -113,6 +132,7 @@ func newPipeline(cfg pipelineConfig, k *kafka.Clients, w *wire, reg prometheus.R
 		Frames: cfg.topo.Frames, Keypoints: cfg.topo.Keypoints, DeadLetters: cfg.topo.DLQ,
 		Landmarker: cfg.landmarker, DecodeFrame: w.frames.Decode, Transient: transient,
 		MaxAge: cfg.maxAge, MaxImageBytes: cfg.maxImageBytes, MaxMegapixels: cfg.maxMegapixels,
+		MaxRecordBytes: k.Config.MaxRecordBytes(), MaxClockSkew: cfg.maxClockSkew, MaxSeqJump: cfg.maxSeqJump,
 		Observe: observe,
 	}
 	partitioner := k.Config.Partitioner
@@ -124,9 +144,10 @@ func newPipeline(cfg pipelineConfig, k *kafka.Clients, w *wire, reg prometheus.R
 	}
 	opts := append(k.ProcessorOptions(), goka.WithStorageBuilder(storageBuilder(cfg.stateDir)),
 		goka.WithLogger(gokaLogger{cfg.log, cfg.gokaLevel}))
+	// Tombstones reach the callback (goka drops them by default), which counts them.
 	lp, err := goka.NewProcessor(k.Config.Brokers, lc.Group(cfg.topo.Landmarks, landmarks.Codecs{
 		Frames: codecs.Bytes{}, State: landmarks.StateCodec{}, Keypoints: w.keypoints.Codec(), DeadLetters: w.dlq.Codec(),
-	}), opts...)
+	}), append(opts[:len(opts):len(opts)], goka.WithNilHandling(goka.NilProcess))...)
 	if err != nil {
 		return nil, fmt.Errorf("landmarks processor: %w", err)
 	}

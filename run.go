@@ -19,7 +19,10 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/holostream/holostream/codecs"
+	"github.com/holostream/holostream/kafka"
 	"github.com/holostream/holostream/model"
+	"github.com/holostream/holostream/processors/landmarks"
+	"github.com/holostream/holostream/schemas"
 )
 
 // processorFlags are the settings of the processors, shared by run and demo.
@@ -31,6 +34,8 @@ type processorFlags struct {
 	maxAge        time.Duration
 	maxImageBytes int
 	maxMegapixels float64
+	maxClockSkew  time.Duration
+	maxSeqJump    int64
 	window, grace time.Duration
 	stateDir      string
 }
@@ -41,8 +46,10 @@ func (p *processorFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&p.workers, "workers", runtime.NumCPU(), "frames inferred at once (one interpreter set each)")
 	fs.IntVar(&p.threads, "threads", 1, "threads per TFLite interpreter")
 	fs.DurationVar(&p.maxAge, "max-age", 10*time.Second, "drop frames captured longer ago than this as stale (0: never)")
-	fs.IntVar(&p.maxImageBytes, "max-image-bytes", 8<<20, "dead-letter frames whose image is larger than this")
+	fs.IntVar(&p.maxImageBytes, "max-image-bytes", kafka.DefaultMaxImageBytes, "dead-letter frames whose image is larger than this; the producers' record limit and the max.message.bytes of the topics holostream creates follow it (this + 65 KiB)")
 	fs.Float64Var(&p.maxMegapixels, "max-megapixels", model.DefaultMaxMegapixels, "dead-letter images whose header declares more megapixels")
+	fs.DurationVar(&p.maxClockSkew, "max-clock-skew", schemas.DefaultMaxClockSkew, "dead-letter (BAD_TIME) frames captured further than this ahead of this machine's clock")
+	fs.Int64Var(&p.maxSeqJump, "max-seq-jump", landmarks.DefaultMaxSeqJump, "dead-letter (BAD_SEQ) frames whose seq is further than this ahead of their camera's last")
 	fs.DurationVar(&p.window, "window", 10*time.Second, "event-time window of pose-stats")
 	fs.DurationVar(&p.grace, "grace", 2*time.Second, "how long after a window's end late events are still counted in it")
 	fs.StringVar(&p.stateDir, "state-dir", "", "keep local copies of the tables here (LevelDB) for fast restarts; empty: in memory, rebuilt from Kafka at start")
@@ -56,12 +63,16 @@ func (p *processorFlags) open() (*model.Landmarker, error) {
 	if p.window <= 0 || p.grace < 0 {
 		return nil, errors.New("--window must be > 0 and --grace >= 0")
 	}
+	if p.maxClockSkew <= 0 || p.maxSeqJump <= 0 || p.maxImageBytes <= 0 {
+		return nil, errors.New("--max-clock-skew, --max-seq-jump and --max-image-bytes must be > 0")
+	}
 	return model.Open(kind, model.WithModelDir(p.modelDir), model.WithWorkers(p.workers), model.WithThreads(p.threads))
 }
 
 func (p *processorFlags) pipeline(topo Topology, lm *model.Landmarker) pipelineConfig {
 	return pipelineConfig{topo: topo, landmarker: lm, maxAge: p.maxAge, maxImageBytes: p.maxImageBytes,
-		maxMegapixels: p.maxMegapixels, window: p.window, grace: p.grace, stateDir: p.stateDir}
+		maxMegapixels: p.maxMegapixels, maxClockSkew: p.maxClockSkew, maxSeqJump: p.maxSeqJump,
+		window: p.window, grace: p.grace, stateDir: p.stateDir}
 }
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -83,6 +94,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func runProcessors(ctx context.Context, log *slog.Logger, cf clusterFlags, pf processorFlags, metricsAddr string) error {
+	cf.maxImageBytes = pf.maxImageBytes
 	clients, err := cf.clients("holostream")
 	if err != nil {
 		return err

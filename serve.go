@@ -34,6 +34,8 @@ type gatewayFlags struct {
 	inferWorkers int
 	inferQueue   int
 	inferTimeout time.Duration
+	// maxImageBytes bounds POST /v1/frames' images: serve's --max-image-bytes, demo's processors'.
+	maxImageBytes int
 }
 
 func (g *gatewayFlags) register(fs *flag.FlagSet, addrFlag, defaultAddr string) {
@@ -72,7 +74,7 @@ func (g *gatewayFlags) config(log *slog.Logger) (gateway.Config, error) {
 		return gateway.Config{}, errors.New("--rate-limit, --infer-workers and --infer-queue must be >= 0, --max-body-bytes and --infer-timeout > 0")
 	}
 	return gateway.Config{Log: log, Version: version, Token: tok, RateLimit: g.rateLimit, MaxBodyBytes: g.maxBody,
-		InferWorkers: g.inferWorkers, InferQueue: g.inferQueue, InferTimeout: g.inferTimeout}, nil
+		InferWorkers: g.inferWorkers, InferQueue: g.inferQueue, InferTimeout: g.inferTimeout, MaxImageBytes: g.maxImageBytes}, nil
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -84,6 +86,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	kind := fs.String("model", string(model.PoseFull), fmt.Sprintf("pipeline of POST /v1/infer: one of %v, or none", model.Kinds()))
 	modelDir := fs.String("models", "", "directory of the .tflite models (default $HOLOSTREAM_MODELS or .deps/models)")
 	noKafka := fs.Bool("no-kafka", false, "serve without a Kafka cluster: POST /v1/infer and the upload page only")
+	fs.IntVar(&gf.maxImageBytes, "max-image-bytes", kafka.DefaultMaxImageBytes, "POST /v1/frames answers 413 for larger images; give run the same value (the frames producer's record limit follows it)")
 	if err := fs.Parse(args); err != nil {
 		return usageExit(err)
 	}
@@ -119,6 +122,7 @@ func serve(ctx context.Context, log *slog.Logger, cf clusterFlags, gf gatewayFla
 	cfg.Gatherer, cfg.Registerer = reg, reg
 	g, gctx := errgroup.WithContext(ctx)
 	if !noKafka {
+		cf.maxImageBytes = gf.maxImageBytes
 		clients, err := cf.clients("holostream-serve")
 		if err != nil {
 			return err
@@ -223,13 +227,24 @@ func (s *frameSink) Send(ctx context.Context, f schemas.Frame) (gateway.Delivery
 	if err != nil {
 		return gateway.Delivery{}, err
 	}
+	// A record that can never be written is told apart: the client must change it, not retry.
+	classify := func(err error) error {
+		switch kafka.Permanent(err) {
+		case "":
+			return err
+		case kafka.FailTooLarge:
+			return fmt.Errorf("%w (topic %s): %v", gateway.ErrFrameTooLarge, s.topic, err)
+		default:
+			return fmt.Errorf("%w (topic %s): %v", gateway.ErrFrameRefused, s.topic, err)
+		}
+	}
 	type ack struct {
 		d   gateway.Delivery
 		err error
 	}
 	done := make(chan ack, 1)
 	prom.ThenWithMessage(func(m *sarama.ProducerMessage, err error) {
-		a := ack{err: err}
+		a := ack{err: classify(err)}
 		if m != nil {
 			a.d = gateway.Delivery{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset}
 		}
