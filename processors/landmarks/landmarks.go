@@ -26,6 +26,10 @@ const (
 	CodeTooLarge    = "TOO_LARGE"     // over the byte or megapixel limit
 	CodeCorrupt     = "CORRUPT_IMAGE" // truncated or damaged image data
 	CodeInference   = "INFERENCE"     // the model failed on a decodable image
+	CodeNoKey       = "NO_KEY"        // the record has no key: no camera to account it to
+	CodeNullValue   = "NULL_VALUE"    // the record's value is null (a tombstone)
+	CodeBadSeq      = "BAD_SEQ"       // seq below 0, or too far ahead of the camera's last
+	CodeBadTime     = "BAD_TIME"      // captured_at before 2000 or too far in the future
 )
 
 // Counters account for every frame of a camera.
@@ -38,6 +42,9 @@ type Counters struct {
 	// Not outcomes: details of emitted frames and of the sequence.
 	Detected int64 `json:"detected"`
 	Gaps     int64 `json:"gaps"`
+	// Restarts counts the times the camera's producer started counting again from a lower seq
+	// (a frame at or below the last seq, captured after the last frame).
+	Restarts int64 `json:"restarts"`
 	// Redelivered counts records read again after a crash (at-least-once): processed and emitted
 	// again, but not counted again above.
 	Redelivered int64 `json:"redelivered"`
@@ -82,6 +89,14 @@ type Config struct {
 	// MaxImageBytes and MaxMegapixels bound a frame's image before and after its header is read.
 	MaxImageBytes int
 	MaxMegapixels float64
+	// MaxRecordBytes is the largest record the producer writes: a dead letter keeps the first
+	// bytes of a larger original (and its size and SHA-256). 0: no limit.
+	MaxRecordBytes int
+	// MaxSeqJump is how far ahead of a camera's last seq a frame may be (DefaultMaxSeqJump when
+	// 0); MaxClockSkew how far ahead of the wall clock its capture time may be
+	// (schemas.DefaultMaxClockSkew when 0).
+	MaxSeqJump   int64
+	MaxClockSkew time.Duration
 	// Now is the wall clock (for staleness and latency); time.Now when nil.
 	Now func() time.Time
 	// Observe, when set, is told the outcome of every frame (metrics).
@@ -133,8 +148,24 @@ func (c *Config) Validate() error {
 		return errors.New("landmarks: no frame decoder")
 	case c.MaxAge < 0:
 		return fmt.Errorf("landmarks: max age %v < 0", c.MaxAge)
+	case c.MaxSeqJump < 0 || c.MaxClockSkew < 0 || c.MaxRecordBytes < 0:
+		return errors.New("landmarks: max seq jump, clock skew and record bytes must be >= 0")
 	}
 	return c.Repartition.validate()
+}
+
+func (c *Config) maxSeqJump() int64 {
+	if c.MaxSeqJump > 0 {
+		return c.MaxSeqJump
+	}
+	return DefaultMaxSeqJump
+}
+
+func (c *Config) maxClockSkew() time.Duration {
+	if c.MaxClockSkew > 0 {
+		return c.MaxClockSkew
+	}
+	return schemas.DefaultMaxClockSkew
 }
 
 func (c *Config) now() time.Time {
@@ -144,9 +175,21 @@ func (c *Config) now() time.Time {
 	return time.Now()
 }
 
-// Process is the goka callback for the frames topic.
+// Process is the goka callback for the frames topic. It takes nil values too (goka.NilProcess):
+// a tombstone is counted like any other bad record.
 func (c *Config) Process(ctx goka.Context, msg any) {
 	start := c.now()
+	if ctx.Key() == "" {
+		// No camera to account it to, and no table row to make up for it: the dead letter and
+		// the metrics are its account.
+		raw, _ := msg.([]byte)
+		obs := c.deadLetter(ctx, nil, raw, nil, CodeNoKey, "the record has no key: producers must key frames by camera id")
+		obs.Total = c.now().Sub(start)
+		if c.Observe != nil {
+			c.Observe(obs)
+		}
+		return
+	}
 	st, _ := ctx.Value().(*CameraState)
 	if st == nil {
 		st = &CameraState{}
@@ -175,7 +218,16 @@ func (c *Config) Process(ctx goka.Context, msg any) {
 // the counters.
 func (c *Config) process(ctx goka.Context, st *CameraState, msg any, start time.Time, redelivery bool) Observation {
 	st.Counters.Received++
+	if msg == nil {
+		return c.deadLetter(ctx, st, nil, nil, CodeNullValue, "the record's value is null (a tombstone): frames are never deleted by key")
+	}
 	raw, _ := msg.([]byte)
+	if size, sum, ok := cutRecord(ctx.Headers()); ok && ctx.Topic() != c.Frames {
+		obs := c.deadLetter(ctx, st, raw, nil, CodeTooLarge, fmt.Sprintf(
+			"a record of %d bytes, more than the largest holostream writes (%d), on another partition than its camera's: forwarded cut, its first %d bytes kept",
+			size, c.MaxRecordBytes, len(raw)), func(d *schemas.DeadLetter) { d.OriginalSize, d.OriginalSHA256 = size, sum })
+		return obs
+	}
 	frame, err := c.DecodeFrame(raw)
 	if err != nil && c.Transient != nil && c.Transient(err) {
 		st.Counters.Received-- // not taken up: it will be read again
@@ -188,15 +240,34 @@ func (c *Config) process(ctx goka.Context, st *CameraState, msg any, start time.
 		return c.deadLetter(ctx, st, raw, &frame, CodeBadFrame,
 			fmt.Sprintf("record key %q differs from camera_id %q: producers must key frames by camera", ctx.Key(), frame.CameraID))
 	}
-	if st.HasSeq && frame.Seq <= st.LastSeq && !redelivery {
+	if err := checkTime(frame.CapturedAt, start, c.maxClockSkew()); err != nil {
+		return c.deadLetter(ctx, st, raw, &frame, CodeBadTime, err.Error())
+	}
+	verdict := judgeSeq(st, &frame, c.maxSeqJump())
+	switch {
+	case verdict == seqNegative:
+		return c.deadLetter(ctx, st, raw, &frame, CodeBadSeq, fmt.Sprintf("seq %d: want >= 0", frame.Seq))
+	case verdict == seqTooFar:
+		// Dead-lettered on its first reading too: the state never took its seq.
+		return c.deadLetter(ctx, st, raw, &frame, CodeBadSeq, fmt.Sprintf(
+			"seq %d is %d ahead of the camera's last (%d), limit %d: a producer must count up by one per frame",
+			frame.Seq, frame.Seq-st.LastSeq, st.LastSeq, c.maxSeqJump()))
+	case redelivery:
+		// Its first reading moved the state already, so it looks like a duplicate now; it was not.
+	case verdict == seqDuplicate:
 		st.Counters.Duplicate++
 		return Observation{Seq: frame.Seq, Outcome: OutcomeDuplicate}
 	}
-	gap := st.HasSeq && frame.Seq > st.LastSeq+1
-	if !st.HasSeq || frame.Seq > st.LastSeq {
+	gap := verdict == seqGap && !redelivery
+	if !redelivery || frame.Seq > st.LastSeq {
 		st.HasSeq, st.LastSeq, st.LastCapturedAt = true, frame.Seq, frame.CapturedAt
 	}
-	if gap {
+	switch {
+	case verdict == seqRestart && !redelivery:
+		// A new count: what was tracked belongs to the stream before the restart.
+		st.Counters.Restarts++
+		st.Track.Reset()
+	case gap:
 		// Frames are missing: the last ROI and the filters describe a moment that is gone.
 		st.Counters.Gaps++
 		st.Track.Reset()
@@ -234,7 +305,9 @@ func (c *Config) process(ctx goka.Context, st *CameraState, msg any, start time.
 		Decode: decoded.Sub(start), Detect: res.Timings.Detect, Landmark: res.Timings.Landmarks}
 }
 
-func (c *Config) deadLetter(ctx goka.Context, st *CameraState, raw []byte, f *schemas.Frame, code, reason string) Observation {
+// deadLetter writes the record to the dead-letter topic, cut to fit MaxRecordBytes, and counts
+// it in st (nil for a record with no camera).
+func (c *Config) deadLetter(ctx goka.Context, st *CameraState, raw []byte, f *schemas.Frame, code, reason string, adjust ...func(*schemas.DeadLetter)) Observation {
 	dl := schemas.DeadLetter{
 		Topic: string(ctx.Topic()), Partition: ctx.Partition(), Offset: ctx.Offset(), Key: ctx.Key(),
 		Reason: reason, Code: code, CameraID: ctx.Key(), Seq: -1, At: c.now(), Original: raw,
@@ -242,8 +315,14 @@ func (c *Config) deadLetter(ctx goka.Context, st *CameraState, raw []byte, f *sc
 	if f != nil {
 		dl.CameraID, dl.Seq = f.CameraID, f.Seq
 	}
+	fitDeadLetter(&dl, c.MaxRecordBytes)
+	for _, f := range adjust {
+		f(&dl)
+	}
 	ctx.Emit(c.DeadLetters, ctx.Key(), dl)
-	st.Counters.DeadLettered++
+	if st != nil {
+		st.Counters.DeadLettered++
+	}
 	return Observation{Seq: dl.Seq, Outcome: OutcomeDeadLettered, Code: code}
 }
 

@@ -286,7 +286,7 @@ func TestStateCodecRoundTrip(t *testing.T) {
 	st.LastCapturedAt = time.Date(2026, 11, 22, 1, 2, 3, 456789000, time.UTC)
 	st.Counters = Counters{Received: 10, Emitted: 6, DeadLettered: 1, Stale: 2, Duplicate: 1, Detected: 5, Gaps: 3}
 	st.Track.FaceLandmarks = []model.Point{{X: 0.1, Y: 0.2}}
-	st.Counters.Redelivered = 4
+	st.Counters.Redelivered, st.Counters.Restarts = 4, 2
 	st.HasOffset, st.LastPartition, st.LastOffset = true, 5, 1<<40
 	b, err := StateCodec{}.Encode(st)
 	if err != nil {
@@ -301,9 +301,15 @@ func TestStateCodecRoundTrip(t *testing.T) {
 	}
 	// Version 1 states (before the offset and the redelivery counter) still read.
 	v1 := append([]byte{stateMagic, 1}, b[2:stateHeaderV1]...)
-	v1 = append(v1, b[stateHeaderV2:]...)
+	v1 = append(v1, b[stateHeaderV3:]...)
 	if v, err := (StateCodec{}).Decode(v1); err != nil || v.(*CameraState).LastSeq != st.LastSeq || v.(*CameraState).HasOffset {
 		t.Errorf("version 1 state: %v", err)
+	}
+	// So do version 2 states (before the restart counter).
+	v2 := append([]byte{stateMagic, 2}, b[2:stateHeaderV2]...)
+	v2 = append(v2, b[stateHeaderV3:]...)
+	if v, err := (StateCodec{}).Decode(v2); err != nil || v.(*CameraState).LastOffset != st.LastOffset || v.(*CameraState).Counters.Restarts != 0 {
+		t.Errorf("version 2 state: %v", err)
 	}
 	// A NaN in a filter is kept as it is, not an encoding failure that would stop the processor.
 	st.Track.ROI.XCenter = float32(math.NaN())

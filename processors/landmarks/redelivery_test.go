@@ -53,8 +53,11 @@ func TestRedeliveryIsEmittedAgain(t *testing.T) {
 			err := json.Unmarshal(b, &f)
 			return f, err
 		}, MaxAge: time.Second, Now: func() time.Time { return now }}
+	// A frame's capture time is its own, whenever it is read: a record read again, or sent again,
+	// carries the time it was captured.
+	t0 := now.Add(-10 * time.Millisecond)
 	frame := func(seq int64) []byte {
-		b, _ := json.Marshal(schemas.Frame{CameraID: "cam", Seq: seq, CapturedAt: now.Add(-10 * time.Millisecond), Image: photo})
+		b, _ := json.Marshal(schemas.Frame{CameraID: "cam", Seq: seq, CapturedAt: t0.Add(time.Duration(seq) * time.Millisecond), Image: photo})
 		return b
 	}
 	var state any

@@ -1,8 +1,11 @@
 package landmarks
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/lovoo/goka"
 )
@@ -66,7 +69,19 @@ func (c *Config) Route(ctx goka.Context, msg any) {
 		c.Process(ctx, msg)
 		return
 	}
-	ctx.Emit(r.Topic, ctx.Key(), msg) // the frames codec on both topics: the same bytes
+	if raw, _ := msg.([]byte); c.MaxRecordBytes > 0 && len(raw) > c.MaxRecordBytes-forwardReserve {
+		// Too large to write whole (so it cannot be a frame holostream takes): its first bytes
+		// go, with the whole record's size and hash, and are dead-lettered where its camera is
+		// counted.
+		cut := raw[:c.MaxRecordBytes-forwardReserve]
+		sum := sha256.Sum256(raw)
+		ctx.Emit(r.Topic, ctx.Key(), cut, goka.WithCtxEmitHeaders(goka.Headers{
+			headerCutSize:   []byte(strconv.Itoa(len(raw))),
+			headerCutSHA256: []byte(hex.EncodeToString(sum[:])),
+		}))
+	} else {
+		ctx.Emit(r.Topic, ctx.Key(), msg) // the frames codec on both topics: the same bytes
+	}
 	if r.Forwarded != nil {
 		r.Forwarded(ctx.Key(), ctx.Partition(), to)
 	}
@@ -77,4 +92,24 @@ func (c *Config) Route(ctx goka.Context, msg any) {
 // there were two topics.
 func (c *Config) sameTopic(topic goka.Stream, last string) bool {
 	return last == "" || string(topic) == last
+}
+
+// A record too large to forward whole is forwarded cut, with these headers: the whole record's
+// size (decimal) and SHA-256 (lowercase hex).
+const (
+	headerCutSize   = "holostream-original-size"
+	headerCutSHA256 = "holostream-original-sha256"
+)
+
+// forwardReserve is what a forwarded record needs besides its value (key, headers, framing).
+const forwardReserve = 4 << 10
+
+// cutRecord reads the headers of a record forwarded cut: the whole record's size and hash.
+func cutRecord(h goka.Headers) (size int64, sha string, ok bool) {
+	v, found := h[headerCutSize]
+	if !found {
+		return 0, "", false
+	}
+	size, err := strconv.ParseInt(string(v), 10, 64)
+	return size, string(h[headerCutSHA256]), err == nil
 }

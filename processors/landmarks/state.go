@@ -16,18 +16,20 @@ import (
 //	'C' version(1) has_seq(1) last_seq int64 last_captured_at int64 (unix ns, 0 = unset)
 //	counters: received emitted dead_lettered stale duplicate detected gaps (int64 x7)
 //	version 2: redelivered int64, has_offset(1) last_partition int32 last_offset int64
+//	version 3: restarts int64
 //	track: model.Track.MarshalBinary
 //
-// Decode also reads version 1 and the JSON states of earlier builds (they start with '{'). New
+// Decode also reads versions 1 and 2 and the JSON states of earlier builds (they start with '{'). New
 // fields go before the track under a new version.
 type StateCodec struct{}
 
 const (
 	stateMagic     = 'C'
-	stateVersion   = 2
+	stateVersion   = 3
 	stateHeaderV1  = 3 + 8 + 8 + 7*8
 	stateHeaderV2  = stateHeaderV1 + 8 + 1 + 4 + 8
-	stateHeaderMax = stateHeaderV2
+	stateHeaderV3  = stateHeaderV2 + 8
+	stateHeaderMax = stateHeaderV3
 )
 
 // Encode accepts a *CameraState or a CameraState.
@@ -64,6 +66,7 @@ func (StateCodec) Encode(v any) ([]byte, error) {
 	b = append(b, hasOffset)
 	b = binary.LittleEndian.AppendUint32(b, uint32(s.LastPartition))
 	b = binary.LittleEndian.AppendUint64(b, uint64(s.LastOffset))
+	b = binary.LittleEndian.AppendUint64(b, uint64(c.Restarts))
 	return s.Track.AppendBinary(b)
 }
 
@@ -84,11 +87,13 @@ func (StateCodec) Decode(data []byte) (any, error) {
 	case 1:
 	case 2:
 		header = stateHeaderV2
-		if len(data) < header {
-			return nil, errors.New("landmarks: state codec: truncated camera state")
-		}
+	case 3:
+		header = stateHeaderV3
 	default:
-		return nil, fmt.Errorf("landmarks: state codec: version %d, this build reads 1 and %d", data[1], stateVersion)
+		return nil, fmt.Errorf("landmarks: state codec: version %d, this build reads 1 to %d", data[1], stateVersion)
+	}
+	if len(data) < header {
+		return nil, errors.New("landmarks: state codec: truncated camera state")
 	}
 	s.HasSeq = data[2] == 1
 	u := func(i int) int64 { return int64(binary.LittleEndian.Uint64(data[3+8*i:])) }
@@ -97,7 +102,10 @@ func (StateCodec) Decode(data []byte) (any, error) {
 		s.LastCapturedAt = time.Unix(0, at).UTC()
 	}
 	s.Counters = Counters{Received: u(2), Emitted: u(3), DeadLettered: u(4), Stale: u(5), Duplicate: u(6), Detected: u(7), Gaps: u(8)}
-	if header == stateHeaderV2 {
+	if header >= stateHeaderV3 {
+		s.Counters.Restarts = int64(binary.LittleEndian.Uint64(data[stateHeaderV2:]))
+	}
+	if header >= stateHeaderV2 {
 		s.Counters.Redelivered = u(9)
 		s.HasOffset = data[stateHeaderV1+8] == 1
 		s.LastPartition = int32(binary.LittleEndian.Uint32(data[stateHeaderV1+9:]))
