@@ -13,9 +13,25 @@
 //
 //	Received = Emitted + DeadLettered + Stale + Duplicate
 //
-// Emitted frames produce exactly one KeypointEvent (DETECTED or NO_PERSON). A frame whose seq is
-// not above the last one seen is a duplicate (or out of order) and is dropped; a gap in seq resets
-// tracking; a frame older than MaxAge (wall clock minus captured_at) is dropped as stale.
+// Emitted frames produce exactly one KeypointEvent (DETECTED or NO_PERSON). A frame older than
+// MaxAge (wall clock minus captured_at) is dropped as stale. Every record is counted, whatever a
+// producer wrote: a null value (tombstone) is dead-lettered NULL_VALUE; a record without a key
+// is dead-lettered NO_KEY and, having no camera, counted in the metrics only.
+//
+// The sequence rules (admit.go), against the camera's last seq and capture time:
+//   - seq < 0: BAD_SEQ. More than MaxSeqJump ahead of the last: BAD_SEQ, and the last seq does not
+//     move (a producer counting wrong, or a hostile one, cannot make every later frame look old).
+//   - captured_at before schemas.MinCapturedAt or more than MaxClockSkew ahead of the wall clock:
+//     BAD_TIME (every time kept in the state then fits its int64 nanoseconds).
+//   - seq at or below the last, captured no later than the last frame: a duplicate (sent twice,
+//     or overtaken), dropped.
+//   - seq at or below the last, captured after the last frame: the producer restarted its count
+//     (a camera rebooted, a seq it could not keep): a new run of the stream, processed, tracking
+//     reset, counted in Restarts. This also revives a camera whose first frame claimed a huge seq.
+//   - seq more than one above the last: a gap; tracking resets.
+//
+// Sizes: a dead letter keeps the original record when it fits MaxRecordBytes and its first bytes
+// otherwise, with the whole record's size and SHA-256, so writing it cannot fail for its size.
 //
 // Delivery is at-least-once (goka commits offsets after the outputs are acknowledged, without
 // transactions). After a crash the new owner of a partition reads again the records after the
