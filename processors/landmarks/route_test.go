@@ -158,3 +158,33 @@ func TestRouteFailsOnGrownTopic(t *testing.T) {
 		t.Errorf("partition 2 of 2: failed %v, touched %v, emitted %v", ctx.failed, ctx.touched, ctx.emitted)
 	}
 }
+
+// TestStateCodecKeepsLastTopic: the topic of the last record survives the table, and a version 3
+// state (before it was kept) reads without one.
+func TestStateCodecKeepsLastTopic(t *testing.T) {
+	st := realisticState()
+	st.HasOffset, st.LastTopic, st.LastPartition, st.LastOffset = true, "site1.frames-repartition", 2, 99
+	b, err := StateCodec{}.Encode(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := StateCodec{}.Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := v.(*CameraState); got.LastTopic != st.LastTopic || got.LastOffset != 99 || got.Track.ROI == nil {
+		t.Errorf("decoded last topic %q offset %d", got.LastTopic, got.LastOffset)
+	}
+	v3 := append([]byte{stateMagic, 3}, b[2:stateHeaderV3]...)
+	v3 = append(v3, b[stateHeaderV4+len(st.LastTopic):]...)
+	if v, err := (StateCodec{}).Decode(v3); err != nil || v.(*CameraState).LastTopic != "" || v.(*CameraState).LastOffset != 99 {
+		t.Errorf("version 3 state: %v", err)
+	}
+	if _, err := (StateCodec{}).Decode(b[:stateHeaderV4+3]); err == nil {
+		t.Error("a state cut inside its topic decoded")
+	}
+	st.LastTopic = string(make([]byte, 256))
+	if _, err := (StateCodec{}).Encode(st); err == nil {
+		t.Error("a 256-byte topic name encoded")
+	}
+}

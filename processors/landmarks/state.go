@@ -17,19 +17,21 @@ import (
 //	counters: received emitted dead_lettered stale duplicate detected gaps (int64 x7)
 //	version 2: redelivered int64, has_offset(1) last_partition int32 last_offset int64
 //	version 3: restarts int64
+//	version 4: last_topic: length(1) and its bytes (empty: unknown)
 //	track: model.Track.MarshalBinary
 //
-// Decode also reads versions 1 and 2 and the JSON states of earlier builds (they start with '{'). New
+// Decode also reads versions 1 to 3 and the JSON states of earlier builds (they start with '{'). New
 // fields go before the track under a new version.
 type StateCodec struct{}
 
 const (
 	stateMagic     = 'C'
-	stateVersion   = 3
+	stateVersion   = 4
 	stateHeaderV1  = 3 + 8 + 8 + 7*8
 	stateHeaderV2  = stateHeaderV1 + 8 + 1 + 4 + 8
 	stateHeaderV3  = stateHeaderV2 + 8
-	stateHeaderMax = stateHeaderV3
+	stateHeaderV4  = stateHeaderV3 + 1 // and the topic's bytes
+	stateHeaderMax = stateHeaderV4 + 255
 )
 
 // Encode accepts a *CameraState or a CameraState.
@@ -67,6 +69,10 @@ func (StateCodec) Encode(v any) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(s.LastPartition))
 	b = binary.LittleEndian.AppendUint64(b, uint64(s.LastOffset))
 	b = binary.LittleEndian.AppendUint64(b, uint64(c.Restarts))
+	if len(s.LastTopic) > 255 { // Kafka's own limit is 249
+		return nil, fmt.Errorf("landmarks: state codec: topic name of %d bytes", len(s.LastTopic))
+	}
+	b = append(append(b, byte(len(s.LastTopic))), s.LastTopic...)
 	return s.Track.AppendBinary(b)
 }
 
@@ -89,6 +95,11 @@ func (StateCodec) Decode(data []byte) (any, error) {
 		header = stateHeaderV2
 	case 3:
 		header = stateHeaderV3
+	case 4:
+		header = stateHeaderV4
+		if len(data) >= header {
+			header += int(data[stateHeaderV3])
+		}
 	default:
 		return nil, fmt.Errorf("landmarks: state codec: version %d, this build reads 1 to %d", data[1], stateVersion)
 	}
@@ -104,6 +115,9 @@ func (StateCodec) Decode(data []byte) (any, error) {
 	s.Counters = Counters{Received: u(2), Emitted: u(3), DeadLettered: u(4), Stale: u(5), Duplicate: u(6), Detected: u(7), Gaps: u(8)}
 	if header >= stateHeaderV3 {
 		s.Counters.Restarts = int64(binary.LittleEndian.Uint64(data[stateHeaderV2:]))
+	}
+	if data[1] >= 4 {
+		s.LastTopic = string(data[stateHeaderV4:header])
 	}
 	if header >= stateHeaderV2 {
 		s.Counters.Redelivered = u(9)
