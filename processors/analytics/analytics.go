@@ -17,9 +17,22 @@ type Config struct {
 	Actions, Stats  goka.Stream // outputs, key = user id
 	Window, Grace   time.Duration
 	DecodeKeypoints func([]byte) (schemas.KeypointEvent, error) // main injects the Avro codec
-	// Observe, when set, is told what each event produced (metrics). out is nil for a record
-	// that could not be decoded.
+	// Observe, when set, is told what each event, or flush, produced (metrics). out is nil for
+	// a record that could not be decoded.
 	Observe func(out *Output)
+	// Punctuator, when set, holds flushes back while a partition is new to this instance (see
+	// Punctuator); without it a flush record is acted on at once.
+	Punctuator *Punctuator
+	// Now is the wall clock (default time.Now): when a user's watermark moved (Windows.SeenAt)
+	// and when a flush runs.
+	Now func() time.Time
+}
+
+func (c Config) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
 }
 
 // DefaultWindow is the window size when Config.Window is 0.
@@ -55,7 +68,9 @@ func (c Config) Spec() WindowSpec {
 // Group is the processor's group graph. Keypoints come in keyed by camera (keypointsCodec passes
 // raw bytes; Route decodes them) and go round the group's loopback topic keyed by user, as JSON
 // (Codec[schemas.KeypointEvent]); Process keeps one UserState per user in the group table
-// (stateCodec: Codec[UserState]) and emits actions and window stats keyed by user.
+// (stateCodec: Codec[UserState]) and emits actions and window stats keyed by user. The loopback
+// topic also carries the Punctuator's control records, which need the processor built with
+// Punctuator.ProcessorOptions.
 func (c Config) Group(group goka.Group, stateCodec, actionCodec, statsCodec goka.Codec, keypointsCodec goka.Codec) *goka.GroupGraph {
 	return goka.DefineGroup(group,
 		goka.Input(c.Keypoints, keypointsCodec, c.Route),
@@ -167,7 +182,15 @@ func finite32(vs ...float32) bool {
 
 // Process is the goka callback of the loopback topic: one user's event, in the user's partition.
 // It applies the event to the user's state and emits the actions and the windows that closed.
+// A control record (no value, ControlHeader) is no event: a flush record runs Flush, and any
+// other record without a value is skipped, as goka itself would skip it.
 func (c Config) Process(ctx goka.Context, msg any) {
+	if msg == nil {
+		if string(ctx.Headers()[ControlHeader]) == FlushControl {
+			c.Flush(ctx)
+		}
+		return
+	}
 	st := state(ctx)
 	var ev *schemas.KeypointEvent
 	switch m := msg.(type) {
@@ -183,9 +206,40 @@ func (c Config) Process(ctx goka.Context, msg any) {
 		return
 	}
 	var out Output
+	watermark := st.Windows.Watermark
 	st.Apply(ctx.Key(), ev, c.Spec(), &out)
+	if st.Windows.Watermark.After(watermark) {
+		st.Windows.SeenAt = c.now()
+	}
 	for i := range out.Actions {
 		ctx.Emit(c.Actions, ctx.Key(), out.Actions[i])
+	}
+	for i := range out.Stats {
+		ctx.Emit(c.Stats, ctx.Key(), out.Stats[i])
+	}
+	ctx.SetValue(st)
+	if c.Observe != nil {
+		c.Observe(&out)
+	}
+}
+
+// Flush is the work of a flush record, in the user's partition: it closes the windows that the
+// user's stream time, gone on at the wall clock's pace while the user sent nothing, has passed
+// (UserState.Flush) and emits them. The idle clock starts no earlier than when this instance was
+// assigned the partition (Punctuator). With nothing due it changes and emits nothing.
+func (c Config) Flush(ctx goka.Context) {
+	if ctx.Value() == nil {
+		return // no state, so no window
+	}
+	st := state(ctx)
+	now := c.now()
+	var notBefore time.Time
+	if c.Punctuator != nil {
+		notBefore = c.Punctuator.since(ctx.Partition(), now)
+	}
+	var out Output
+	if !st.Flush(ctx.Key(), now, notBefore, c.Spec(), &out) {
+		return
 	}
 	for i := range out.Stats {
 		ctx.Emit(c.Stats, ctx.Key(), out.Stats[i])

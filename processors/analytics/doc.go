@@ -24,7 +24,7 @@
 //	  Fall      FallDetector        smoothed hip speed, pending drop, last fall
 //	  Motion                        the previous detected frame's landmarks, for motion energy
 //	  Windows                       open windows (at most WindowSpec.MaxOpen), watermark,
-//	                                closed-through mark, LateDropped
+//	                                closed-through mark, LateDropped, SeenAt (wall clock)
 //
 // # Semantics
 //
@@ -43,6 +43,39 @@
 //     mean visibility of the frame's limb landmarks (0 without a person).
 //  4. The watermark (the latest event time) advances; every window whose end plus Grace it has
 //     reached is emitted as PoseStats and dropped, then the oldest while too many are open.
+//     When it advances, SeenAt takes the wall-clock time.
+//
+// # Idle users
+//
+// By the rules above a window closes only when a later event of the same user moves the
+// watermark past its end plus Grace, so a user who stops sending would never get its last
+// window. Kafka Streams lets wall-clock time stand in for stream time on an idle partition;
+// here, per user, stream time goes on at the wall clock's pace while the user's watermark
+// stands still: at wall-clock time now it is Watermark + (now - SeenAt) (Windows.IdleStreamTime),
+// and every window whose end plus Grace that has reached is emitted and dropped
+// (Windows.FlushIdle). So the last window of a user who stops comes out about its end plus Grace
+// after its last event, by the wall clock: end + Grace - last event time after that event
+// arrived, and at most FlushInterval later. The watermark does not move; an event that comes
+// for a window closed so is late, counted in LateDropped as an event beyond the grace is, and
+// one for a later window opens it as usual.
+//
+// goka has no punctuators, and a window can only be closed safely where the user's state lives:
+// in the user's partition, between two of its events. So the Punctuator, beside the processor
+// in every instance, reads the group table through a goka View every FlushInterval (half the
+// grace, 1 s to 10 s), and sends each user whose oldest window is due (Windows.IdleDue) a
+// control record on the group's own loopback topic, keyed by the user: no value and the header
+// ControlHeader = FlushControl. Process, which no event reaches without a value or with that
+// header, runs Config.Flush for it, deciding again from the state it holds then. A flush with
+// nothing due changes nothing and emits nothing, so duplicates (every instance sends for every
+// user) and flushes a stale view asked for are harmless, and a flush is never counted as an
+// event. An instance of an older version skips the record: goka drops records without a value
+// unless told otherwise (Punctuator.ProcessorOptions tells it).
+//
+// After a rebalance an instance holds each partition's idle clock back to the moment it was
+// assigned the partition (Punctuator.Rebalanced): the events the partition's previous owner had
+// not processed come as a backlog, and until they are in, a user is behind, not idle. A stall
+// upstream (the landmarks processor down) longer than the grace looks like idleness: the
+// windows close, and the events that arrive for them afterwards count as late.
 //
 // All of it lives in the group table, so a user whose partition moves to another instance keeps
 // its windows, rep counts and pending fall there.

@@ -10,6 +10,7 @@ type Metrics struct {
 	undecodable prometheus.Counter
 	actions     *prometheus.CounterVec
 	windows     prometheus.Counter
+	idle        prometheus.Counter
 	late        prometheus.Counter
 }
 
@@ -23,9 +24,10 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		undecodable: prometheus.NewCounter(opts("undecodable_total", "Keypoint records that could not be decoded (counted, skipped).")),
 		actions:     prometheus.NewCounterVec(opts("actions_total", "Actions emitted, by kind."), []string{"kind"}),
 		windows:     prometheus.NewCounter(opts("windows_total", "Event-time windows closed and emitted as pose-stats.")),
+		idle:        prometheus.NewCounter(opts("idle_windows_total", "Windows among windows_total closed by the wall clock, their user having stopped sending.")),
 		late:        prometheus.NewCounter(opts("late_events_total", "Events counted in a window after its end, within the grace period.")),
 	}
-	for _, c := range []prometheus.Collector{m.events, m.undecodable, m.actions, m.windows, m.late} {
+	for _, c := range []prometheus.Collector{m.events, m.undecodable, m.actions, m.windows, m.idle, m.late} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -33,13 +35,17 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	return m, nil
 }
 
-// Observe records one event's outcome; use it as Config.Observe.
+// Observe records one event's, or one flush's, outcome; use it as Config.Observe.
 func (m *Metrics) Observe(out *Output) {
 	if out == nil {
 		m.undecodable.Inc()
 		return
 	}
-	m.events.Inc()
+	if out.Flush {
+		m.idle.Add(float64(len(out.Stats)))
+	} else {
+		m.events.Inc()
+	}
 	for _, a := range out.Actions {
 		m.actions.WithLabelValues(string(a.Kind)).Inc()
 	}

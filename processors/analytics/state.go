@@ -43,16 +43,19 @@ func (s *UserState) counter(e Exercise) *RepCounter {
 	return &s.Squat
 }
 
-// Output is what one event produced. Apply appends to it; reuse it with Reset.
+// Output is what one event, or one flush, produced. Apply and Flush append to it; reuse it with
+// Reset.
 type Output struct {
 	Actions []schemas.ActionEvent
 	Stats   []schemas.PoseStats
-	closed  []Window
+	// Flush marks the output of a Flush: windows closed by the wall clock, no event.
+	Flush  bool
+	closed []Window
 }
 
 // Reset empties o, keeping its memory.
 func (o *Output) Reset() {
-	o.Actions, o.Stats, o.closed = o.Actions[:0], o.Stats[:0], o.closed[:0]
+	o.Actions, o.Stats, o.closed, o.Flush = o.Actions[:0], o.Stats[:0], o.closed[:0], false
 }
 
 // Event-time sanity: events outside this range cannot be windowed (time.UnixNano's range) and
@@ -118,6 +121,19 @@ func (s *UserState) Apply(user string, ev *schemas.KeypointEvent, spec WindowSpe
 	for i := range out.closed {
 		out.Stats = append(out.Stats, out.closed[i].Stats(user))
 	}
+}
+
+// Flush closes the windows of user that its idle stream time has passed at wall-clock time now
+// (Windows.FlushIdle; notBefore holds the idle clock back) and appends their stats to out, marked
+// as a flush. It reports whether anything closed: if not, s is unchanged. It takes no event: the
+// counters, the watermark and the state machines stay as they are.
+func (s *UserState) Flush(user string, now, notBefore time.Time, spec WindowSpec, out *Output) bool {
+	out.Flush = true
+	out.closed = s.Windows.FlushIdle(now, notBefore, spec, out.closed[:0])
+	for i := range out.closed {
+		out.Stats = append(out.Stats, out.closed[i].Stats(user))
+	}
+	return len(out.closed) > 0
 }
 
 // step runs the state machines on an event later than any before.

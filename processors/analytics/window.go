@@ -80,6 +80,10 @@ type Windows struct {
 	ClosedThrough time.Time `json:"closed_through"`
 	// LateDropped counts events whose window had already closed.
 	LateDropped int64 `json:"late_dropped"`
+	// SeenAt is when the watermark last moved, by the wall clock of the instance that moved it.
+	// While it stands still the user is idle, and FlushIdle lets stream time go on from there.
+	// Zero in states written before it existed.
+	SeenAt time.Time `json:"seen_at"`
 }
 
 // Assign returns the window event time t belongs to, opening it when it is the first event in it.
@@ -168,6 +172,12 @@ func (ws *Windows) Advance(t time.Time, spec WindowSpec, closed []Window) []Wind
 	for n < len(ws.Open) && (!ws.Watermark.Before(ws.Open[n].End.Add(spec.Grace)) || len(ws.Open)-n > spec.maxOpen()) {
 		n++
 	}
+	return ws.close(n, closed)
+}
+
+// close appends the n oldest open windows to closed and drops them; events before the end of
+// the last of them are late from now on.
+func (ws *Windows) close(n int, closed []Window) []Window {
 	if n == 0 {
 		return closed
 	}
@@ -178,6 +188,47 @@ func (ws *Windows) Advance(t time.Time, spec WindowSpec, closed []Window) []Wind
 		ws.Open = nil
 	}
 	return closed
+}
+
+// idleStart is when the user's idle clock starts: when the watermark last moved (SeenAt), but
+// no earlier than notBefore.
+func (ws *Windows) idleStart(notBefore time.Time) time.Time {
+	return later(ws.SeenAt, notBefore)
+}
+
+// IdleStreamTime is the user's stream time at wall-clock time now when it has sent nothing
+// since its watermark last moved: the watermark, gone on at the wall clock's pace from
+// idleStart(notBefore). Before that it is the watermark.
+func (ws *Windows) IdleStreamTime(now, notBefore time.Time) time.Time {
+	from := ws.idleStart(notBefore)
+	if !now.After(from) {
+		return ws.Watermark
+	}
+	return ws.Watermark.Add(now.Sub(from))
+}
+
+// IdleDue is the wall-clock time at which FlushIdle closes the oldest open window if the user
+// sends nothing more; false when no window is open.
+func (ws *Windows) IdleDue(notBefore time.Time, spec WindowSpec) (time.Time, bool) {
+	if len(ws.Open) == 0 {
+		return time.Time{}, false
+	}
+	return ws.idleStart(notBefore).Add(ws.Open[0].End.Add(spec.Grace).Sub(ws.Watermark)), true
+}
+
+// FlushIdle closes, as Advance would, every window whose end plus grace the idle stream time
+// (IdleStreamTime) has reached at wall-clock time now, so that a user who stops sending gets
+// its last windows. notBefore holds the idle clock back (see Punctuator): until then the user
+// does not count as idle. The watermark does not move: it stays the latest event time, which
+// new windows are checked against, while events before ClosedThrough are late as after Advance.
+// Nothing changes when nothing is due, so flushing again is harmless.
+func (ws *Windows) FlushIdle(now, notBefore time.Time, spec WindowSpec, closed []Window) []Window {
+	stream := ws.IdleStreamTime(now, notBefore)
+	n := 0
+	for n < len(ws.Open) && !stream.Before(ws.Open[n].End.Add(spec.Grace)) {
+		n++
+	}
+	return ws.close(n, closed)
 }
 
 // Add counts one frame and, when detected, its angles.

@@ -2,6 +2,8 @@ package analytics
 
 import (
 	"math"
+	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -201,5 +203,86 @@ func TestAlign(t *testing.T) {
 		if got := align(c.t, c.size); !got.Equal(c.want) {
 			t.Errorf("%d: align(%v, %v) = %v, want %v", i, c.t.Unix(), c.size, got.Unix(), c.want.Unix())
 		}
+	}
+}
+
+// TestFlushIdle: a user who stops sending gets its windows closed once its stream time, gone on
+// at the wall clock's pace since its watermark last moved, passes their end plus grace; the
+// watermark itself stays, and events for a flushed window are late as after Advance.
+func TestFlushIdle(t *testing.T) {
+	t.Parallel()
+	spec := WindowSpec{Size: time.Second, Grace: 500 * ms}
+	// The wall clock runs an hour ahead of the events: only the time since the watermark
+	// last moved counts, not the distance between the two clocks.
+	wall := t0.Add(time.Hour)
+	// Events at 0.2 s and 1.2 s (the last seen at wall): [0 s, 1 s) and [1 s, 2 s) are open.
+	fresh := func() Windows {
+		var ws Windows
+		feed(&ws, spec, 200*ms, 1200*ms)
+		ws.SeenAt = wall
+		return ws
+	}
+	cases := []struct {
+		name      string
+		now       time.Duration // after wall
+		notBefore time.Duration // after wall; 0: none
+		closed    []time.Duration
+	}{
+		{"not yet idle long enough", 299 * ms, 0, nil},
+		{"stream time at end+grace closes", 300 * ms, 0, []time.Duration{0}},
+		{"and on, both", 1300 * ms, 0, []time.Duration{0, time.Second}},
+		{"held back by notBefore", 1300 * ms, time.Second, []time.Duration{0}},
+		{"held back until now", 1300 * ms, 1300 * ms, nil},
+		{"a clock behind SeenAt", -time.Minute, 0, nil},
+	}
+	for _, c := range cases {
+		ws := fresh()
+		var notBefore time.Time
+		if c.notBefore != 0 {
+			notBefore = wall.Add(c.notBefore)
+		}
+		closed := ws.FlushIdle(wall.Add(c.now), notBefore, spec, nil)
+		var starts []time.Duration
+		for _, w := range closed {
+			starts = append(starts, w.Start.Sub(t0))
+		}
+		if !slices.Equal(starts, c.closed) {
+			t.Errorf("%s: closed windows starting at %v, want %v", c.name, starts, c.closed)
+		}
+		if len(ws.Open)+len(closed) != 2 || !ws.Watermark.Equal(t0.Add(1200*ms)) || !ws.SeenAt.Equal(wall) {
+			t.Errorf("%s: %d open and %d closed, watermark %v, seen at %v: want 2 windows in all, the watermark and SeenAt untouched",
+				c.name, len(ws.Open), len(closed), ws.Watermark.Sub(t0), ws.SeenAt.Sub(wall))
+		}
+		if len(closed) > 0 && !ws.ClosedThrough.Equal(closed[len(closed)-1].End) {
+			t.Errorf("%s: closed through %v, want the end of the last closed window", c.name, ws.ClosedThrough.Sub(t0))
+		}
+	}
+
+	// Due when FlushIdle would close the oldest window, not before.
+	ws := fresh()
+	if at, ok := ws.IdleDue(time.Time{}, spec); !ok || !at.Equal(wall.Add(300*ms)) {
+		t.Errorf("IdleDue = %v, %v; want wall + 300 ms", at.Sub(wall), ok)
+	}
+	if at, ok := ws.IdleDue(wall.Add(time.Second), spec); !ok || !at.Equal(wall.Add(1300*ms)) {
+		t.Errorf("IdleDue held back a second = %v, %v; want wall + 1.3 s", at.Sub(wall), ok)
+	}
+	if _, ok := (&Windows{}).IdleDue(time.Time{}, spec); ok {
+		t.Error("IdleDue without open windows says one is due")
+	}
+
+	// Flushed, then again: nothing more; then events: one for the flushed window is late, one for
+	// a window that never opened yet is taken.
+	if n := len(ws.FlushIdle(wall.Add(300*ms), time.Time{}, spec, nil)); n != 1 {
+		t.Fatalf("first flush closed %d windows, want 1", n)
+	}
+	before := ws
+	before.Open = slices.Clone(ws.Open)
+	if n := len(ws.FlushIdle(wall.Add(300*ms), time.Time{}, spec, nil)); n != 0 || !reflect.DeepEqual(ws, before) {
+		t.Errorf("second flush closed %d windows or changed the state: %+v, want %+v", n, ws, before)
+	}
+	closed, dropped := feed(&ws, spec, 900*ms, 2100*ms)
+	if dropped != 1 || ws.LateDropped != 1 || len(closed) != 0 || len(ws.Open) != 2 {
+		t.Errorf("after the flush: %d dropped (LateDropped %d), %d closed, %d open; want the event at 0.9 s dropped late, 2 open",
+			dropped, ws.LateDropped, len(closed), len(ws.Open))
 	}
 }
