@@ -84,6 +84,8 @@ type pipelineConfig struct {
 // pipeline is the landmarks and analytics processors of one instance.
 type pipeline struct {
 	landmarks, analytics *goka.Processor
+	// punctuate closes the windows of users who stopped sending (analytics.Punctuator).
+	punctuate func(context.Context) error
 }
 
 // newPipeline builds both processors against a cluster. It creates the stream topics they read
@@ -159,23 +161,30 @@ func newPipeline(cfg pipelineConfig, k *kafka.Clients, w *wire, reg prometheus.R
 		Keypoints: cfg.topo.Keypoints, Actions: cfg.topo.Actions, Stats: cfg.topo.Stats,
 		Window: cfg.window, Grace: cfg.grace, DecodeKeypoints: w.keypoints.Decode, Observe: am.Observe,
 	}
+	ac.Punctuator = analytics.NewPunctuator(ac.Spec())
 	if err := ac.Validate(); err != nil {
 		return nil, err
 	}
 	ap, err := goka.NewProcessor(k.Config.Brokers, ac.Group(cfg.topo.Analytics,
 		analytics.Codec[analytics.UserState]{}, w.actions.Codec(), w.stats.Codec(), codecs.Bytes{}),
-		opts...)
+		append(opts[:len(opts):len(opts)], ac.Punctuator.ProcessorOptions()...)...)
 	if err != nil {
 		return nil, fmt.Errorf("analytics processor: %w", err)
 	}
-	return &pipeline{landmarks: lp, analytics: ap}, nil
+	punctuate := func(ctx context.Context) error {
+		return ac.Punctuator.Run(ctx, k.Config.Brokers, cfg.topo.Analytics, k.ViewOptions(), k.EmitterOptions())
+	}
+	return &pipeline{landmarks: lp, analytics: ap, punctuate: punctuate}, nil
 }
 
-// run runs both processors until ctx ends or one fails.
+// run runs both processors, and the analytics punctuator beside them, until ctx ends or one fails.
 func (p *pipeline) run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return ignoreCanceled(p.landmarks.Run(ctx)) })
 	g.Go(func() error { return ignoreCanceled(p.analytics.Run(ctx)) })
+	if p.punctuate != nil {
+		g.Go(func() error { return ignoreCanceled(p.punctuate(ctx)) })
+	}
 	return g.Wait()
 }
 
