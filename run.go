@@ -63,8 +63,9 @@ func (p *processorFlags) open() (*model.Landmarker, error) {
 	if p.window <= 0 || p.grace < 0 {
 		return nil, errors.New("--window must be > 0 and --grace >= 0")
 	}
-	if p.maxClockSkew <= 0 || p.maxSeqJump <= 0 || p.maxImageBytes <= 0 {
-		return nil, errors.New("--max-clock-skew, --max-seq-jump and --max-image-bytes must be > 0")
+	// 0 leaves the processor's defaults (landmarks.Config): only a negative value is a mistake.
+	if p.maxClockSkew < 0 || p.maxSeqJump < 0 || p.maxImageBytes < 0 {
+		return nil, errors.New("--max-clock-skew, --max-seq-jump and --max-image-bytes must be >= 0")
 	}
 	return model.Open(kind, model.WithModelDir(p.modelDir), model.WithWorkers(p.workers), model.WithThreads(p.threads))
 }
