@@ -26,6 +26,12 @@ func TestCLIAgainstEmbeddedCluster(t *testing.T) {
 		code := dispatch(ctx, append(args[:1:1], append(common, args[1:]...)...), &out, &errb)
 		return code, out.String(), errb.String()
 	}
+	// As users type them, flags may follow the positional arguments (the README's examples).
+	cmdFlagsLast := func(ctx context.Context, args ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		code := dispatch(ctx, append(append([]string{}, args...), common...), &out, &errb)
+		return code, out.String(), errb.String()
+	}
 
 	defer background(t, context.Background(), time.Minute, append(append([]string{"run"}, common...),
 		"--model", "pose-lite", "--workers", "1", "--metrics-addr", "127.0.0.1:0", "--max-age", "0")...)()
@@ -37,7 +43,7 @@ func TestCLIAgainstEmbeddedCluster(t *testing.T) {
 
 	deadline := time.Now().Add(90 * time.Second)
 	for {
-		code, out, stderr = cmd(context.Background(), "state", "--timeout", "20s", "cli-cam")
+		code, out, stderr = cmdFlagsLast(context.Background(), "state", "cli-cam", "--timeout", "20s")
 		var got struct {
 			State struct {
 				Counters struct{ Received, Emitted int64 }
@@ -52,7 +58,7 @@ func TestCLIAgainstEmbeddedCluster(t *testing.T) {
 		time.Sleep(time.Second)
 	}
 
-	code, out, stderr = cmd(context.Background(), "consume", "-n", "5", "keypoints")
+	code, out, stderr = cmd(context.Background(), "consume", "keypoints", "-n", "5")
 	if code != 0 {
 		t.Fatalf("consume: exit %d: %s", code, stderr)
 	}
@@ -83,5 +89,10 @@ func TestCLIAgainstEmbeddedCluster(t *testing.T) {
 
 	if code, _, stderr := cmd(context.Background(), "consume", "no-such-topic"); code != 2 || !strings.Contains(stderr, "unknown topic") {
 		t.Errorf("consume of an unknown topic: exit %d, %s", code, stderr)
+	}
+	// A command without positional arguments refuses a stray one instead of ignoring it and
+	// every flag after it.
+	if code, _, stderr := cmd(context.Background(), "produce", "cli-cam", "--count", "1"); code != 2 || !strings.Contains(stderr, "takes no arguments") {
+		t.Errorf("produce with a stray argument: exit %d, %s", code, stderr)
 	}
 }

@@ -142,13 +142,15 @@ func runConsume(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fromOldest := fs.Bool("from-beginning", true, "start at the oldest record (false: only new ones)")
 	limit := fs.Int("n", 0, "stop after this many records (0: until interrupted)")
 	idle := fs.Duration("idle", 0, "stop when no record came for this long (0: wait forever)")
-	if err := fs.Parse(args); err != nil {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
 		return usageExit(err)
 	}
-	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "holostream consume: give exactly one TOPIC")
+	if len(pos) != 1 {
+		fmt.Fprintf(stderr, "holostream consume: give exactly one TOPIC (got %q)\n", pos)
 		return 2
 	}
+	topic := pos[0]
 	clients, err := cf.clients("holostream-consume")
 	if err != nil {
 		fmt.Fprintln(stderr, "holostream consume:", err)
@@ -160,7 +162,7 @@ func runConsume(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintln(stderr, "holostream consume:", err)
 		return 1
 	}
-	decode, err := w.decoder(topo, fs.Arg(0))
+	decode, err := w.decoder(topo, topic)
 	if err != nil {
 		fmt.Fprintln(stderr, "holostream consume:", err)
 		return 2
@@ -175,7 +177,7 @@ func runConsume(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		timer = time.AfterFunc(*idle, cancel)
 		defer timer.Stop()
 	}
-	err = tail(ctx, clients, []string{fs.Arg(0)}, *fromOldest, func(r record) error {
+	err = tail(ctx, clients, []string{topic}, *fromOldest, func(r record) error {
 		if timer != nil {
 			timer.Reset(*idle)
 		}

@@ -90,7 +90,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	timeout := fs.Duration("timeout", 10*time.Minute, "with --frames: give up after this long")
 	var gf gatewayFlags
 	gf.register(fs, "http-addr", "127.0.0.1:8080")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return usageExit(err)
 	}
 	if *frames < 0 || *cameras < 1 || *fps < 0 || *partitions < 1 || *badEvery < 0 {

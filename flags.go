@@ -161,3 +161,40 @@ func newLogger(w io.Writer) *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
 }
+
+// parseArgs parses args with flags anywhere among the positional arguments, as most command
+// lines allow: flag.FlagSet.Parse stops at the first positional argument, so `state camera-1
+// --brokers h:9092` would take --brokers for a camera id and connect to the default broker. A
+// "--" ends the flags: what follows it is positional even when it starts with "-". It returns the
+// positional arguments in order.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if i := len(args) - len(rest); i > 0 && args[i-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos, args = append(pos, rest[0]), rest[1:]
+	}
+}
+
+// parseFlags parses a command that takes flags only: a stray argument is an error that says so,
+// rather than being ignored with every flag after it.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		err := fmt.Errorf("holostream %s takes no arguments, only flags: %q is not one (flags start with -)", fs.Name(), pos[0])
+		fmt.Fprintln(fs.Output(), err)
+		return err
+	}
+	return nil
+}

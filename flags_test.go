@@ -1,6 +1,8 @@
 package main
 
 import (
+	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -72,5 +74,34 @@ func TestClusterFlagsSecurity(t *testing.T) {
 		case tc.err == "" && !tc.want(c):
 			t.Errorf("case %d: TLS %+v SASL %+v", i, c.TLS, c.SASL)
 		}
+	}
+}
+
+func TestParseArgsTakesFlagsAnywhere(t *testing.T) {
+	t.Parallel()
+	for i, tc := range []struct {
+		args    []string
+		pos     []string
+		brokers string
+		n       int
+	}{
+		{[]string{"cam-1", "--brokers", "h:9092"}, []string{"cam-1"}, "h:9092", 0},
+		{[]string{"--brokers", "h:9092", "keypoints", "-n", "10"}, []string{"keypoints"}, "h:9092", 10},
+		{[]string{"a", "-n", "3", "b", "--brokers=x:1", "c"}, []string{"a", "b", "c"}, "x:1", 3},
+		{[]string{"a", "--", "-n", "--brokers"}, []string{"a", "-n", "--brokers"}, "", 0},
+		{nil, nil, "", 0},
+	} {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		brokers := fs.String("brokers", "", "")
+		n := fs.Int("n", 0, "")
+		pos, err := parseArgs(fs, tc.args)
+		if err != nil || fmt.Sprint(pos) != fmt.Sprint(tc.pos) || *brokers != tc.brokers || *n != tc.n {
+			t.Errorf("%d: %q: positional %q, brokers %q, n %d, err %v", i, tc.args, pos, *brokers, *n, err)
+		}
+	}
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	if _, err := parseArgs(fs, []string{"a", "--nope"}); err == nil {
+		t.Error("an unknown flag after a positional argument passes")
 	}
 }

@@ -51,14 +51,14 @@ func parseInfer(args []string, stderr io.Writer) (inferConfig, error) {
 	fs.Float64Var(&c.maxMegapixels, "max-megapixels", model.DefaultMaxMegapixels, "reject images larger than this many megapixels, from their header")
 	fs.Float64Var(&c.minDetection, "min-detection-confidence", 0.5, "detector score threshold")
 	fs.Float64Var(&c.minTracking, "min-tracking-confidence", 0.5, "landmark presence threshold")
-	if err := fs.Parse(args); err != nil {
+	files, err := parseArgs(fs, args)
+	if err != nil {
 		return c, err
 	}
-	var err error
 	if c.kind, err = model.ParseKind(*kind); err != nil {
 		return c, err
 	}
-	c.files = fs.Args()
+	c.files = files
 	switch {
 	case len(c.files) == 0:
 		return c, errors.New("no images given: holostream infer [flags] IMAGE...")

@@ -85,7 +85,7 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs.StringVar(&o.token, "token", env("HOLOSTREAM_TOKEN", ""), "--mode http: bearer token ($HOLOSTREAM_TOKEN)")
 	fs.DurationVar(&o.httpTimeout, "http-timeout", 30*time.Second, "--mode http: give up on a request after this long (a transport error)")
 	fs.StringVar(&o.metricsURL, "metrics-url", "", "Prometheus endpoint of the process under test (e.g. http://host:9464/metrics), for its CPU and memory; the embedded mode measures itself")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return usageExit(err)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))

@@ -152,7 +152,7 @@ func runProduce(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	var pf produceFlags
 	cf.register(fs)
 	pf.register(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return usageExit(err)
 	}
 	log := newLogger(stderr)

@@ -83,7 +83,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cf.register(fs)
 	pf.register(fs)
 	metricsAddr := fs.String("metrics-addr", env("HOLOSTREAM_METRICS_ADDR", "127.0.0.1:9464"), "serve /metrics, /healthz and /readyz here; empty: off")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return usageExit(err)
 	}
 	log := newLogger(stderr)

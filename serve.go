@@ -87,7 +87,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	modelDir := fs.String("models", "", "directory of the .tflite models (default $HOLOSTREAM_MODELS or .deps/models)")
 	noKafka := fs.Bool("no-kafka", false, "serve without a Kafka cluster: POST /v1/infer and the upload page only")
 	fs.IntVar(&gf.maxImageBytes, "max-image-bytes", kafka.DefaultMaxImageBytes, "POST /v1/frames answers 413 for larger images; give run the same value (the frames producer's record limit follows it)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return usageExit(err)
 	}
 	log := newLogger(stderr)

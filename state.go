@@ -19,10 +19,11 @@ func runState(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	var cf clusterFlags
 	cf.register(fs)
 	timeout := fs.Duration("timeout", 30*time.Second, "give up if the table has not been read by then")
-	if err := fs.Parse(args); err != nil {
+	cams, err := parseArgs(fs, args)
+	if err != nil {
 		return usageExit(err)
 	}
-	if fs.NArg() == 0 {
+	if len(cams) == 0 {
 		fmt.Fprintln(stderr, "holostream state: give at least one CAMERA id")
 		return 2
 	}
@@ -33,14 +34,14 @@ func runState(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	states, err := cameraStates(ctx, clients, NewTopology(cf.prefix), fs.Args())
+	states, err := cameraStates(ctx, clients, NewTopology(cf.prefix), cams)
 	if err != nil {
 		fmt.Fprintln(stderr, "holostream state:", err)
 		return 1
 	}
 	enc := json.NewEncoder(stdout)
 	missing := 0
-	for i, id := range fs.Args() {
+	for i, id := range cams {
 		if states[i] == nil {
 			fmt.Fprintf(stderr, "holostream state: no state for camera %q (no frame of it processed yet?)\n", id)
 			missing++
