@@ -5,6 +5,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +23,8 @@ func TestCLIAgainstEmbeddedCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cluster.Close()
-	common := []string{"--brokers", strings.Join(cluster.Brokers(), ","), "--schema-registry", cluster.RegistryURL(), "--partitions", "3"}
+	// The connection's flags, which every command takes; --partitions only those that create topics.
+	common := []string{"--brokers", strings.Join(cluster.Brokers(), ","), "--schema-registry", cluster.RegistryURL()}
 	cmd := func(ctx context.Context, args ...string) (int, string, string) {
 		var out, errb bytes.Buffer
 		code := dispatch(ctx, append(args[:1:1], append(common, args[1:]...)...), &out, &errb)
@@ -34,9 +38,9 @@ func TestCLIAgainstEmbeddedCluster(t *testing.T) {
 	}
 
 	defer background(t, context.Background(), time.Minute, append(append([]string{"run"}, common...),
-		"--model", "pose-lite", "--workers", "1", "--metrics-addr", "127.0.0.1:0", "--max-age", "0")...)()
+		"--partitions", "3", "--model", "pose-lite", "--workers", "1", "--metrics-addr", "127.0.0.1:0", "--max-age", "0")...)()
 
-	code, out, stderr := cmd(context.Background(), "produce", "--camera", "cli-cam", "--count", "5", "--fps", "20")
+	code, out, stderr := cmd(context.Background(), "produce", "--partitions", "3", "--camera", "cli-cam", "--count", "5", "--fps", "20")
 	if code != 0 || strings.TrimSpace(out) != `{"frames_acknowledged":5}` {
 		t.Fatalf("produce: exit %d, stdout %q, stderr %s", code, out, stderr)
 	}
@@ -94,5 +98,24 @@ func TestCLIAgainstEmbeddedCluster(t *testing.T) {
 	// every flag after it.
 	if code, _, stderr := cmd(context.Background(), "produce", "cli-cam", "--count", "1"); code != 2 || !strings.Contains(stderr, "takes no arguments") {
 		t.Errorf("produce with a stray argument: exit %d, %s", code, stderr)
+	}
+}
+
+// TestModelLoadKeepsStderrClean: a command that loads a model writes nothing to stderr on
+// success; TFLite's "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." goes to the
+// process's fd 2 from C, past any Go writer, so the test runs the command in a child process.
+func TestModelLoadKeepsStderrClean(t *testing.T) {
+	if os.Getenv("HOLOSTREAM_TEST_CHILD") == "infer" {
+		os.Exit(dispatch(context.Background(), []string{"infer", "--model", "pose-lite", "testdata/images/messi5.jpg"}, io.Discard, os.Stderr))
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestModelLoadKeepsStderrClean$")
+	cmd.Env = append(os.Environ(), "HOLOSTREAM_TEST_CHILD=infer")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("infer: %v: %s", err, stderr.String())
+	}
+	if stderr.Len() != 0 {
+		t.Errorf("infer wrote to stderr: %q", stderr.String())
 	}
 }

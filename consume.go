@@ -138,8 +138,8 @@ func (w *wire) decoder(topo Topology, topic string) (func([]byte) (any, error), 
 func runConsume(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("consume", "consume [flags] TOPIC\n\nPrints a topic's records as JSON Lines, decoded with their schemas.", stderr)
 	var cf clusterFlags
-	cf.register(fs)
-	fromOldest := fs.Bool("from-beginning", true, "start at the oldest record (false: only new ones)")
+	cf.registerConnection(fs)
+	fromOldest := fs.Bool("from-beginning", true, "start at the oldest record; --from-beginning=false reads only records written from now on")
 	limit := fs.Int("n", 0, "stop after this many records (0: until interrupted)")
 	idle := fs.Duration("idle", 0, "stop when no record came for this long (0: wait forever)")
 	pos, err := parseArgs(fs, args)

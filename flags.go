@@ -40,18 +40,22 @@ type clusterFlags struct {
 	envErr error
 }
 
+// register registers every cluster flag: the connection's and the producer's and topics'.
 func (c *clusterFlags) register(fs *flag.FlagSet) {
+	c.registerConnection(fs)
+	c.registerWriting(fs)
+}
+
+// registerConnection registers what every command needs to reach the cluster and read it: the
+// commands that only read (consume, state) show no producer or topic-creation flags, and keep
+// their defaults.
+func (c *clusterFlags) registerConnection(fs *flag.FlagSet) {
+	c.partitions, c.replication, c.compression, c.linger = 6, 1, "lz4", 5*time.Millisecond
 	fs.StringVar(&c.brokers, "brokers", env("HOLOSTREAM_BROKERS", "127.0.0.1:9092"), "Kafka bootstrap brokers, comma-separated ($HOLOSTREAM_BROKERS)")
 	fs.StringVar(&c.registry, "schema-registry", env("HOLOSTREAM_SCHEMA_REGISTRY", ""), "Schema Registry URL; empty: Avro single-object encoding without a registry ($HOLOSTREAM_SCHEMA_REGISTRY)")
 	fs.StringVar(&c.prefix, "prefix", env("HOLOSTREAM_PREFIX", ""), "prefix of every topic and group name ($HOLOSTREAM_PREFIX)")
 	fs.StringVar(&c.version, "kafka-version", env("HOLOSTREAM_KAFKA_VERSION", kafka.DefaultVersion), "Kafka protocol version to speak ($HOLOSTREAM_KAFKA_VERSION)")
-	fs.IntVar(&c.partitions, "partitions", 6, "partitions of the topics holostream creates")
-	fs.IntVar(&c.replication, "replication", 1, "replication factor of the topics holostream creates")
-	fs.IntVar(&c.minInsync, "min-insync-replicas", 0, "min.insync.replicas of the topics holostream creates (0: replication-1, at least 1)")
-	fs.StringVar(&c.compression, "compression", "lz4", "compression of produced batches: none, gzip, snappy, lz4, zstd")
-	fs.DurationVar(&c.linger, "linger", 5*time.Millisecond, "how long the producer waits to fill a batch (latency against throughput)")
 	fs.StringVar(&c.partitioner, "partitioner", env("HOLOSTREAM_PARTITIONER", string(kafka.Murmur2)), "how keys pick partitions: murmur2 (Kafka's Java producer's default) or fnv1a (goka's, for tables written by holostream before murmur2: see the README) ($HOLOSTREAM_PARTITIONER)")
-	fs.BoolVar(&c.idempotent, "idempotent", c.envBool("HOLOSTREAM_IDEMPOTENT"), "use sarama's idempotent producer (off: it fails batches when a partition leader moves, IBM/sarama#1430; retries without it may duplicate, which consumers dedupe by camera and seq) ($HOLOSTREAM_IDEMPOTENT)")
 	fs.BoolVar(&c.tls.Enabled, "tls", c.envBool("HOLOSTREAM_TLS"), "connect to the brokers over TLS ($HOLOSTREAM_TLS)")
 	fs.StringVar(&c.tls.CAFile, "tls-ca", env("HOLOSTREAM_TLS_CA", ""), "PEM file of the CA certificates that sign the brokers' certificates; empty: the system's ($HOLOSTREAM_TLS_CA)")
 	fs.StringVar(&c.tls.CertFile, "tls-cert", env("HOLOSTREAM_TLS_CERT", ""), "PEM client certificate, for brokers that require mutual TLS ($HOLOSTREAM_TLS_CERT)")
@@ -61,6 +65,17 @@ func (c *clusterFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.sasl.Mechanism, "sasl-mechanism", env("HOLOSTREAM_SASL_MECHANISM", ""), "SASL mechanism: SCRAM-SHA-512, SCRAM-SHA-256 or PLAIN; empty: no SASL ($HOLOSTREAM_SASL_MECHANISM)")
 	fs.StringVar(&c.sasl.User, "sasl-user", env("HOLOSTREAM_SASL_USER", ""), "SASL user ($HOLOSTREAM_SASL_USER); the password: $HOLOSTREAM_SASL_PASSWORD or --sasl-password-file")
 	fs.StringVar(&c.saslPasswordFile, "sasl-password-file", env("HOLOSTREAM_SASL_PASSWORD_FILE", ""), "file holding the SASL password (one line); overrides $HOLOSTREAM_SASL_PASSWORD ($HOLOSTREAM_SASL_PASSWORD_FILE)")
+}
+
+// registerWriting registers the producer's and topic creation's flags, for the commands that
+// write or create topics.
+func (c *clusterFlags) registerWriting(fs *flag.FlagSet) {
+	fs.IntVar(&c.partitions, "partitions", 6, "partitions of the topics holostream creates")
+	fs.IntVar(&c.replication, "replication", 1, "replication factor of the topics holostream creates")
+	fs.IntVar(&c.minInsync, "min-insync-replicas", 0, "min.insync.replicas of the topics holostream creates (0: replication-1, at least 1)")
+	fs.StringVar(&c.compression, "compression", "lz4", "compression of produced batches: none, gzip, snappy, lz4, zstd")
+	fs.DurationVar(&c.linger, "linger", 5*time.Millisecond, "how long the producer waits to fill a batch (latency against throughput)")
+	fs.BoolVar(&c.idempotent, "idempotent", c.envBool("HOLOSTREAM_IDEMPOTENT"), "use sarama's idempotent producer (off: it fails batches when a partition leader moves, IBM/sarama#1430; retries without it may duplicate, which consumers dedupe by camera and seq) ($HOLOSTREAM_IDEMPOTENT)")
 }
 
 // saslPassword reads the SASL password from --sasl-password-file, else HOLOSTREAM_SASL_PASSWORD.

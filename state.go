@@ -10,15 +10,17 @@ import (
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/storage"
 
+	"github.com/holostream/holostream/gateway"
 	"github.com/holostream/holostream/kafka"
 	"github.com/holostream/holostream/processors/landmarks"
 )
 
 func runState(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("state", "state [flags] CAMERA...\n\nPrints the landmarks processor's table value of each camera (sequence, tracking, counters) as JSON.", stderr)
+	fs := newFlagSet("state", "state [flags] CAMERA...\n\nPrints each camera's state in the landmarks processor's table as JSON: its last seq and capture\ntime, whether it is tracked, and its counters (--internals: the whole value).", stderr)
 	var cf clusterFlags
-	cf.register(fs)
+	cf.registerConnection(fs)
 	timeout := fs.Duration("timeout", 30*time.Second, "give up if the table has not been read by then")
+	internals := fs.Bool("internals", false, "print the whole table value: the tracking ROI and every smoothing filter's state (~30 KB a camera)")
 	cams, err := parseArgs(fs, args)
 	if err != nil {
 		return usageExit(err)
@@ -47,7 +49,11 @@ func runState(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			missing++
 			continue
 		}
-		enc.Encode(map[string]any{"camera": id, "state": states[i]})
+		if *internals {
+			enc.Encode(map[string]any{"camera": id, "state": states[i]})
+		} else {
+			enc.Encode(map[string]any{"camera": id, "state": gateway.CameraFromState(id, states[i])})
+		}
 	}
 	if missing > 0 {
 		return 1
