@@ -9,7 +9,7 @@ import (
 )
 
 // Benchmarks per stage and per frame. Frames are the 640x480 JPEGs of testdata/video (real
-// footage). One interpreter thread, XNNPACK on: the budget in ../shared/DESIGN.md is per core.
+// footage). One interpreter thread, XNNPACK on: the budgets (README.md, Benchmarks) are per core.
 // `make bench` runs them; README.md has the measured table.
 
 func videoFrames(b *testing.B) [][]byte {

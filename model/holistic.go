@@ -11,7 +11,9 @@ import (
 // MediaPipe Holistic (mediapipe/modules/holistic_landmark/holistic_landmark_cpu.pbtxt): the pose
 // pipeline with model_complexity 1, whose landmarks (smoothed in video mode) feed three
 // independent branches, left hand, right hand and face. Nothing feeds back into the pose, and the
-// face and hand landmarks are not smoothed. See ../shared/mediapipe/holistic.md.
+// face and hand landmarks are not smoothed. Each branch's file names the MediaPipe graph it
+// follows (hand_landmarks_from_pose_cpu.pbtxt, face_landmarks_from_pose_cpu.pbtxt and their
+// sub-graphs under mediapipe/modules/holistic_landmark/).
 
 // Face is the face mesh of one person: NumFaceLandmarks landmarks (NumRefinedFaceLandmarks with
 // HolisticRefined, the irises last) normalized like Landmark (x and y by the image's width and

@@ -40,7 +40,8 @@ func (t *Track) Reset() { *t = Track{} }
 // lost is MediaPipe's behaviour when no pose comes out of a frame: no ROI for the next one, and
 // the landmark and auxiliary One Euro filters reset (their calculator still runs on the image
 // size). The visibility filters and the world-landmark filter see no packet, so they keep their
-// state (pose_landmark_filtering.pbtxt; ../shared/mediapipe/pose.md §9 "Resets").
+// state (pose_landmark_filtering.pbtxt: the filters' inputs are gated by the pose being present,
+// the visibility and world-landmark streams are not).
 func (t *Track) lost() {
 	if t == nil {
 		return

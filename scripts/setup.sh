@@ -3,7 +3,10 @@
 #
 # Idempotent and cached: every artifact is checked against the sha256 pinned below, and a file
 # that is already in place with the right digest is not fetched again. Everything comes from
-# package registries (npm, the Go module proxy); see ../shared/NOTES.md for why these packages.
+# package registries (npm, the Go module proxy). Why these packages: Debian has no TensorFlow Lite
+# package and PyPI's wheels (tflite-runtime, ai-edge-litert) ship no C library or headers, while
+# npm's tfjs-tflite-node ships TFLite 2.9.0's C API library with XNNPACK and its main headers; the
+# models are the files MediaPipe's own web solutions load from npm.
 #
 #   .deps/lib/libtensorflowlite_c.so      TFLite 2.9.0 C API (npm tfjs-tflite-node@0.0.2)
 #   .deps/include/tensorflow/lite/...     its headers (npm) + c_api_experimental.h, builtin_ops.h
