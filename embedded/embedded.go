@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/sr/srfake"
 )
 
@@ -18,6 +19,7 @@ type Cluster struct {
 	registry *srfake.Registry
 	srv      *http.Server
 	url      string
+	created  *topics
 }
 
 // Options configure Start.
@@ -28,22 +30,48 @@ type Options struct {
 	Partitions int
 	// DataDir keeps the cluster's data on disk across restarts when set.
 	DataDir string
+	// RetentionBytes bounds what each partition of a deleted (not compacted) topic keeps: past
+	// it, its oldest records go. 0: DefaultRetentionBytes; negative: no bound.
+	RetentionBytes int64
+	// RetentionTime bounds how long records of deleted topics are kept, by their timestamps as
+	// Kafka's retention.ms does. 0: DefaultRetentionTime; negative: no bound. Compacted topics
+	// (goka's tables) keep the last record of every key whatever its age or size.
+	RetentionTime time.Duration
+	// CleanInterval is how often retention and compaction run (DefaultCleanInterval when 0).
+	CleanInterval time.Duration
 }
 
-// Start starts a cluster and a registry on random 127.0.0.1 ports.
-func Start(o Options) (*Cluster, error) {
+// withDefaults fills in the zero values.
+func (o Options) withDefaults() Options {
 	if o.Brokers <= 0 {
 		o.Brokers = 1
 	}
 	if o.Partitions <= 0 {
 		o.Partitions = 6
 	}
+	if o.RetentionBytes == 0 {
+		o.RetentionBytes = DefaultRetentionBytes
+	}
+	if o.RetentionTime == 0 {
+		o.RetentionTime = DefaultRetentionTime
+	}
+	if o.CleanInterval <= 0 {
+		o.CleanInterval = DefaultCleanInterval
+	}
+	return o
+}
+
+// Start starts a cluster and a registry on random 127.0.0.1 ports.
+func Start(o Options) (*Cluster, error) {
+	o = o.withDefaults()
+	ret := newRetention(o)
 	opts := []kfake.Opt{
 		kfake.NumBrokers(o.Brokers),
 		kfake.DefaultNumPartitions(o.Partitions),
 		kfake.ListenFn(func(network, _ string) (net.Listener, error) { return net.Listen(network, "127.0.0.1:0") }),
 		// A short group session floor keeps rebalances after a crash within seconds.
 		kfake.GroupMinSessionTimeout(time.Second),
+		kfake.BrokerConfigs(ret.brokerConfigs(o.CleanInterval)),
 	}
 	if o.DataDir != "" {
 		opts = append(opts, kfake.DataDir(o.DataDir))
@@ -52,6 +80,8 @@ func Start(o Options) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded: start kafka: %w", err)
 	}
+	created := &topics{}
+	k.ControlKey(int16(kmsg.CreateTopics), boundNewTopics(ret, created))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		k.Close()
@@ -65,7 +95,7 @@ func Start(o Options) (*Cluster, error) {
 			_ = err
 		}
 	}()
-	return &Cluster{kafka: k, registry: reg, srv: srv, url: "http://" + ln.Addr().String()}, nil
+	return &Cluster{kafka: k, registry: reg, srv: srv, url: "http://" + ln.Addr().String(), created: created}, nil
 }
 
 // Brokers are the bootstrap addresses.
