@@ -154,12 +154,15 @@ func demo(ctx context.Context, log *slog.Logger, pf processorFlags, o demoOption
 		}
 	}
 	reg := newProcessRegistry()
+	if err := registerModel(reg, lm); err != nil {
+		return nil, err
+	}
 	p, err := newPipeline(cfg, clients, w, reg)
 	if err != nil {
 		return nil, err
 	}
 	log.Info("demo starting", "brokers", cluster.Brokers(), "registry", cluster.RegistryURL(), "model", lm.Kind(),
-		"cameras", o.cameras, "fps", o.fps, "footage_frames", len(src))
+		"workers", lm.Workers(), "cameras", o.cameras, "fps", o.fps, "footage_frames", len(src))
 
 	if o.frames > 0 {
 		var cancel context.CancelFunc
@@ -275,6 +278,9 @@ func demoGateway(ctx context.Context, log *slog.Logger, g *errgroup.Group, gf ga
 		return err
 	}
 	cfg.Inferer, cfg.Gatherer, cfg.Registerer = lm, reg, reg
+	if gf.inferWorkers == 0 {
+		cfg.InferWorkers = lm.Workers() // the processors' landmarker: --workers
+	}
 	gk, err := startGatewayKafka(ctx, g, clients, topo, w)
 	if err != nil {
 		return err

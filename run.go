@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -43,7 +42,7 @@ type processorFlags struct {
 func (p *processorFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&p.model, "model", string(model.PoseFull), fmt.Sprintf("landmark pipeline: one of %v", model.Kinds()))
 	fs.StringVar(&p.modelDir, "models", "", "directory of the .tflite models (default $HOLOSTREAM_MODELS or .deps/models)")
-	fs.IntVar(&p.workers, "workers", runtime.NumCPU(), "frames inferred at once (one interpreter set each)")
+	fs.IntVar(&p.workers, "workers", model.CPUs(), "frames inferred at once, one interpreter set each (default: the CPUs this process may use, affinity and cgroup quota counted; 0 too)")
 	fs.IntVar(&p.threads, "threads", 1, "threads per TFLite interpreter")
 	fs.DurationVar(&p.maxAge, "max-age", 10*time.Second, "drop frames captured longer ago than this as stale (0: never)")
 	fs.IntVar(&p.maxImageBytes, "max-image-bytes", kafka.DefaultMaxImageBytes, "dead-letter frames whose image is larger than this; the producers' record limit and the max.message.bytes of the topics holostream creates follow it (this + 65 KiB)")
@@ -67,7 +66,14 @@ func (p *processorFlags) open() (*model.Landmarker, error) {
 	if p.maxClockSkew < 0 || p.maxSeqJump < 0 || p.maxImageBytes < 0 {
 		return nil, errors.New("--max-clock-skew, --max-seq-jump and --max-image-bytes must be >= 0")
 	}
-	return model.Open(kind, model.WithModelDir(p.modelDir), model.WithWorkers(p.workers), model.WithThreads(p.threads))
+	if p.workers < 0 {
+		return nil, fmt.Errorf("--workers %d: must be >= 0 (0: the CPUs this process may use, %d here)", p.workers, model.CPUs())
+	}
+	workers := p.workers
+	if workers == 0 {
+		workers = model.CPUs()
+	}
+	return model.Open(kind, model.WithModelDir(p.modelDir), model.WithWorkers(workers), model.WithThreads(p.threads))
 }
 
 func (p *processorFlags) pipeline(topo Topology, lm *model.Landmarker) pipelineConfig {
@@ -114,6 +120,9 @@ func runProcessors(ctx context.Context, log *slog.Logger, cf clusterFlags, pf pr
 		return fmt.Errorf("schemas: %w", err)
 	}
 	reg := newProcessRegistry()
+	if err := registerModel(reg, lm); err != nil {
+		return err
+	}
 	cfg := pf.pipeline(topo, lm)
 	cfg.log, cfg.gokaLevel = log, slog.LevelInfo
 	p, err := newPipeline(cfg, clients, w, reg)
@@ -122,7 +131,7 @@ func runProcessors(ctx context.Context, log *slog.Logger, cf clusterFlags, pf pr
 	}
 	var cur atomic.Pointer[pipeline]
 	cur.Store(p)
-	log.Info("holostream running", "brokers", clients.Config.Brokers, "registry", cf.registry, "model", lm.Kind(), "frames", topo.Frames, "metrics", metricsAddr)
+	log.Info("holostream running", "brokers", clients.Config.Brokers, "registry", cf.registry, "model", lm.Kind(), "workers", lm.Workers(), "frames", topo.Frames, "metrics", metricsAddr)
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		return supervise(ctx, log, p.run, func() (func(context.Context) error, error) {
@@ -183,6 +192,14 @@ func newProcessRegistry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return reg
+}
+
+// registerModel adds the landmarker's settings to reg: what a dashboard needs to read the
+// throughput against (frames at once is the ceiling of the cores the models can use).
+func registerModel(reg prometheus.Registerer, lm *model.Landmarker) error {
+	return reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "holostream_model_workers",
+		Help:        "Frames the landmarker infers at once (--workers, --infer-workers; default: the CPUs the process may use).",
+		ConstLabels: prometheus.Labels{"model": string(lm.Kind())}}, func() float64 { return float64(lm.Workers()) }))
 }
 
 func (r replacingRegisterer) Register(c prometheus.Collector) error {

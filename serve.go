@@ -34,6 +34,7 @@ type gatewayFlags struct {
 	inferWorkers int
 	inferQueue   int
 	inferTimeout time.Duration
+	inferMemory  int64
 	// maxImageBytes bounds POST /v1/frames' images: serve's --max-image-bytes, demo's processors'.
 	maxImageBytes int
 }
@@ -43,9 +44,10 @@ func (g *gatewayFlags) register(fs *flag.FlagSet, addrFlag, defaultAddr string) 
 	fs.StringVar(&g.tokenFile, "token-file", env("HOLOSTREAM_TOKEN_FILE", ""), "file holding the bearer token that /v1/ requires; or $HOLOSTREAM_TOKEN; neither: no auth")
 	fs.Float64Var(&g.rateLimit, "rate-limit", 0, "requests per second each client may send to /v1/ (bursts of twice that); 0: no limit")
 	fs.Int64Var(&g.maxBody, "max-body-bytes", 16<<20, "largest request body (413 above)")
-	fs.IntVar(&g.inferWorkers, "infer-workers", 0, "images POST /v1/infer decodes and infers at once (0: the number of CPUs)")
-	fs.IntVar(&g.inferQueue, "infer-queue", 0, "POST /v1/infer requests that may wait for a worker before 503 (0: 4 per worker)")
-	fs.DurationVar(&g.inferTimeout, "infer-timeout", 10*time.Second, "POST /v1/infer answers 504 after this long")
+	fs.IntVar(&g.inferWorkers, "infer-workers", 0, fmt.Sprintf("images POST /v1/infer decodes and infers at once (0: the CPUs this process may use, %d here)", model.CPUs()))
+	fs.IntVar(&g.inferQueue, "infer-queue", 0, fmt.Sprintf("most POST /v1/infer requests waiting for a worker (0: %d; the wait bound of --infer-timeout binds first)", gateway.DefaultInferQueue))
+	fs.DurationVar(&g.inferTimeout, "infer-timeout", 10*time.Second, "POST /v1/infer's latency budget: a request whose expected answer (requests ahead / workers x measured time each) is later gets 503 at once, one not answered within it 504")
+	fs.Int64Var(&g.inferMemory, "infer-memory-bytes", gateway.DefaultInferMemory, "memory the POST /v1/infer requests admitted may hold together (bodies and decoded pixels, from each image's header); 503 past it, 413 for an image that alone needs more")
 }
 
 // token reads the bearer token from --token-file, else $HOLOSTREAM_TOKEN; never from a flag,
@@ -70,11 +72,21 @@ func (g *gatewayFlags) config(log *slog.Logger) (gateway.Config, error) {
 	if err != nil {
 		return gateway.Config{}, err
 	}
-	if g.rateLimit < 0 || g.maxBody < 1 || g.inferWorkers < 0 || g.inferQueue < 0 || g.inferTimeout <= 0 {
-		return gateway.Config{}, errors.New("--rate-limit, --infer-workers and --infer-queue must be >= 0, --max-body-bytes and --infer-timeout > 0")
+	if g.rateLimit < 0 || g.maxBody < 1 || g.inferWorkers < 0 || g.inferQueue < 0 || g.inferTimeout <= 0 || g.inferMemory <= 0 {
+		return gateway.Config{}, errors.New("--rate-limit, --infer-workers and --infer-queue must be >= 0, --max-body-bytes, --infer-timeout and --infer-memory-bytes > 0")
 	}
 	return gateway.Config{Log: log, Version: version, Token: tok, RateLimit: g.rateLimit, MaxBodyBytes: g.maxBody,
-		InferWorkers: g.inferWorkers, InferQueue: g.inferQueue, InferTimeout: g.inferTimeout, MaxImageBytes: g.maxImageBytes}, nil
+		InferWorkers: g.workers(), InferQueue: g.inferQueue, InferTimeout: g.inferTimeout, InferMemory: g.inferMemory,
+		MaxImageBytes: g.maxImageBytes}, nil
+}
+
+// workers is --infer-workers, 0 resolved to the CPUs this process may use: the model and the
+// gateway's pool get the same number.
+func (g *gatewayFlags) workers() int {
+	if g.inferWorkers > 0 {
+		return g.inferWorkers
+	}
+	return model.CPUs()
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -111,7 +123,7 @@ func serve(ctx context.Context, log *slog.Logger, cf clusterFlags, gf gatewayFla
 		if err != nil {
 			return fmt.Errorf("--model: %w", err)
 		}
-		lm, err := model.Open(k, model.WithModelDir(modelDir), model.WithWorkers(max(1, gf.inferWorkers)))
+		lm, err := model.Open(k, model.WithModelDir(modelDir), model.WithWorkers(cfg.InferWorkers))
 		if err != nil {
 			return err
 		}
@@ -120,6 +132,11 @@ func serve(ctx context.Context, log *slog.Logger, cf clusterFlags, gf gatewayFla
 	}
 	reg := newProcessRegistry()
 	cfg.Gatherer, cfg.Registerer = reg, reg
+	if lm, ok := cfg.Inferer.(*model.Landmarker); ok {
+		if err := registerModel(reg, lm); err != nil {
+			return err
+		}
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	if !noKafka {
 		cf.maxImageBytes = gf.maxImageBytes
@@ -142,7 +159,8 @@ func serve(ctx context.Context, log *slog.Logger, cf clusterFlags, gf gatewayFla
 	if err != nil {
 		return err
 	}
-	log.Info("holostream serve", "url", "http://"+addr, "model", kind, "kafka", !noKafka, "auth", cfg.Token != "")
+	log.Info("holostream serve", "url", "http://"+addr, "model", kind, "kafka", !noKafka, "auth", cfg.Token != "",
+		"infer_workers", cfg.InferWorkers, "infer_timeout", cfg.InferTimeout.String(), "infer_memory_mib", cfg.InferMemory>>20)
 	return g.Wait()
 }
 

@@ -13,10 +13,14 @@
 //
 // A Server is built from a Config of plain parts, each optional: a part left nil makes its
 // endpoints answer 503 with what is missing, so `holostream serve --no-kafka` can offer /v1/infer
-// alone. /v1/infer runs on a bounded pool: Config.InferWorkers images at once (decode and
-// inference), Config.InferQueue more waiting; past that the answer is 503 with Retry-After, never
-// an unbounded backlog. Every error is JSON {"error": what was wrong and what to do, "code": a
-// stable machine-readable word}.
+// alone. /v1/infer runs on a bounded pool (admission.go): Config.InferWorkers images at once
+// (decode and inference; by default the model's workers, one per CPU the process may use). A
+// request waits for a worker while its expected answer (the requests ahead of it, divided among
+// the workers, times the measured time of one) is within Config.InferTimeout, and while the
+// admitted requests' bodies and decoded pixels (from each image's header) fit in
+// Config.InferMemory; past either the answer is 503 with Retry-After at once, never an unbounded
+// backlog, and refusals are counted and summed up in the log, not logged one by one. Every error
+// is JSON {"error": what was wrong and what to do, "code": a stable machine-readable word}.
 //
 // State: the Server holds the per-client rate limiters (token buckets, forgotten after idle
 // minutes), the per-camera sequence counters of /v1/frames (seeded from the landmarks table so a

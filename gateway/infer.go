@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,86 +10,39 @@ import (
 )
 
 // Inferer runs the landmark pipeline on one image in image mode. *model.Landmarker is one; it is
-// safe for concurrent use and bounds its own interpreters, the pool below bounds the requests.
+// safe for concurrent use and bounds its own interpreters, the pool (admission.go) bounds the
+// requests.
 type Inferer interface {
 	Detect(img model.Image) (model.Result, error)
 	Kind() model.Kind
 }
 
-// inferPool admits at most workers+queue requests; workers of them decode and infer at once.
-// Admission never blocks: a request that finds the queue full is answered 503 at once, so a
-// burst cannot pile up goroutines and memory behind a busy model.
-type inferPool struct {
-	admit   chan struct{} // capacity workers+queue: requests in the building
-	work    chan struct{} // capacity workers: requests decoding or inferring
-	timeout time.Duration
-	metrics *metrics
-}
-
-func newInferPool(workers, queue int, timeout time.Duration, m *metrics) *inferPool {
-	return &inferPool{admit: make(chan struct{}, workers+queue), work: make(chan struct{}, workers), timeout: timeout, metrics: m}
-}
-
-// errQueueFull and errTimeout are the pool's two refusals.
-var (
-	errQueueFull = errors.New("queue full")
-	errTimeout   = errors.New("timeout")
-)
-
-// do runs fn on a worker. It returns errQueueFull when the request cannot even queue, and
-// errTimeout when fn has not finished within the pool's timeout (counted from admission). fn
-// keeps its worker until it returns, also after a timeout: the model cannot be interrupted, and
-// freeing the slot early would let more work in than there are workers.
-func (p *inferPool) do(ctx context.Context, fn func()) error {
-	select {
-	case p.admit <- struct{}{}:
-	default:
-		return errQueueFull
-	}
-	p.metrics.inferQueued.Inc()
-	ctx, cancel := context.WithTimeout(ctx, p.timeout)
-	defer cancel()
-	done := make(chan struct{})
-	go func() {
-		defer func() { <-p.admit; p.metrics.inferQueued.Dec() }()
-		select {
-		case p.work <- struct{}{}:
-		case <-ctx.Done():
-			close(done)
-			return
-		}
-		defer func() { <-p.work }()
-		p.metrics.inferRunning.Inc()
-		defer p.metrics.inferRunning.Dec()
-		if ctx.Err() == nil {
-			fn()
-		}
-		close(done)
-	}()
-	select {
-	case <-done:
-		if ctx.Err() != nil {
-			return errTimeout
-		}
-		return nil
-	case <-ctx.Done():
-		return errTimeout
-	}
-}
-
-// retryAfter is how long a refused client should wait: the queue drains in about
-// queue/workers inference times, well under a second for the pose models, so one second (the
-// header's smallest value) is enough for one retry to find room without hammering the server.
-func (p *inferPool) retryAfter() time.Duration { return time.Second }
+// errTimeout is the pool's answer for a request not done within the timeout.
+var errTimeout = errors.New("timeout")
 
 func (s *Server) handleInfer(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Inferer == nil {
 		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "no model loaded in this server: start it with --model", 0)
 		return
 	}
+	// Refused before the body is read when the queue is too long whatever the image.
+	if ref := s.pool.precheck(); ref != nil {
+		s.shed(w, ref)
+		return
+	}
 	up, err := readUpload(w, r, s.cfg.MaxBodyBytes)
 	if err != nil {
 		writeUploadError(w, err)
+		return
+	}
+	cost, err := s.admissionCost(up.data)
+	if err != nil {
+		writeImageError(w, err)
+		return
+	}
+	t, ref := s.pool.admit(cost)
+	if ref != nil {
+		s.shed(w, ref)
 		return
 	}
 	source := up.filename
@@ -99,7 +51,7 @@ func (s *Server) handleInfer(w http.ResponseWriter, r *http.Request) {
 	}
 	var out model.Output
 	var inferErr error
-	err = s.pool.do(r.Context(), func() {
+	err = s.pool.do(r.Context(), t, func() {
 		start := time.Now()
 		img, _, err := model.DecodeImage(up.data, s.cfg.MaxMegapixels)
 		if err != nil {
@@ -115,11 +67,6 @@ func (s *Server) handleInfer(w http.ResponseWriter, r *http.Request) {
 		out = model.NewOutput(source, img, s.cfg.Inferer.Kind(), res, decoded, time.Since(start))
 	})
 	switch {
-	case errors.Is(err, errQueueFull):
-		s.metrics.inferRejected.Inc()
-		writeError(w, http.StatusServiceUnavailable, CodeQueueFull,
-			fmt.Sprintf("all %d inference workers are busy and %d requests are waiting: retry after the Retry-After seconds, or send to another instance",
-				cap(s.pool.work), cap(s.pool.admit)-cap(s.pool.work)), s.pool.retryAfter())
 	case errors.Is(err, errTimeout):
 		writeError(w, http.StatusGatewayTimeout, CodeTimeout,
 			fmt.Sprintf("no result within %v (the server is overloaded): retry later", s.cfg.InferTimeout), 0)
@@ -128,6 +75,44 @@ func (s *Server) handleInfer(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSON(w, http.StatusOK, out)
 	}
+}
+
+// admissionCost is the memory a request holds while admitted: its body, and its decoded pixels
+// as its header declares them. An image that can never be decoded is refused here, before it
+// waits for a worker: too many megapixels, more memory than the whole budget, or a header that
+// cannot be read (decoding stops at the header, so it runs here to say what is wrong).
+func (s *Server) admissionCost(data []byte) (int64, error) {
+	h, ok := readImageHeader(data)
+	if !ok {
+		// Decoding stops at the same header (libjpeg's markers, image/png's chunks): this says
+		// what is wrong at no cost. Should it ever decode, the image is counted as decoded.
+		img, format, err := model.DecodeImage(data, s.cfg.MaxMegapixels)
+		if err != nil {
+			return 0, err
+		}
+		h = imageHeader{format: format, width: img.Width, height: img.Height, bytesPerPixel: 12}
+	}
+	if mp := h.megapixels(); mp > s.cfg.MaxMegapixels {
+		return 0, fmt.Errorf("%w: %s header declares %dx%d (%.1f MP), limit %.1f MP",
+			model.ErrImageTooLarge, h.format, h.width, h.height, mp, s.cfg.MaxMegapixels)
+	}
+	cost := int64(len(data)) + h.cost()
+	if cost > s.cfg.InferMemory {
+		return 0, fmt.Errorf("%w: %s %dx%d takes about %d MiB to decode, more than this server's --infer-memory-bytes (%d MiB)",
+			model.ErrImageTooLarge, h.format, h.width, h.height, cost>>20, s.cfg.InferMemory>>20)
+	}
+	return cost, nil
+}
+
+// shed answers a refused request with 503 and Retry-After. It is the overload path, so it is
+// cheap: counted in the metrics, summed up in the log every few seconds instead of a line each.
+func (s *Server) shed(w http.ResponseWriter, ref *inferRefusal) {
+	s.metrics.inferRejected.WithLabelValues(ref.reason).Inc()
+	s.shedLog.add(ref.reason, time.Now(), s.pool.state)
+	if rec, ok := w.(*statusRecorder); ok {
+		rec.quiet = true
+	}
+	writeError(w, http.StatusServiceUnavailable, CodeQueueFull, ref.msg, min(max(time.Second, ref.retryAfter), s.cfg.InferTimeout))
 }
 
 // writeImageError answers a decode or inference failure with its status: 413 for too many

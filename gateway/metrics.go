@@ -10,7 +10,8 @@ type metrics struct {
 	duration      *prometheus.HistogramVec // route
 	inferQueued   prometheus.Gauge         // admitted /v1/infer requests (running + waiting)
 	inferRunning  prometheus.Gauge
-	inferRejected prometheus.Counter
+	inferHeld     prometheus.Gauge
+	inferRejected *prometheus.CounterVec // reason
 	rateLimited   prometheus.Counter
 	subscribers   prometheus.Gauge
 	dropped       prometheus.Counter
@@ -27,8 +28,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "POST /v1/infer requests admitted to the worker pool: running or waiting for a worker."}),
 		inferRunning: prometheus.NewGauge(prometheus.GaugeOpts{Name: "holostream_infer_running",
 			Help: "POST /v1/infer requests decoding or inferring now."}),
-		inferRejected: prometheus.NewCounter(prometheus.CounterOpts{Name: "holostream_infer_rejected_total",
-			Help: "POST /v1/infer requests refused with 503 because the queue was full."}),
+		inferHeld: prometheus.NewGauge(prometheus.GaugeOpts{Name: "holostream_infer_memory_held_bytes",
+			Help: "Memory the admitted POST /v1/infer requests hold, bodies and decoded pixels as their headers declare them (at most --infer-memory-bytes)."}),
+		inferRejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "holostream_infer_rejected_total",
+			Help: "POST /v1/infer requests refused with 503, by reason: wait (the expected answer past --infer-timeout), queue (--infer-queue requests waiting), memory (--infer-memory-bytes held)."}, []string{"reason"}),
 		rateLimited: prometheus.NewCounter(prometheus.CounterOpts{Name: "holostream_http_rate_limited_total",
 			Help: "Requests refused with 429 because their client exceeded its rate."}),
 		subscribers: prometheus.NewGauge(prometheus.GaugeOpts{Name: "holostream_sse_subscribers",
@@ -39,7 +42,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration, m.inferQueued, m.inferRunning, m.inferRejected, m.rateLimited, m.subscribers, m.dropped} {
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.inferQueued, m.inferRunning, m.inferHeld, m.inferRejected, m.rateLimited, m.subscribers, m.dropped} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

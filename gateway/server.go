@@ -7,7 +7,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/holostream/holostream/model"
 	"github.com/holostream/holostream/schemas"
 )
 
@@ -38,14 +38,24 @@ type Config struct {
 	MaxMegapixels  float64       // images (default 50)
 	MaxImageBytes  int           // a frame's image on POST /v1/frames (default 8 MiB; the processors' --max-image-bytes)
 	MaxClockSkew   time.Duration // how far ahead of this server's clock a frame's captured_at may be (default 1 h)
-	InferWorkers   int           // images decoded and inferred at once (default: CPUs)
-	InferQueue     int           // requests waiting for a worker beyond those (default 4 x workers)
-	InferTimeout   time.Duration // from admission to answer (default 10 s)
+	InferWorkers   int           // images decoded and inferred at once (default: the Inferer's workers, else model.CPUs)
+	InferQueue     int           // most requests waiting for a worker, a backstop to the wait bound (default 1024; < 0: none)
+	InferTimeout   time.Duration // the latency budget: admitted only if expected within it; 504 past it (default 10 s)
+	InferMemory    int64         // bytes admitted requests may hold: bodies and decoded pixels (default 512 MiB)
 	RateLimit      float64       // requests per second per client on /v1/ (0: no limit)
 	RateBurst      int           // bucket size (default: 2 x RateLimit, at least 1)
 	Token          string        // required as a bearer token on /v1/ when set
 	MaxSubscribers int           // open event streams (default 256)
 }
+
+// The defaults of POST /v1/infer's admission. The queue is bounded by expected wait
+// (InferTimeout) in practice; DefaultInferQueue is a backstop for a model measured as fast.
+// DefaultInferMemory holds a 50-megapixel JPEG or 8-bit PNG decoding (Config.MaxMegapixels'
+// default: 300-350 MB) beside some eighty 640x480 frames.
+const (
+	DefaultInferQueue  = 1024
+	DefaultInferMemory = 512 << 20
+)
 
 // Defaults fills the limits left zero.
 func (c Config) Defaults() Config {
@@ -62,12 +72,20 @@ func (c Config) Defaults() Config {
 		c.MaxClockSkew = schemas.DefaultMaxClockSkew
 	}
 	if c.InferWorkers <= 0 {
-		c.InferWorkers = runtime.NumCPU()
+		c.InferWorkers = model.CPUs()
+		// The pool runs as many requests at once as the model has workers: more would wait
+		// inside the model holding their decoded images, fewer would leave workers idle.
+		if w, ok := c.Inferer.(interface{ Workers() int }); ok && w.Workers() > 0 {
+			c.InferWorkers = w.Workers()
+		}
 	}
 	if c.InferQueue < 0 {
 		c.InferQueue = 0
 	} else if c.InferQueue == 0 {
-		c.InferQueue = 4 * c.InferWorkers
+		c.InferQueue = DefaultInferQueue
+	}
+	if c.InferMemory <= 0 {
+		c.InferMemory = DefaultInferMemory
 	}
 	if c.InferTimeout <= 0 {
 		c.InferTimeout = 10 * time.Second
@@ -90,6 +108,7 @@ type Server struct {
 	log      *slog.Logger
 	mux      *http.ServeMux
 	pool     *inferPool
+	shedLog  *shedLog
 	limits   *limiters
 	seq      sequencer
 	metrics  *metrics
@@ -108,7 +127,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Log, mux: http.NewServeMux(), metrics: m, done: make(chan struct{}),
-		pool: newInferPool(cfg.InferWorkers, cfg.InferQueue, cfg.InferTimeout, m)}
+		pool: newInferPool(cfg.InferWorkers, cfg.InferQueue, cfg.InferTimeout, cfg.InferMemory, m), shedLog: newShedLog(cfg.Log, 10*time.Second)}
 	if cfg.RateLimit > 0 {
 		s.limits = newLimiters(cfg.RateLimit, cfg.RateBurst)
 	}
@@ -210,6 +229,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !strings.HasSuffix(route, "/events") {
 		s.metrics.duration.WithLabelValues(route).Observe(d.Seconds())
 	}
+	if rec.quiet {
+		return // a refusal under overload: counted, and summed up in the log (shedLog)
+	}
 	level := slog.LevelInfo
 	switch {
 	case rec.status >= 500:
@@ -233,6 +255,7 @@ type statusRecorder struct {
 	http.ResponseWriter
 	status, bytes int
 	wrote         bool
+	quiet         bool // not logged one by one
 }
 
 func (r *statusRecorder) WriteHeader(code int) {

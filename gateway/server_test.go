@@ -246,7 +246,7 @@ func TestInferQueueFullAndTimeout(t *testing.T) {
 	}
 	// Two refusals above, and maybe more while the worker finished the timed-out inference.
 	_, _, metrics := call(t, s, "GET", "/metrics", nil)
-	m := regexp.MustCompile(`(?m)^holostream_infer_rejected_total (\d+)$`).FindSubmatch(metrics)
+	m := regexp.MustCompile(`(?m)^holostream_infer_rejected_total\{reason="queue"\} (\d+)$`).FindSubmatch(metrics)
 	if m == nil {
 		t.Fatalf("no holostream_infer_rejected_total in /metrics")
 	}

@@ -95,6 +95,12 @@ func (c config) parallelBranches() bool {
 	return runtime.NumCPU() > 1
 }
 
+// CPUs is how many CPUs this process may use, the default number of workers of everything that
+// infers (one frame per CPU at once): the runtime's GOMAXPROCS, which Go sets from the CPUs the
+// process may run on (sched_getaffinity: taskset, cpusets) and the container's CPU quota
+// (cgroup cpu.max, rounded up, at least 2), unless $GOMAXPROCS says otherwise.
+func CPUs() int { return runtime.GOMAXPROCS(0) }
+
 // Option configures Open.
 type Option func(*config)
 
@@ -213,6 +219,9 @@ func Open(kind Kind, opts ...Option) (*Landmarker, error) {
 	}
 	return l, nil
 }
+
+// Workers is how many frames this Landmarker processes at once (WithWorkers).
+func (l *Landmarker) Workers() int { return l.cfg.workers }
 
 // Kind is the pipeline this Landmarker runs.
 func (l *Landmarker) Kind() Kind { return l.kind }
