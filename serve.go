@@ -167,9 +167,10 @@ func serve(ctx context.Context, log *slog.Logger, cf clusterFlags, gf gatewayFla
 // gatewayKafka is what the gateway reads from and writes to a cluster: a producer of frames, a
 // view of the landmarks table, and the live events of the output topics.
 type gatewayKafka struct {
-	sink *frameSink
-	view *goka.View
-	hub  *gateway.Hub
+	sink   *frameSink
+	view   *goka.View
+	hub    *gateway.Hub
+	recent *gateway.Recent
 }
 
 // startGatewayKafka starts the frames emitter, the table view and the output topics' follower
@@ -186,19 +187,20 @@ func startGatewayKafka(ctx context.Context, g *errgroup.Group, clients *kafka.Cl
 	if err != nil {
 		return nil, fmt.Errorf("frames emitter: %w", err)
 	}
-	gk := &gatewayKafka{sink: &frameSink{em: em, topic: string(topo.Frames)}, view: view, hub: gateway.NewHub()}
+	gk := &gatewayKafka{sink: &frameSink{em: em, topic: string(topo.Frames)}, view: view, hub: gateway.NewHub(),
+		recent: gateway.NewRecent(gateway.RecentOptions{})}
 	g.Go(func() error {
 		<-ctx.Done()
 		return em.Finish()
 	})
 	g.Go(func() error { return ignoreCanceled(view.Run(ctx)) })
-	g.Go(func() error { return followOutputs(ctx, clients, topo, w, gk.hub) })
+	g.Go(func() error { return followOutputs(ctx, clients, topo, w, gk.hub, gk.recent) })
 	return gk, nil
 }
 
 // apply plugs the cluster's parts into a gateway configuration.
 func (gk *gatewayKafka) apply(cfg *gateway.Config) {
-	cfg.Frames, cfg.Cameras, cfg.Events = gk.sink, viewStore{gk.view}, gk.hub
+	cfg.Frames, cfg.Cameras, cfg.Events, cfg.Recent = gk.sink, viewStore{gk.view}, gk.hub, gk.recent
 	prev := cfg.Ready
 	cfg.Ready = func() error {
 		if !gk.view.Recovered() {
@@ -213,20 +215,29 @@ func (gk *gatewayKafka) apply(cfg *gateway.Config) {
 
 // followOutputs publishes every new keypoint event, action and window of stats to the hub.
 // Records it cannot decode are skipped: the hub is a live view, not an account.
-func followOutputs(ctx context.Context, clients *kafka.Clients, topo Topology, w *wire, hub *gateway.Hub) error {
-	topics := []string{string(topo.Keypoints), string(topo.Actions), string(topo.Stats)}
+func followOutputs(ctx context.Context, clients *kafka.Clients, topo Topology, w *wire, hub *gateway.Hub, recent *gateway.Recent) error {
+	// The frames too: the live page draws each skeleton over its picture (recent keeps the last
+	// few of each camera).
+	topics := []string{string(topo.Frames), string(topo.Keypoints), string(topo.Actions), string(topo.Stats)}
 	return tail(ctx, clients, topics, false, func(r record) error {
 		switch r.Topic {
+		case string(topo.Frames):
+			if f, err := w.frames.Decode(r.Value); err == nil && f.CameraID == r.Key {
+				recent.PutFrame(f)
+			}
 		case string(topo.Keypoints):
 			if ev, err := w.keypoints.Decode(r.Value); err == nil {
+				recent.PutKeypoints(ev)
 				hub.PublishKeypoints(ev)
 			}
 		case string(topo.Actions):
 			if ev, err := w.actions.Decode(r.Value); err == nil {
+				recent.PutAction(ev)
 				hub.PublishAction(ev)
 			}
 		case string(topo.Stats):
 			if ev, err := w.stats.Decode(r.Value); err == nil {
+				recent.PutStats(ev)
 				hub.PublishStats(ev)
 			}
 		}

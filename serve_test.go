@@ -135,6 +135,10 @@ func TestServeEndToEnd(t *testing.T) {
 	if c := cam.Counters; c.Emitted != good || c.DeadLettered != 1 || !cam.Balanced || c.Detected == 0 || cam.LastSeq != good+1 {
 		t.Errorf("camera after %d good frames and 1 truncated: %+v", good, cam)
 	}
+	// The live page's picture of the last good frame: the bytes that were posted.
+	if code, body := get(t, fmt.Sprintf("%s/v1/cameras/http-cam/frames/%d", base, good)); code != http.StatusOK || !bytes.Equal(body, src[good-1].Data) {
+		t.Errorf("GET /v1/cameras/http-cam/frames/%d: %d, %d bytes, want the %d posted", good, code, len(body), len(src[good-1].Data))
+	}
 	code, body := get(t, base+"/v1/cameras")
 	if code != http.StatusOK || !bytes.Contains(body, []byte(`"camera_id":"http-cam"`)) {
 		t.Errorf("GET /v1/cameras: %d %s", code, body)

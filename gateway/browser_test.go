@@ -247,7 +247,8 @@ func TestBrowser(t *testing.T) {
 	hub := gateway.NewHub()
 	cams := &memCameras{cams: map[string]gateway.Camera{"cam-ui": {ID: "cam-ui", LastSeq: 41, LastCapturedAt: time.Now(),
 		Tracking: true, Counters: landmarks.Counters{Received: 45, Emitted: 41, Detected: 40, DeadLettered: 4}, Balanced: true}}}
-	url := startGateway(t, gateway.Config{Inferer: lm, Events: hub, Cameras: cams, InferWorkers: 1})
+	recent := gateway.NewRecent(gateway.RecentOptions{})
+	url := startGateway(t, gateway.Config{Inferer: lm, Events: hub, Cameras: cams, Recent: recent, InferWorkers: 1})
 	browser := newBrowser(t)
 	t.Logf("chromium: %s", bin)
 
@@ -262,7 +263,7 @@ func TestBrowser(t *testing.T) {
 		lm := openTestLandmarker(t, model.HolisticRefined)
 		testUploadHolisticRefined(t, newTab(t, browser), startGateway(t, gateway.Config{Inferer: lm, InferWorkers: 1}))
 	})
-	t.Run("Live", func(t *testing.T) { testLive(t, newTab(t, browser), url, lm, hub) })
+	t.Run("Live", func(t *testing.T) { testLive(t, newTab(t, browser), url, lm, hub, recent) })
 	t.Run("LiveNoKafka", func(t *testing.T) {
 		testLiveNoKafka(t, newTab(t, browser), startGateway(t, gateway.Config{Inferer: lm, InferWorkers: 1}))
 	})
@@ -578,9 +579,16 @@ func footageEvents(t *testing.T, lm *model.Landmarker, camera, user string, n in
 	return evs
 }
 
-func testLive(t *testing.T, tab context.Context, url string, lm *model.Landmarker, hub *gateway.Hub) {
+func testLive(t *testing.T, tab context.Context, url string, lm *model.Landmarker, hub *gateway.Hub, recent *gateway.Recent) {
 	const camera, user, frames = "cam-ui", "user-ui", 30
 	evs := footageEvents(t, lm, camera, user, frames)
+	pictures := footagePictures(t, frames)
+	// What happened before the page opened: the page shows it at once.
+	recent.PutKeypoints(evs[0])
+	recent.PutAction(schemas.ActionEvent{UserID: user, CameraID: camera, Seq: 1, At: time.Now().Add(-time.Minute),
+		Kind: schemas.ActionFall, Posture: schemas.PostureLying, Confidence: 0.7})
+	recent.PutStats(schemas.PoseStats{UserID: user, WindowStart: time.Now().Add(-time.Minute), WindowEnd: time.Now().Add(-50 * time.Second),
+		Frames: 100, Detected: 99, DetectionRate: 0.99})
 	detected := 0
 	for _, ev := range evs {
 		if ev.Pose != nil {
@@ -596,10 +604,15 @@ func testLive(t *testing.T, tab context.Context, url string, lm *model.Landmarke
 	waitFor[bool](t, tab, "the event stream", `live.dataset.connected === "true"`, `document.getElementById("conn").textContent`)
 	waitFor[bool](t, tab, "the counters", `document.getElementById("counters").textContent.includes("received")`,
 		`document.getElementById("counters-status").textContent`)
+	if got := eval[string](t, tab, `actions.children.length + " " + (actions.children[0]?.dataset.kind ?? "") + " " + (document.getElementById("window-stats").dataset.windows ?? "")`); got != "1 FALL 1" {
+		t.Errorf("before any live event the page shows %q (actions, newest, windows), want the kept FALL and window: \"1 FALL 1\"", got)
+	}
 
-	for _, ev := range evs {
+	for i, ev := range evs {
 		ev.ProcessedAt = time.Now().UTC()
 		ev.CapturedAt = ev.ProcessedAt.Add(-time.Duration(40+ev.Seq%7) * time.Millisecond)
+		// As serve does: the frame is read from Kafka before its keypoints come out.
+		recent.PutFrame(schemas.Frame{CameraID: camera, UserID: user, Seq: ev.Seq, CapturedAt: ev.CapturedAt, ContentType: "image/jpeg", Image: pictures[i]})
 		hub.PublishKeypoints(ev)
 		time.Sleep(30 * time.Millisecond) // about the footage's pace, and well within the hub's buffer
 	}
@@ -652,6 +665,7 @@ func testLive(t *testing.T, tab context.Context, url string, lm *model.Landmarke
 	if w, h := eval[int](t, tab, `live.width`), eval[int](t, tab, `live.height`); w*int(evs[0].Height) != h*int(evs[0].Width) {
 		t.Errorf("live canvas %dx%d, frames %dx%d: not the frame's aspect ratio", w, h, evs[0].Width, evs[0].Height)
 	}
+	checkLivePicture(t, tab, evs[frames-1], pictures[frames-1])
 	time.Sleep(1100 * time.Millisecond) // the charts redraw every second
 	screenshot(t, tab, "live")
 }
@@ -696,4 +710,101 @@ func testToken(t *testing.T, tab context.Context, url string) {
 	if eval[bool](t, tab, `!!document.getElementById("token-dialog")?.open`) {
 		t.Error("the live page asked for the token again")
 	}
+}
+
+// footagePictures are the first n JPEGs of testdata/video, the frames footageEvents runs on.
+func footagePictures(t *testing.T, n int) [][]byte {
+	t.Helper()
+	paths, _ := filepath.Glob("../testdata/video/*.jpg")
+	sort.Strings(paths)
+	out := make([][]byte, n)
+	for i, p := range paths[:n] {
+		var err error
+		if out[i], err = os.ReadFile(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// checkLivePicture: the live canvas shows the last event's own frame under its skeleton. Away
+// from the skeleton the canvas is the picture (patches compared with the decoded JPEG, scaled to
+// the canvas); at the joints it is the skeleton's colours.
+func checkLivePicture(t *testing.T, tab context.Context, ev schemas.KeypointEvent, picture []byte) {
+	t.Helper()
+	waitFor[bool](t, tab, "the last frame's picture under its skeleton", fmt.Sprintf(`live.dataset.seq === "%d" && live.dataset.picture === "true"`, ev.Seq),
+		`"seq " + live.dataset.seq + ", picture " + live.dataset.picture + ", pictures " + live.dataset.pictures`)
+	img, _, err := model.DecodeImage(picture, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cw, ch := eval[int](t, tab, `live.width`), eval[int](t, tab, `live.height`)
+	// Patches on a grid, skipping those near a landmark (the drawing covers them).
+	var at [][2]int
+	for gy := 1; gy < 6; gy++ {
+		for gx := 1; gx < 8; gx++ {
+			x, y := float32(gx)/8, float32(gy)/6
+			near := false
+			for _, l := range ev.Pose.Landmarks {
+				if dx, dy := (l.X-x)*float32(cw), (l.Y-y)*float32(ch); dx*dx+dy*dy < 40*40 {
+					near = true
+				}
+			}
+			if !near {
+				at = append(at, [2]int{int(x * float32(cw)), int(y * float32(ch))})
+			}
+		}
+	}
+	js, _ := json.Marshal(at)
+	patches := eval[[][]int](t, tab, `(() => {
+		const g = live.getContext("2d");
+		return `+string(js)+`.map(([x, y]) => Array.from(g.getImageData(x - 2, y - 2, 5, 5).data));
+	})()`)
+	same := 0
+	for i, p := range at {
+		want := photoPatch(img, p[0]*img.Width/cw, p[1]*img.Height/ch)
+		if meanAbsDiff(patches[i], want) < 16 {
+			same++
+		}
+	}
+	t.Logf("live picture: %d of %d patches away from the skeleton match the frame", same, len(at))
+	if len(at) < 10 || same < len(at)*8/10 {
+		t.Errorf("only %d of %d patches away from the skeleton match the frame's picture", same, len(at))
+	}
+	// On top of the picture, each visible joint's disc at the landmark's place on the canvas.
+	var joints [][2]int
+	var tests []func(r, g, b int) bool
+	for i, l := range ev.Pose.Landmarks {
+		if l.Visibility >= 0.5 && l.Presence >= 0.5 && l.X > 0 && l.X < 1 && l.Y > 0 && l.Y < 1 {
+			joints = append(joints, [2]int{int(l.X * float32(cw)), int(l.Y * float32(ch))})
+			tests = append(tests, exactly(sideRGB(i)))
+		}
+	}
+	js, _ = json.Marshal(joints)
+	patches = eval[[][]int](t, tab, `(() => {
+		const g = live.getContext("2d");
+		return `+string(js)+`.map(([x, y]) => Array.from(g.getImageData(x - 2, y - 2, 5, 5).data));
+	})()`)
+	found := 0
+	for i := range joints {
+		if count(patches[i], tests[i]) >= 3 {
+			found++
+		}
+	}
+	t.Logf("live skeleton: %d of %d visible joints drawn at their place over the picture", found, len(joints))
+	if len(joints) == 0 || found < len(joints)*8/10 {
+		t.Errorf("only %d of %d visible joints drawn at their place over the picture", found, len(joints))
+	}
+}
+
+// meanAbsDiff is the mean absolute difference of two RGBA patches of the same size (255 when not).
+func meanAbsDiff(a, b []int) int {
+	if len(a) != len(b) || len(a) == 0 {
+		return 255
+	}
+	sum := 0
+	for i := range a {
+		sum += max(a[i]-b[i], b[i]-a[i])
+	}
+	return sum / len(a)
 }

@@ -25,6 +25,7 @@ type Config struct {
 	Frames  FrameSink   // POST /v1/frames
 	Cameras CameraStore // GET /v1/cameras...
 	Events  *Hub        // GET /v1/cameras/{id}/events
+	Recent  *Recent     // GET /v1/cameras/{id}/frames/{seq} and /v1/cameras/{id}/recent
 
 	// Ready reports why the server is not ready yet (processors recovering, say); nil: ready.
 	Ready func() error
@@ -166,6 +167,8 @@ func (s *Server) routes() {
 	api("GET /v1/cameras", s.handleCameras)
 	api("GET /v1/cameras/{id}", s.handleCamera)
 	api("GET /v1/cameras/{id}/events", s.handleEvents)
+	api("GET /v1/cameras/{id}/frames/{seq}", s.handleFrame)
+	api("GET /v1/cameras/{id}/recent", s.handleRecent)
 	api("GET /v1/skeleton", s.handleSkeleton)
 	api("GET /v1/info", s.handleInfo)
 	api("/v1/", func(w http.ResponseWriter, r *http.Request) {

@@ -1,10 +1,16 @@
-// camera.js: a camera's live page. Keypoint events arrive over Server-Sent Events and are drawn
-// as skeletons on a dark canvas of the frame's aspect ratio (no image is streamed), with the
-// frame rate and latencies; actions are listed newest first; window stats and the last minute's
-// timings are charted; the camera's counters come from GET /v1/cameras/{id} every few seconds.
+// camera.js: a camera's live page. Keypoint events arrive over Server-Sent Events; each is drawn
+// as a skeleton over the picture it was found in (GET /v1/cameras/{id}/frames/{seq}; a dark
+// canvas of the frame's aspect ratio when the server does not keep that frame), with the frame
+// rate and latencies. One picture is fetched at a time: events that arrive meanwhile are
+// skipped but the newest, so a slow connection shows fewer frames, never older ones. Actions are
+// listed newest first; window stats and the last minute's timings are charted; the page opens
+// with the camera's recent actions and windows (GET /v1/cameras/{id}/recent); the counters come
+// from GET /v1/cameras/{id} every few seconds.
 //
-// Test hooks: #live has data-connected ("true" while the stream is open) and data-events (the
-// keypoint events drawn); #actions has one <li data-kind> per action; #window-stats has data-windows.
+// Test hooks: #live has data-connected ("true" while the stream is open), data-events (the
+// keypoint events received), data-pictures (the frames drawn under a skeleton) and data-seq (the
+// seq of the event on the canvas, whose picture it shows when data-picture is "true"); #actions
+// has one <li data-kind> per action; #window-stats has data-windows.
 
 import { api, fmtMs, fmtTime, showInfo, withToken } from "/ui/api.js";
 import { chart } from "/ui/chart.js";
@@ -22,7 +28,10 @@ const MAX_WINDOWS = 30;
 const frames = []; // {at: arrival ms, processing, latency, age} over the last SPAN
 const windows = []; // the last MAX_WINDOWS stats events
 let skeleton = null;
-let drawn = 0;
+let received = 0;
+let pictures = 0;
+let fetching = false; // a picture is on its way
+let waiting = null; // the newest event that came meanwhile
 
 $("camera-id").textContent = camera;
 document.title = "holostream: " + camera;
@@ -44,11 +53,52 @@ function onKeypoints(ev) {
     age: captured ? now - captured : null,
   });
 
+  canvas.dataset.events = ++received;
+  if (fetching) {
+    waiting = ev;
+  } else {
+    show(ev);
+  }
+
+  const last = frames[frames.length - 1];
+  const fps = frames.filter((f) => f.at > now - 2000).length / 2;
+  $("frame").textContent = `seq ${ev.seq} · ${ev.status} · ${fps.toFixed(1)} fps · ` +
+    `processing ${fmtMs(ev.processing_ms)} · capture→keypoints ${fmtMs(last.latency)} · ` +
+    `capture→here ${fmtMs(last.age)} · ${ev.model}${ev.detector_ran ? " (detector ran)" : ""} · user ${ev.user_id}`;
+}
+
+// show draws ev over its picture once the picture is here, then the newest event that came
+// meanwhile.
+async function show(ev) {
+  fetching = true;
+  let picture = null;
+  try {
+    const res = await api(`${path}/frames/${ev.seq}`, { raw: true });
+    picture = await createImageBitmap(await res.blob());
+  } catch {
+    // Not kept (404), or no Kafka: the skeleton alone, on the dark canvas.
+  }
+  paint(ev, picture);
+  fetching = false;
+  if (waiting) {
+    const next = waiting;
+    waiting = null;
+    show(next);
+  }
+}
+
+function paint(ev, picture) {
   // 640 px wide, as tall as the frame's aspect ratio says (resizing clears the canvas).
   const height = ev.width > 0 && ev.height > 0 ? Math.round((640 * ev.height) / ev.width) : 480;
   if (canvas.height !== height) canvas.height = height;
-  ctx.fillStyle = "#15181c";
-  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  if (picture) {
+    ctx.drawImage(picture, 0, 0, canvas.width, canvas.height);
+    picture.close();
+    canvas.dataset.pictures = ++pictures;
+  } else {
+    ctx.fillStyle = "#15181c";
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+  }
   if (ev.pose) {
     drawPerson(ctx, skeleton, ev, canvas.width, canvas.height);
   } else {
@@ -56,13 +106,19 @@ function onKeypoints(ev) {
     ctx.font = "16px system-ui, sans-serif";
     ctx.fillText("no person", 12, 26);
   }
-  canvas.dataset.events = ++drawn;
+  canvas.dataset.seq = ev.seq;
+  canvas.dataset.picture = picture != null;
+}
 
-  const last = frames[frames.length - 1];
-  const fps = frames.filter((f) => f.at > now - 2000).length / 2;
-  $("frame").textContent = `seq ${ev.seq} · ${ev.status} · ${fps.toFixed(1)} fps · ` +
-    `processing ${fmtMs(ev.processing_ms)} · capture→keypoints ${fmtMs(last.latency)} · ` +
-    `capture→here ${fmtMs(last.age)} · ${ev.model}${ev.detector_ran ? " (detector ran)" : ""} · user ${ev.user_id}`;
+// history shows the camera's recent actions and windows, kept by the server, before the live ones.
+async function history() {
+  try {
+    const h = await api(path + "/recent");
+    h.actions.forEach(onAction);
+    h.windows.forEach(onStats);
+  } catch {
+    // A server without Kafka keeps none: the live events fill the page.
+  }
 }
 
 function onAction(ev) {
@@ -187,6 +243,7 @@ if (info && !info.events) {
 } else {
   try {
     skeleton = await loadSkeleton();
+    await history();
     connect();
   } catch (err) {
     connected(false, err.message);
