@@ -12,12 +12,22 @@ const (
 	heatmapSize      = 64  // pose_landmark_*.tflite output 3: [1,64,64,39]
 	numRawLandmarks  = 39  // 33 pose + 2 auxiliary + 4 unused, tensors_to_pose_landmarks_and_segmentation.pbtxt
 	numAux           = 2
-	heatmapKernel    = 7   // RefineLandmarksFromHeatmapCalculator kernel_size
-	heatmapMinConf   = 0.5 // its min_confidence_to_refine default
+	heatmapMinConf   = 0.5 // RefineLandmarksFromHeatmapCalculator min_confidence_to_refine default
 	poseNMSThreshold = 0.3 // pose_detection_cpu.pbtxt: NonMaxSuppressionCalculator min_suppression_threshold
 	roiScale         = 1.25
 	visibilityAlpha  = 0.1 // VisibilitySmoothingCalculator low_pass_filter alpha
 )
+
+// heatmapKernel is the window RefineLandmarksFromHeatmapCalculator averages the heatmap over:
+// 9 cells, the kernel_size default of refine_landmarks_from_heatmap_calculator.proto, not the 7
+// that tensors_to_pose_landmarks_and_segmentation.pbtxt asks for. That is what MediaPipe 0.10.14
+// runs: its pose graph's refined landmarks (the internal stream
+// poselandmarkbyroicpu__tensorstoposelandmarksandsegmentation__all_landmarks) are a 9x9
+// window's weighted mean of its own heatmap to 3e-7 of the ROI on all 39 landmarks, a 7x7
+// window's only to 3e-3 to 7e-3 (scripts/mediapipe/stages.py refine). With 7, every landmark
+// whose heatmap spreads past 7 cells moved: the auxiliary hip landmark by 1.9 px on
+// astronaut.png, and the next frame's ROI with it, frame after frame.
+const heatmapKernel = 9
 
 // poseWorker owns one interpreter per model and the scratch buffers of one frame in flight;
 // hol holds the Holistic pipeline's extra interpreters (nil for the pose kinds).
