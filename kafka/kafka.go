@@ -295,33 +295,7 @@ func (k *Clients) EnsureStreams(topics ...goka.Stream) error {
 	for i, t := range topics {
 		names[i] = string(t)
 	}
-	return k.ensure(names, map[string]string{
-		"cleanup.policy": "delete",
-		"retention.ms":   fmt.Sprint(k.TopicMC.Stream.Retention.Milliseconds()),
-	})
-}
-
-// ensure creates the topics that do not exist yet with the configured partitions, replication and
-// min.insync.replicas, plus config; existing topics are left as they are (goka checks their
-// partitions).
-func (k *Clients) ensure(topics []string, config map[string]string) error {
-	tm, err := k.topicManagerBuilder()(k.Config.Brokers)
-	if err != nil {
-		return k.ConnectError(err)
-	}
-	defer tm.Close()
-	config["min.insync.replicas"] = fmt.Sprint(k.Config.MinInsyncReplicas)
-	for name, v := range k.Config.topicLimitConfig() {
-		config[name] = v
-	}
-	for _, t := range topics {
-		err := tm.EnsureTopicExists(t, k.Config.Partitions, k.Config.Replication, config)
-		// Instances starting together race to create the same topics: losing the race is fine.
-		if err != nil && !strings.Contains(err.Error(), sarama.ErrTopicAlreadyExists.Error()) {
-			return fmt.Errorf("kafka: create topic %s: %w", t, err)
-		}
-	}
-	return nil
+	return k.ensure(names, k.streamConfig())
 }
 
 // EnsureTables creates the group tables ("<group>-table") that do not exist yet, compacted, so
@@ -331,5 +305,56 @@ func (k *Clients) EnsureTables(groups ...goka.Group) error {
 	for i, g := range groups {
 		names[i] = string(goka.GroupTable(g))
 	}
-	return k.ensure(names, map[string]string{"cleanup.policy": "compact"})
+	return k.ensure(names, k.tableConfig())
+}
+
+// streamConfig and tableConfig are the config of the streams and tables holostream creates.
+func (k *Clients) streamConfig() map[string]string {
+	return k.topicConfig(map[string]string{
+		"cleanup.policy": "delete",
+		"retention.ms":   fmt.Sprint(k.TopicMC.Stream.Retention.Milliseconds()),
+	})
+}
+
+func (k *Clients) tableConfig() map[string]string {
+	return k.topicConfig(map[string]string{"cleanup.policy": "compact"})
+}
+
+// topicConfig adds min.insync.replicas and the size limit to config.
+func (k *Clients) topicConfig(config map[string]string) map[string]string {
+	config["min.insync.replicas"] = fmt.Sprint(k.Config.MinInsyncReplicas)
+	for name, v := range k.Config.topicLimitConfig() {
+		config[name] = v
+	}
+	return config
+}
+
+// ensure creates the topics that do not exist yet with the configured partitions, replication and
+// config; existing topics are left as they are (goka checks their partitions).
+func (k *Clients) ensure(topics []string, config map[string]string) error {
+	tm, err := k.topicManagerBuilder()(k.Config.Brokers)
+	if err != nil {
+		return k.ConnectError(err)
+	}
+	defer tm.Close()
+	for _, t := range topics {
+		err := tm.EnsureTopicExists(t, k.Config.Partitions, k.Config.Replication, config)
+		// Instances starting together race to create the same topics: losing the race is fine.
+		if err != nil && !strings.Contains(err.Error(), sarama.ErrTopicAlreadyExists.Error()) {
+			return k.ensureError(t, err)
+		}
+	}
+	return nil
+}
+
+// ensureError says what failed making sure topic exists. A topic this principal may not describe
+// is missing from the metadata it gets, exists or not, and the create that follows is refused
+// unless it may create it: it is not told to grant Create for a topic that exists.
+func (k *Clients) ensureError(topic string, err error) error {
+	if Denied(err) == "TOPIC_AUTHORIZATION_FAILED" {
+		return fmt.Errorf("kafka: topic %s: principal %s may neither see it (no Describe, which Read and Write imply) nor create it (no Create): "+
+			"if the topic exists, grant the principal what the command does with it (Read, Write: each implies Describe); "+
+			"if not, grant Create or have an admin create it: %w", topic, k.Config.Principal(), err)
+	}
+	return fmt.Errorf("kafka: create topic %s: %w", topic, err)
 }

@@ -24,15 +24,33 @@ type racingTopicManager struct {
 }
 
 func (m racingTopicManager) EnsureTableExists(topic string, npar int) error {
-	return m.retry(func() error { return m.TopicManager.EnsureTableExists(topic, npar) })
+	return m.retry(func() error {
+		return m.unlessExists(topic, func() error { return m.TopicManager.EnsureTableExists(topic, npar) })
+	})
 }
 
 func (m racingTopicManager) EnsureStreamExists(topic string, npar int) error {
-	return m.retry(func() error { return m.TopicManager.EnsureStreamExists(topic, npar) })
+	return m.retry(func() error {
+		return m.unlessExists(topic, func() error { return m.TopicManager.EnsureStreamExists(topic, npar) })
+	})
 }
 
 func (m racingTopicManager) EnsureTopicExists(topic string, npar, rfactor int, config map[string]string) error {
-	return m.retry(func() error { return m.TopicManager.EnsureTopicExists(topic, npar, rfactor, config) })
+	return m.retry(func() error {
+		return m.unlessExists(topic, func() error { return m.TopicManager.EnsureTopicExists(topic, npar, rfactor, config) })
+	})
+}
+
+// unlessExists runs goka's ensure only for a topic the broker does not list. For one it lists,
+// goka's would read its config and replicas (DescribeConfigs, Metadata) to compare them with what
+// it would create, then ignore any difference (TMConfigMismatchBehaviorIgnore, its default and
+// ours): nothing gained, and a grant (DescribeConfigs on every topic) that least-privilege
+// principals need not have.
+func (m racingTopicManager) unlessExists(topic string, ensure func() error) error {
+	if parts, err := m.TopicManager.Partitions(topic); err == nil && len(parts) > 0 {
+		return nil
+	}
+	return ensure()
 }
 
 // retry runs ensure until it succeeds, fails otherwise than by the race, or wait has passed.

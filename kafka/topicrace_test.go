@@ -26,6 +26,11 @@ func (s *scriptedTopics) next() error {
 	return nil
 }
 
+// Partitions says no topic exists, as goka's does for one the broker does not list.
+func (s *scriptedTopics) Partitions(string) ([]int32, error) {
+	return nil, errors.New("requested topic was not found")
+}
+
 func (s *scriptedTopics) EnsureTableExists(string, int) error  { return s.next() }
 func (s *scriptedTopics) EnsureStreamExists(string, int) error { return s.next() }
 func (s *scriptedTopics) EnsureTopicExists(string, int, int, map[string]string) error {
