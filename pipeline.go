@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/lovoo/goka"
@@ -86,6 +87,19 @@ type pipeline struct {
 	landmarks, analytics *goka.Processor
 	// punctuate closes the windows of users who stopped sending (analytics.Punctuator).
 	punctuate func(context.Context) error
+	// committed holds the landmarks processor's observations until their records are committed.
+	committed *landmarks.Committed
+	// refused is the first write refused for want of a grant: from then on the processors are
+	// stopping, and not ready.
+	refused atomic.Pointer[kafka.WriteFailure]
+}
+
+// refusal says why the processors are not ready when a write was refused, nil when none was.
+func (p *pipeline) refusal() error {
+	if f := p.refused.Load(); f != nil {
+		return fmt.Errorf("processors stopping: a write to topic %s was refused (%s), the principal not authorized: %v", f.Topic, f.Code, f.Err)
+	}
+	return nil
 }
 
 // newPipeline builds both processors against a cluster. It creates the stream topics they read
@@ -111,31 +125,42 @@ func newPipeline(cfg pipelineConfig, k *kafka.Clients, w *wire, reg prometheus.R
 	}
 	// A record that can never be written (too large for its topic, refused by a policy) costs
 	// that record, not the stream: counted, logged, and processing goes on.
+	// A write refused for want of a grant is counted too, and stops the processors.
 	writeFailures := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "holostream", Subsystem: "kafka", Name: "writes_failed_total",
-		Help: "Records the processors could not write and will not retry, by topic and code (RECORD_TOO_LARGE, INVALID_RECORD, POLICY_VIOLATION, INVALID_TIMESTAMP).",
+		Help: "Records the processors could not write, by topic and code: skipped, never retried (RECORD_TOO_LARGE, INVALID_RECORD, POLICY_VIOLATION, INVALID_TIMESTAMP), or refused for want of a grant, which stops the processors (TOPIC_AUTHORIZATION_FAILED, ...).",
 	}, []string{"topic", "code"})
 	if err := reg.Register(writeFailures); err != nil {
 		return nil, err
 	}
+	p := &pipeline{}
 	tolerant := *k
 	tolerant.Config.OnWriteFailure = func(f kafka.WriteFailure) {
+		// Not ready before the refusal shows in the metrics.
+		first := f.Stops && p.refused.CompareAndSwap(nil, &f)
 		writeFailures.WithLabelValues(f.Topic, f.Code).Inc()
-		if cfg.log != nil {
+		switch {
+		case cfg.log == nil:
+		case first:
+			cfg.log.Error("record not written: not authorized; the processors stop until the principal may write the topic", "topic", f.Topic, "code", f.Code, "err", f.Err)
+		case !f.Stops:
 			cfg.log.Warn("record not written, and never will be: skipped", "topic", f.Topic, "key", f.Key, "bytes", f.Bytes, "code", f.Code, "err", f.Err)
 		}
 	}
-	k = &tolerant
 	observe := metrics.Observe
 	if cfg.observe != nil {
 		observe = func(o landmarks.Observation) { metrics.Observe(o); cfg.observe(o) }
 	}
+	// A frame counts once its record is committed: its event and table row written.
+	committed := landmarks.NewCommitted(observe)
+	tolerant.Config.Marks = groupMarks{group: string(cfg.topo.Landmarks), c: committed}
+	k = &tolerant
 	lc := &landmarks.Config{
 		Frames: cfg.topo.Frames, Keypoints: cfg.topo.Keypoints, DeadLetters: cfg.topo.DLQ,
 		Landmarker: cfg.landmarker, DecodeFrame: w.frames.Decode, Transient: transient,
 		MaxAge: cfg.maxAge, MaxImageBytes: cfg.maxImageBytes, MaxMegapixels: cfg.maxMegapixels,
 		MaxRecordBytes: k.Config.MaxRecordBytes(), MaxClockSkew: cfg.maxClockSkew, MaxSeqJump: cfg.maxSeqJump,
-		Observe: observe,
+		Observe: committed.Observe,
 	}
 	partitioner := k.Config.Partitioner
 	lc.Repartition = landmarks.Repartitioning{Topic: cfg.topo.Repartition, Partitions: framesPartitions,
@@ -174,7 +199,26 @@ func newPipeline(cfg pipelineConfig, k *kafka.Clients, w *wire, reg prometheus.R
 	punctuate := func(ctx context.Context) error {
 		return ac.Punctuator.Run(ctx, k.Config.Brokers, cfg.topo.Analytics, k.ViewOptions(), k.EmitterOptions())
 	}
-	return &pipeline{landmarks: lp, analytics: ap, punctuate: punctuate}, nil
+	p.landmarks, p.analytics, p.punctuate, p.committed = lp, ap, punctuate, committed
+	return p, nil
+}
+
+// groupMarks passes one group's commits on to its observations.
+type groupMarks struct {
+	group string
+	c     *landmarks.Committed
+}
+
+func (g groupMarks) Marked(group, topic string, partition int32, next int64) {
+	if group == g.group {
+		g.c.Marked(topic, partition, next)
+	}
+}
+
+func (g groupMarks) Ended(group string) {
+	if group == g.group {
+		g.c.Reset()
+	}
 }
 
 // run runs both processors, and the analytics punctuator beside them, until ctx ends or one fails.

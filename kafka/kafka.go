@@ -55,6 +55,8 @@ type Config struct {
 	// failures (see Permanent): each is reported here and the processor goes on. Emitters are
 	// never tolerant: their callers (the gateway, produce) report the error to their client.
 	OnWriteFailure func(WriteFailure)
+	// Marks, when set, is told what the processors' consumer groups mark for commit.
+	Marks MarkObserver
 }
 
 // Defaults fills the zero fields.
@@ -235,7 +237,11 @@ func (k *Clients) processorProducerBuilder() goka.ProducerBuilder {
 
 func (k *Clients) consumerGroupBuilder() goka.ConsumerGroupBuilder {
 	return func(brokers []string, group, clientID string) (sarama.ConsumerGroup, error) {
-		return goka.ConsumerGroupBuilderWithConfig(k.fresh())(brokers, group, clientID)
+		cg, err := goka.ConsumerGroupBuilderWithConfig(k.fresh())(brokers, group, clientID)
+		if err != nil || k.Config.Marks == nil {
+			return cg, err
+		}
+		return markingGroup{ConsumerGroup: cg, group: group, obs: k.Config.Marks}, nil
 	}
 }
 

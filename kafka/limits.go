@@ -70,15 +70,19 @@ func Permanent(err error) string {
 type WriteFailure struct {
 	Topic, Key string
 	Bytes      int    // the value's size
-	Code       string // a Fail* code
+	Code       string // a Fail* code, or Denied's
 	Err        error
+	// Stops: the write was refused for want of a grant (Denied), not for what the record is.
+	// It is not skipped: the processor stops, and an operator must grant what is missing.
+	Stops bool
 }
 
 // tolerantProducer is a goka producer that reports permanent write failures to onFailure and
 // tells goka the write is done. goka stops a processor on any failed emit, and the processor
 // would then read the same record again after its restart and fail the same way, forever,
 // stopping every camera of its partitions: a record that can never be written must cost that
-// record, not the stream. Retriable errors still fail the processor (supervise restarts it).
+// record, not the stream. Retriable errors still fail the processor (supervise restarts it), and
+// so do refused ones (Denied), which it reports too: they are about the grants, not the record.
 type tolerantProducer struct {
 	goka.Producer
 	onFailure func(WriteFailure)
@@ -98,6 +102,8 @@ func (p tolerantProducer) tolerate(topic, key string, size int, in *goka.Promise
 		if code := Permanent(err); code != "" {
 			p.onFailure(WriteFailure{Topic: topic, Key: key, Bytes: size, Code: code, Err: err})
 			err = nil
+		} else if code := Denied(err); code != "" {
+			p.onFailure(WriteFailure{Topic: topic, Key: key, Bytes: size, Code: code, Err: err, Stops: true})
 		}
 		finish(msg, err)
 	})

@@ -61,6 +61,8 @@ func TestTolerantProducer(t *testing.T) {
 		{nil, false, 0},
 		{sarama.ErrMessageSizeTooLarge, false, 1}, // reported, then done
 		{sarama.ErrNotEnoughReplicas, true, 0},    // goka must see it and stop
+		// Refused for want of a grant: reported, and goka must see it and stop.
+		{sarama.ErrTopicAuthorizationFailed, true, 1},
 	} {
 		var got []WriteFailure
 		p := tolerantProducer{Producer: failingProducer{tc.err}, onFailure: func(f WriteFailure) { got = append(got, f) }}
@@ -69,7 +71,11 @@ func TestTolerantProducer(t *testing.T) {
 		if (seen != nil) != tc.wantErr || len(got) != tc.wantCalls {
 			t.Errorf("%d: %v: promise error %v, %d failures reported", i, tc.err, seen, len(got))
 		}
-		if tc.wantCalls == 1 && (got[0].Topic != "dlq" || got[0].Key != "cam" || got[0].Bytes != 10 || got[0].Code != FailTooLarge) {
+		wantCode, stops := FailTooLarge, false
+		if tc.wantErr {
+			wantCode, stops = "TOPIC_AUTHORIZATION_FAILED", true
+		}
+		if tc.wantCalls == 1 && (got[0].Topic != "dlq" || got[0].Key != "cam" || got[0].Bytes != 10 || got[0].Code != wantCode || got[0].Stops != stops) {
 			t.Errorf("%d: reported %+v", i, got[0])
 		}
 	}

@@ -121,11 +121,15 @@ const (
 
 // Observation describes one processed frame, for metrics and logs.
 type Observation struct {
-	Camera   string
-	Seq      int64 // -1 when the frame could not be read
-	Outcome  Outcome
-	Code     string // dead-letter code
-	Detected bool
+	// The record it came from (see Committed).
+	Topic     string
+	Partition int32
+	Offset    int64
+	Camera    string
+	Seq       int64 // -1 when the frame could not be read
+	Outcome   Outcome
+	Code      string // dead-letter code
+	Detected  bool
 	// DetectorRan: the detector ran on this frame (tracking had no ROI).
 	DetectorRan bool
 	Gap         bool
@@ -184,6 +188,7 @@ func (c *Config) Process(ctx goka.Context, msg any) {
 		// the metrics are its account.
 		raw, _ := msg.([]byte)
 		obs := c.deadLetter(ctx, nil, raw, nil, CodeNoKey, "the record has no key: producers must key frames by camera id")
+		obs.Topic, obs.Partition, obs.Offset = string(ctx.Topic()), ctx.Partition(), ctx.Offset()
 		obs.Total = c.now().Sub(start)
 		if c.Observe != nil {
 			c.Observe(obs)
@@ -206,6 +211,7 @@ func (c *Config) Process(ctx goka.Context, msg any) {
 		st.HasOffset, st.LastTopic, st.LastPartition, st.LastOffset = true, string(ctx.Topic()), ctx.Partition(), ctx.Offset()
 	}
 	ctx.SetValue(st)
+	obs.Topic, obs.Partition, obs.Offset = string(ctx.Topic()), ctx.Partition(), ctx.Offset()
 	obs.Camera = ctx.Key()
 	obs.Total = c.now().Sub(start)
 	if c.Observe != nil {
