@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -94,10 +96,24 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	log := newLogger(stderr)
 	if err := runProcessors(ctx, log, cf, pf, *metricsAddr); err != nil {
-		log.Error("holostream run failed", "err", err)
+		logError(log, "holostream run failed", err)
 		return 1
 	}
 	return 0
+}
+
+// logError logs err at level Error; an access error (kafka.AccessError) first logs each
+// missing grant as its own line, so each reads whole.
+func logError(log *slog.Logger, msg string, err error, attrs ...any) {
+	var ae *kafka.AccessError
+	if errors.As(err, &ae) {
+		for _, line := range ae.Lines() {
+			log.Error("missing grant", "grant", line)
+		}
+		first, _, _ := strings.Cut(err.Error(), "\n")
+		err = errors.New(strings.TrimSuffix(first, ":") + ": each named above")
+	}
+	log.Error(msg, append([]any{"err", err}, attrs...)...)
 }
 
 func runProcessors(ctx context.Context, log *slog.Logger, cf clusterFlags, pf processorFlags, metricsAddr string) error {
@@ -106,12 +122,18 @@ func runProcessors(ctx context.Context, log *slog.Logger, cf clusterFlags, pf pr
 	if err != nil {
 		return err
 	}
+	topo := NewTopology(cf.prefix)
+	// Every grant the processors need, checked before anything is made or written: a missing
+	// one is named now, with the others, rather than found one at a time at run time.
+	access := processorAccess(topo)
+	if err := clients.CheckAccess(access); err != nil {
+		return err
+	}
 	lm, err := pf.open()
 	if err != nil {
 		return err
 	}
 	defer lm.Close()
-	topo := NewTopology(cf.prefix)
 	w, err := newWire(ctx, topo, cf.registry)
 	if errors.Is(err, codecs.ErrIncompatible) {
 		return fmt.Errorf("schemas: %w\nThe registry holds a schema for one of the topics that holostream's cannot follow under BACKWARD compatibility: run with another --prefix, or delete or migrate that subject in the registry", err)
@@ -132,22 +154,129 @@ func runProcessors(ctx context.Context, log *slog.Logger, cf clusterFlags, pf pr
 	var cur atomic.Pointer[pipeline]
 	cur.Store(p)
 	log.Info("holostream running", "brokers", clients.Config.Brokers, "registry", cf.registry, "model", lm.Kind(), "workers", lm.Workers(), "frames", topo.Frames, "metrics", metricsAddr)
+	check := func() error { return clients.CheckAccess(access) }
+	var health health
+	denied := &denials{most: maxDenials, check: check, health: &health,
+		progress: func() int64 { return cur.Load().committed.Passed() }}
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		return supervise(ctx, log, p.run, func() (func(context.Context) error, error) {
+			if err := check(); err != nil {
+				return nil, err
+			}
 			p, err := newPipeline(cfg, clients, w, replacingRegisterer{reg})
 			if err != nil {
 				return nil, err
 			}
 			cur.Store(p)
 			return p.run, nil
-		})
+		}, denied)
 	})
 	if metricsAddr != "" {
-		ready := func() bool { p := cur.Load(); return p.landmarks.Recovered() && p.analytics.Recovered() }
+		ready := func() error {
+			if err := health.get(); err != nil {
+				return err
+			}
+			p := cur.Load()
+			if err := p.refusal(); err != nil {
+				return err
+			}
+			if !p.landmarks.Recovered() || !p.analytics.Recovered() {
+				return errors.New("processors recovering their tables")
+			}
+			return nil
+		}
 		g.Go(func() error { return serveOps(ctx, metricsAddr, reg, ready) })
 	}
 	return g.Wait()
+}
+
+// maxDenials is how many times in a row the processors may stop for want of a grant before run
+// gives up: with the backoff, about half a minute for an operator's grant to take effect.
+const maxDenials = 5
+
+// denials is how supervise treats processors that stopped on an authorization error: a grant is
+// missing, which no restart brings. It names what is missing (the access check, which a run's
+// error may not: goka's group errors do not say which group), holds /readyz at not ready with
+// it, and after most such stops in a row, none of them with records processed in between, gives
+// up: run exits non-zero, for the orchestrator's restart policy and alerting to see, instead of
+// restarting the processors forever.
+type denials struct {
+	most int
+	// check names every missing grant (kafka.AccessError), nil when none is.
+	check  func() error
+	health *health
+	// progress is how many records the processors have committed so far.
+	progress func() int64
+	n        int
+}
+
+// stopped logs why the processors stopped, and returns the error to exit with once too many
+// stops in a row were denials.
+func (d *denials) stopped(log *slog.Logger, err error, backoff time.Duration) error {
+	code := kafka.Denied(err)
+	if d == nil || code == "" {
+		log.Warn("processors stopped; restarting them", "err", err, "in", backoff)
+		return nil
+	}
+	d.n++
+	reason := err
+	var named *kafka.AccessError
+	if d.check != nil && !errors.As(err, &named) {
+		// A check that fails otherwise (a broker down) says nothing of the grants.
+		if cerr := d.check(); kafka.Denied(cerr) != "" {
+			reason = cerr
+		}
+	}
+	d.health.set(fmt.Errorf("processors stopped, not authorized (%s), which no restart cures: %w", code, reason))
+	if d.n >= d.most {
+		return fmt.Errorf("processors stopped %d times in a row, not authorized (%s): giving up: %w", d.n, code, reason)
+	}
+	logError(log, "processors stopped, not authorized, which no restart cures: an operator must grant what is missing", reason,
+		"code", code, "attempt", d.n, "of", d.most, "retry_in", backoff)
+	return nil
+}
+
+// ran counts from zero again when the run that began at progress since committed records.
+func (d *denials) ran(since int64) {
+	if d != nil && d.progress != nil && d.progress() > since {
+		d.n = 0
+	}
+}
+
+func (d *denials) since() int64 {
+	if d == nil || d.progress == nil {
+		return 0
+	}
+	return d.progress()
+}
+
+// rebuilt: the new processors passed the access check, so /readyz goes by their tables again.
+func (d *denials) rebuilt() {
+	if d != nil {
+		d.health.set(nil)
+	}
+}
+
+// health is why the processors are not ready besides recovering their tables.
+type health struct {
+	mu  sync.Mutex
+	err error
+}
+
+func (h *health) set(err error) {
+	if h == nil {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.err = err
+}
+
+func (h *health) get() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.err
 }
 
 // supervise runs run until ctx ends; when it stops early (goka's processors stop for good on a
@@ -155,11 +284,12 @@ func runProcessors(ctx context.Context, log *slog.Logger, cf clusterFlags, pf pr
 // processors with rebuild and runs them, after a backoff of 1 s doubling to 30 s (back to 1 s
 // once a run lasted a minute). Nothing is lost: the camera states are in the table, which the
 // new processors recover, and the frames not yet committed are read again (at-least-once).
-func supervise(ctx context.Context, log *slog.Logger, run func(context.Context) error, rebuild func() (func(context.Context) error, error)) error {
+// Stops for want of a grant are told apart (d; nil: not), and may end it with an error.
+func supervise(ctx context.Context, log *slog.Logger, run func(context.Context) error, rebuild func() (func(context.Context) error, error), d *denials) error {
 	const first, most = time.Second, 30 * time.Second
 	backoff := first
 	for {
-		start := time.Now()
+		start, since := time.Now(), d.since()
 		err := run(ctx)
 		if ctx.Err() != nil {
 			return nil
@@ -167,8 +297,11 @@ func supervise(ctx context.Context, log *slog.Logger, run func(context.Context) 
 		if time.Since(start) > time.Minute {
 			backoff = first
 		}
+		d.ran(since)
 		for {
-			log.Warn("processors stopped; restarting them", "err", err, "in", backoff)
+			if err := d.stopped(log, err, backoff); err != nil {
+				return err
+			}
 			select {
 			case <-ctx.Done():
 				return nil
@@ -179,6 +312,7 @@ func supervise(ctx context.Context, log *slog.Logger, run func(context.Context) 
 				break
 			}
 		}
+		d.rebuilt()
 	}
 }
 
@@ -215,14 +349,15 @@ func (r replacingRegisterer) MustRegister(cs ...prometheus.Collector) {
 	}
 }
 
-// serveOps serves /metrics, /healthz and /readyz until ctx ends.
-func serveOps(ctx context.Context, addr string, reg *prometheus.Registry, ready func() bool) error {
+// serveOps serves /metrics, /healthz and /readyz until ctx ends; /readyz answers 503 with
+// ready's error while it has one.
+func serveOps(ctx context.Context, addr string, reg *prometheus.Registry, ready func() error) error {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if !ready() {
-			http.Error(w, "processors recovering their tables", http.StatusServiceUnavailable)
+		if err := ready(); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 			return
 		}
 		io.WriteString(w, "ready\n")
