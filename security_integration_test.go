@@ -97,6 +97,18 @@ func propPEM(b []byte) string {
 // SCRAM-SHA-512 user; it returns the SASL_SSL bootstrap list and stops the broker at cleanup.
 func startSecureBroker(t *testing.T, dir string, p testPKI, user, password string) []string {
 	t.Helper()
+	sasl, _ := startBroker(t, dir, p, []scramUser{{user, password}})
+	return sasl
+}
+
+// scramUser is a SCRAM-SHA-512 user of a test broker.
+type scramUser struct{ name, password string }
+
+// startBroker starts a one-node broker in dir as startSecureBroker does, with the given users and
+// more arguments for kafka.sh start (--acl); it returns the SASL_SSL bootstrap list and the
+// PLAINTEXT one (the brokers' own listener: with --acl, its clients are the super user).
+func startBroker(t *testing.T, dir string, p testPKI, users []scramUser, more ...string) (sasl, plain []string) {
+	t.Helper()
 	// Listener-prefixed, so they apply to SASL_SSL only; ssl.client.auth on a SASL_SSL listener
 	// is honoured only with the prefix (KIP-684).
 	props := strings.Join([]string{
@@ -115,8 +127,11 @@ func startSecureBroker(t *testing.T, dir string, p testPKI, user, password strin
 	script := filepath.Join("scripts", "kafka", "kafka.sh")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", script, "start", "--nodes", "1", "--dir", kdir, "--timeout", "150",
-		"--sasl-ssl", "--config", conf, "--scram", fmt.Sprintf("SCRAM-SHA-512=[name=%s,password=%s]", user, password))
+	args := []string{script, "start", "--nodes", "1", "--dir", kdir, "--timeout", "150", "--sasl-ssl", "--config", conf}
+	for _, u := range users {
+		args = append(args, "--scram", fmt.Sprintf("SCRAM-SHA-512=[name=%s,password=%s]", u.name, u.password))
+	}
+	cmd := exec.CommandContext(ctx, "bash", append(args, more...)...)
 	// Stop whatever started, even if start failed half-way.
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -133,12 +148,16 @@ func startSecureBroker(t *testing.T, dir string, p testPKI, user, password strin
 		}
 		t.Fatalf("start a SASL_SSL broker: %v\n%s\nserver.log tail:\n%s", err, out, log)
 	}
-	b, err := os.ReadFile(filepath.Join(kdir, "bootstrap_sasl_ssl"))
-	if err != nil {
-		t.Fatal(err)
+	read := func(name string) []string {
+		b, err := os.ReadFile(filepath.Join(kdir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Split(strings.TrimSpace(string(b)), ",")
 	}
-	t.Logf("SASL_SSL broker %s up in %v", strings.TrimSpace(string(b)), time.Since(t0).Round(100*time.Millisecond))
-	return strings.Split(strings.TrimSpace(string(b)), ",")
+	sasl, plain = read("bootstrap_sasl_ssl"), read("bootstrap")
+	t.Logf("SASL_SSL broker %s up in %v", strings.Join(sasl, ","), time.Since(t0).Round(100*time.Millisecond))
+	return sasl, plain
 }
 
 // TestRealKafkaSASLSSL: over TLS (the test's CA, a client certificate) with SCRAM-SHA-512,

@@ -2,13 +2,13 @@
 # kafka.sh: run a real Apache Kafka cluster (KRaft, combined broker+controller nodes) on 127.0.0.1.
 #
 #   scripts/kafka/kafka.sh start  [--nodes 1|3] [--port P] [--dir DIR] [--timeout S]
-#                                 [--sasl-ssl] [--scram CREDENTIAL]... [--config FILE]
+#                                 [--sasl-ssl] [--scram CREDENTIAL]... [--acl] [--config FILE]
 #   scripts/kafka/kafka.sh stop   [--dir DIR]
 #   scripts/kafka/kafka.sh status [--dir DIR]          exit 0 iff every node is up
 #   scripts/kafka/kafka.sh kill-node N  [--dir DIR]    SIGKILL node N (failover tests)
 #   scripts/kafka/kafka.sh start-node N [--dir DIR]    bring node N back with its data
-#   scripts/kafka/kafka.sh tool [--dir DIR] topics|produce|consume|quorum|CLASS [ARGS...]
-#                                                      a Kafka CLI tool; the first four get
+#   scripts/kafka/kafka.sh tool [--dir DIR] topics|produce|consume|quorum|acls|CLASS [ARGS...]
+#                                                      a Kafka CLI tool; the first five get
 #                                                      --bootstrap-server from DIR/bootstrap
 #
 # start makes a fresh cluster (a new cluster id, empty data) and returns once every broker shows in
@@ -25,6 +25,10 @@
 # server.properties (later keys win), e.g. ssl.keystore.type=PEM, ssl.keystore.location=... .
 # --scram 'SCRAM-SHA-512=[name=alice,password=secret]' (repeatable) adds a SCRAM user when the
 # storage is formatted (StorageTool format --add-scram).
+# --acl turns the authorizer on (StandardAuthorizer, allow.everyone.if.no.acl.found=false): the
+# SASL_SSL users can do only what ACLs grant them. The PLAINTEXT listener's clients (the brokers
+# themselves, the controller, tool and the readiness check) are User:ANONYMOUS, made a super user:
+# on these 127.0.0.1 test clusters it is the admin's door (`tool acls --add ...` grants through it).
 # Needs scripts/kafka/fetch.sh first. Java heap per node: $KAFKA_HEAP (default -Xms256m -Xmx512m).
 set -euo pipefail
 prog=kafka
@@ -49,7 +53,7 @@ if [ "$cmd" = tool ]; then # options go before the tool's name: tool --dir D top
 	tool_args=("$@")
 	set -- ${pre[@]+"${pre[@]}"}
 fi
-nodes=1 base_port='' dir=$run_dir timeout=90 sasl_ssl='' config='' scram=()
+nodes=1 base_port='' dir=$run_dir timeout=90 sasl_ssl='' config='' scram=() acl=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--nodes) nodes=${2:?}; shift 2 ;;
@@ -58,6 +62,7 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=${2:?}; shift 2 ;;
 	--sasl-ssl) sasl_ssl=1; shift ;;
 	--scram) scram+=(--add-scram "${2:?}"); shift 2 ;;
+	--acl) acl=1; shift ;;
 	--config) config=${2:?}; shift 2 ;;
 	*) die "unknown argument $1 (see --help)" ;;
 	esac
@@ -71,6 +76,8 @@ if [ -n "$sasl_ssl" ]; then
 	[ -n "$config" ] && grep -Eq '^[[:space:]]*(listener\.name\.sasl_ssl\.)?ssl\.keystore\.' "$config" ||
 		die "--sasl-ssl needs --config FILE with the listener's key and certificate (ssl.keystore.*)"
 fi
+# Without SASL_SSL every client is ANONYMOUS, the super user: the authorizer would check nothing.
+[ -z "$acl" ] || [ -n "$sasl_ssl" ] || die "--acl needs --sasl-ssl: its users are the principals the ACLs name"
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 heap=${KAFKA_HEAP:--Xms256m -Xmx512m}
@@ -180,6 +187,15 @@ PROPS
 listener.name.sasl_ssl.sasl.enabled.mechanisms=SCRAM-SHA-512,SCRAM-SHA-256
 listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+PROPS
+	fi
+	if [ -n "$acl" ]; then
+		# KRaft's authorizer; denied unless an ACL allows. ANONYMOUS (every PLAINTEXT and
+		# CONTROLLER client: the nodes themselves, tool, the readiness check) is a super user.
+		cat >>"$dir/node$n/server.properties" <<PROPS
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+super.users=User:ANONYMOUS
 PROPS
 	fi
 	if [ -n "$config" ]; then
@@ -332,7 +348,7 @@ do_start_node() {
 
 do_tool() {
 	need_fetched kafka
-	[ ${#tool_args[@]} -gt 0 ] || die "tool needs a name: topics, produce, consume, quorum or a class"
+	[ ${#tool_args[@]} -gt 0 ] || die "tool needs a name: topics, produce, consume, quorum, acls or a class"
 	local name=${tool_args[0]} bs
 	bs=$(cat "$dir/bootstrap" 2>/dev/null) || bs=
 	[ -f "$dir/tools-log4j2.properties" ] || write_log4j
@@ -341,6 +357,7 @@ do_tool() {
 	produce) jvm org.apache.kafka.tools.ConsoleProducer --bootstrap-server "$bs" "${tool_args[@]:1}" ;;
 	consume) jvm org.apache.kafka.tools.consumer.ConsoleConsumer --bootstrap-server "$bs" "${tool_args[@]:1}" ;;
 	quorum) jvm org.apache.kafka.tools.MetadataQuorumCommand --bootstrap-server "$bs" "${tool_args[@]:1}" ;;
+	acls) jvm org.apache.kafka.tools.AclCommand --bootstrap-server "$bs" "${tool_args[@]:1}" ;;
 	*) jvm "${tool_args[@]}" ;;
 	esac
 }
