@@ -12,7 +12,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 GO      ?= go
 PKGS    := ./...
 
-.PHONY: all setup build demo test unit lint bench bench-mediapipe profile-mediapipe goldens clean help
+.PHONY: all setup build demo test unit lint bench bench-mediapipe bench-gunicorn profile-mediapipe goldens clean help
 
 all: build
 
@@ -24,6 +24,7 @@ help:
 	@echo "make unit       the same without the real broker (integration tests skip)"
 	@echo "make bench      Go benchmarks of every stage and of whole frames"
 	@echo "make bench-mediapipe  MediaPipe's Python pipeline on the same frames, for the ratio"
+	@echo "make bench-gunicorn   serve's defaults against Gunicorn + MediaPipe under the same Locust load"
 	@echo "make profile-mediapipe  share of each pipeline's time inside the models (perf), the ratio's ceiling"
 	@echo "make goldens    regenerate testdata/golden with MediaPipe's Python pipeline (by hand)"
 
@@ -58,6 +59,12 @@ bench: setup
 
 bench-mediapipe:
 	bash scripts/mediapipe/bench.sh
+
+# holostream serve --no-kafka against MediaPipe's Python solution behind Gunicorn and Flask,
+# Locust at 4, 16 and 64 no-wait users (MODELS, USERS, ROUNDS, SECONDS_PER_LEVEL); about 10
+# minutes, plus the venv's install the first time. A measurement: never part of `make test`.
+bench-gunicorn: setup
+	flock /tmp/holostream-bench.lock bash scripts/gunicorn/compare.sh
 
 profile-mediapipe:
 	bash scripts/mediapipe/profile.sh
