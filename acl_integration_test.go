@@ -432,6 +432,9 @@ watch:
 		last = p
 		switch {
 		case p.ready != http.StatusOK:
+			if !sawNotReady {
+				t.Logf("revoked: /readyz 503 %v after the revocation: %s", time.Since(revoked).Round(100*time.Millisecond), strings.TrimSpace(p.reason))
+			}
 			sawNotReady = true
 			sawNamed = sawNamed || strings.Contains(p.reason, "lacks Write on topic acl.keypoints")
 		case sawNotReady || p.writesRefused > 0:
@@ -464,11 +467,18 @@ watch:
 
 	// Each grant revoked in turn: run exits at start naming exactly it, and never says to create
 	// a topic that exists.
+	var fastest, slowest time.Duration
 	for i, b := range processor {
 		r.revoke(t, "User:holostream", b)
 		r.settle(t, hs, &b)
 		var log lockedBuffer
+		t0 := time.Now()
 		code := dispatch(context.Background(), r.runArgs(""), &log, &log)
+		if el := time.Since(t0); fastest == 0 || el < fastest {
+			fastest = el
+		} else if el > slowest {
+			slowest = el
+		}
 		text := log.String()
 		named := strings.Count(text, "msg=\"missing grant\"")
 		cmd := fmt.Sprintf("--operation %s --%s %s", b.op, map[sarama.AclResourceType]string{sarama.AclResourceTopic: "topic", sarama.AclResourceGroup: "group"}[b.resource], b.name)
@@ -478,4 +488,5 @@ watch:
 		r.grant(t, "User:holostream", b)
 		r.settle(t, hs, nil)
 	}
+	t.Logf("%d grants revoked in turn: run exited naming each in %v to %v", len(processor), fastest.Round(time.Millisecond), max(slowest, fastest).Round(time.Millisecond))
 }

@@ -321,11 +321,15 @@ func (c accessCheck) createArgs(t TopicAccess, all map[string]*sarama.TopicMetad
 	if like, ok := all[t.PartitionsLike]; ok && like.Err == sarama.ErrNoError && len(like.Partitions) > 0 {
 		n = len(like.Partitions)
 	}
-	cfg := c.k.streamConfig()
-	if t.Table {
-		cfg = c.k.tableConfig()
+	return CreateArgs(n, c.k.Config.Replication, c.k.TopicConfig(t.Table))
+}
+
+// TopicConfig is the config of the tables (compacted) or the streams holostream creates.
+func (k *Clients) TopicConfig(table bool) map[string]string {
+	if table {
+		return k.tableConfig()
 	}
-	return CreateArgs(n, c.k.Config.Replication, cfg)
+	return k.streamConfig()
 }
 
 // CreateArgs is the kafka-topics arguments for a topic of n partitions, replication r and the
