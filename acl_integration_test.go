@@ -150,13 +150,18 @@ func (r *aclRig) revoke(t *testing.T, principal string, b aclBinding) {
 	}
 }
 
-// settle waits until the check as holostream sees want (a binding missing; none: all granted):
-// the broker applies ACL changes a moment after it acknowledges them.
+// settle waits until the processors' check, as holostream, sees want (a binding missing;
+// none: all granted): the broker applies ACL changes a moment after it acknowledges them.
 func (r *aclRig) settle(t *testing.T, k *kafka.Clients, want *aclBinding) {
+	t.Helper()
+	r.settleAccess(t, k, processorAccess(r.topo), want)
+}
+
+func (r *aclRig) settleAccess(t *testing.T, k *kafka.Clients, a kafka.Access, want *aclBinding) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		err := k.CheckAccess(processorAccess(r.topo))
+		err := k.CheckAccess(a)
 		var ae *kafka.AccessError
 		switch {
 		case want == nil && err == nil:
@@ -489,4 +494,17 @@ watch:
 		r.settle(t, hs, nil)
 	}
 	t.Logf("%d grants revoked in turn: run exited naming each in %v to %v", len(processor), fastest.Round(time.Millisecond), max(slowest, fastest).Round(time.Millisecond))
+
+	// The camera without Write: produce exits at start, naming it.
+	framesWrite := aclBinding{sarama.AclResourceTopic, string(topo.Frames), kafka.Write}
+	r.revoke(t, "User:camera", framesWrite)
+	r.settleAccess(t, r.clients(t, "camera"), producerAccess(topo), &framesWrite)
+	var log lockedBuffer
+	code := dispatch(context.Background(), []string{"produce", "--brokers", strings.Join(r.sasl, ","), "--schema-registry", "",
+		"--prefix", aclPrefix, "--kafka-version", "4.1.0", "--tls", "--tls-ca", r.pki.caFile, "--tls-cert", r.pki.clientCert,
+		"--tls-key", r.pki.clientKey, "--sasl-mechanism", "SCRAM-SHA-512", "--sasl-user", "camera",
+		"--sasl-password-file", r.passwordFile("camera"), "--count", "1"}, &log, &log)
+	if text := log.String(); code != 1 || !strings.Contains(text, "principal User:camera lacks Write on topic acl.frames") {
+		t.Errorf("produce without Write on frames: exit %d:\n%s", code, text)
+	}
 }

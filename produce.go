@@ -156,7 +156,7 @@ func runProduce(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return usageExit(err)
 	}
 	log := newLogger(stderr)
-	fail := func(err error) int { log.Error("holostream produce failed", "err", err); return 1 }
+	fail := func(err error) int { logError(log, "holostream produce failed", err); return 1 }
 	if pf.cameras < 1 || pf.fps < 0 || pf.count < 0 {
 		fmt.Fprintln(stderr, "holostream produce: --cameras must be >= 1, --fps and --count >= 0")
 		return 2
@@ -170,6 +170,9 @@ func runProduce(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return fail(err)
 	}
 	topo := NewTopology(cf.prefix)
+	if err := clients.CheckAccess(producerAccess(topo)); err != nil {
+		return fail(err)
+	}
 	w, err := newWire(ctx, topo, cf.registry)
 	if err != nil {
 		return fail(err)
