@@ -39,7 +39,7 @@ func DecodeImage(data []byte, maxMegapixels float64) (Image, string, error) {
 		maxMegapixels = DefaultMaxMegapixels
 	}
 	if isJPEG(data) {
-		img, err := decodeJPEG(data, maxMegapixels)
+		img, err := decodeJPEG(data, maxMegapixels, nil)
 		if err != nil {
 			return Image{}, "jpeg", err
 		}
