@@ -48,6 +48,24 @@ type demoStats struct {
 	keypoints, detected, dlq, stale, dup atomic.Int64
 	mu                                   sync.Mutex
 	latencies                            []float64 // ms, captured_at to keypoint event received
+	// keep bounds latencies to the last keep events (0: all), so a demo left running does not
+	// grow, nor sort more every summary; next is where the next one goes once it is full.
+	keep, next int
+}
+
+// demoLatencyWindow is how many of the last latencies a demo without --frames summarizes: about
+// 8 minutes of two cameras at 10 fps.
+const demoLatencyWindow = 10000
+
+func (s *demoStats) addLatency(ms float64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.keep <= 0 || len(s.latencies) < s.keep {
+		s.latencies = append(s.latencies, ms)
+		return
+	}
+	s.latencies[s.next] = ms
+	s.next = (s.next + 1) % s.keep
 }
 
 func (s *demoStats) accounted() int64 {
@@ -143,6 +161,9 @@ func demo(ctx context.Context, log *slog.Logger, pf processorFlags, o demoOption
 		return nil, err
 	}
 	stats := &demoStats{}
+	if o.frames == 0 {
+		stats.keep = demoLatencyWindow
+	}
 	cfg := pf.pipeline(topo, lm)
 	cfg.log, cfg.gokaLevel = log, slog.LevelDebug
 	cfg.observe = func(ob landmarks.Observation) {
@@ -214,9 +235,7 @@ func demo(ctx context.Context, log *slog.Logger, pf processorFlags, o demoOption
 				if ev.Status == schemas.StatusDetected {
 					stats.detected.Add(1)
 				}
-				stats.mu.Lock()
-				stats.latencies = append(stats.latencies, float64(time.Since(ev.CapturedAt).Microseconds())/1000)
-				stats.mu.Unlock()
+				stats.addLatency(float64(time.Since(ev.CapturedAt).Microseconds()) / 1000)
 			}
 			if total > 0 && stats.accounted() >= total {
 				stop()
