@@ -35,6 +35,7 @@ type gatewayFlags struct {
 	inferQueue   int
 	inferTimeout time.Duration
 	inferMemory  int64
+	refusalDelay time.Duration
 	// maxImageBytes bounds POST /v1/frames' images: serve's --max-image-bytes, demo's processors'.
 	maxImageBytes int
 }
@@ -47,6 +48,7 @@ func (g *gatewayFlags) register(fs *flag.FlagSet, addrFlag, defaultAddr string) 
 	fs.IntVar(&g.inferWorkers, "infer-workers", 0, fmt.Sprintf("images POST /v1/infer decodes and infers at once (0: the CPUs this process may use, %d here)", model.CPUs()))
 	fs.IntVar(&g.inferQueue, "infer-queue", 0, fmt.Sprintf("most POST /v1/infer requests waiting for a worker (0: %d; the wait bound of --infer-timeout binds first)", gateway.DefaultInferQueue))
 	fs.DurationVar(&g.inferTimeout, "infer-timeout", 10*time.Second, "POST /v1/infer's latency budget: a request whose expected answer (requests ahead / workers x measured time each) is later gets 503 at once, one not answered within it 504")
+	fs.DurationVar(&g.refusalDelay, "infer-refusal-delay", time.Second, "hold a POST /v1/infer 503 this long (at most its Retry-After) before sending it, so clients that ignore Retry-After do not come back at once; 0: send at once")
 	fs.Int64Var(&g.inferMemory, "infer-memory-bytes", gateway.DefaultInferMemory, "memory the POST /v1/infer requests admitted may hold together (bodies and decoded pixels, from each image's header); 503 past it, 413 for an image that alone needs more")
 }
 
@@ -77,7 +79,16 @@ func (g *gatewayFlags) config(log *slog.Logger) (gateway.Config, error) {
 	}
 	return gateway.Config{Log: log, Version: version, Token: tok, RateLimit: g.rateLimit, MaxBodyBytes: g.maxBody,
 		InferWorkers: g.workers(), InferQueue: g.inferQueue, InferTimeout: g.inferTimeout, InferMemory: g.inferMemory,
-		MaxImageBytes: g.maxImageBytes}, nil
+		InferRefusalDelay: refusalDelay(g.refusalDelay),
+		MaxImageBytes:     g.maxImageBytes}, nil
+}
+
+// refusalDelay maps --infer-refusal-delay 0 ("send at once") to the gateway's "none".
+func refusalDelay(d time.Duration) time.Duration {
+	if d <= 0 {
+		return -1
+	}
+	return d
 }
 
 // workers is --infer-workers, 0 resolved to the CPUs this process may use: the model and the

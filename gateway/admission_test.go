@@ -231,7 +231,7 @@ func TestInferRefusalsAreCheap(t *testing.T) {
 	g := &gatedInferer{Inferer: landmarker(t), started: make(chan struct{}, 1), gate: make(chan struct{})}
 	var logBuf syncBuffer
 	reg := prometheus.NewRegistry()
-	s := newServer(t, Config{Inferer: g, InferWorkers: 1, InferQueue: -1, Registerer: reg, Gatherer: reg,
+	s := newServer(t, Config{Inferer: g, InferWorkers: 1, InferQueue: -1, InferRefusalDelay: -1, Registerer: reg, Gatherer: reg,
 		Log: slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	ts := httptest.NewServer(s)
 	defer ts.Close()
@@ -294,4 +294,30 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// TestInferRefusalIsHeld: a refusal is sent after Config.InferRefusalDelay, not at once, so a
+// client that ignores Retry-After cannot come back hundreds of times a second; the request that
+// holds the worker is answered meanwhile.
+func TestInferRefusalIsHeld(t *testing.T) {
+	t.Parallel()
+	g := &gatedInferer{Inferer: landmarker(t), started: make(chan struct{}, 1), gate: make(chan struct{})}
+	const delay = 300 * time.Millisecond
+	s := newServer(t, Config{Inferer: g, InferWorkers: 1, InferQueue: -1, InferRefusalDelay: delay})
+	jpg := photo(t, "messi5.jpg")
+	done := make(chan int, 1)
+	go func() {
+		code, _, _ := call(t, s, "POST", "/v1/infer", jpg)
+		done <- code
+	}()
+	<-g.started
+	start := time.Now()
+	code, hdr, body := call(t, s, "POST", "/v1/infer", jpg)
+	if held := time.Since(start); code != http.StatusServiceUnavailable || hdr.Get("Retry-After") == "" || held < delay {
+		t.Errorf("refused after %v with %d, Retry-After %q: %s; want 503 held %v", held, code, hdr.Get("Retry-After"), body, delay)
+	}
+	close(g.gate)
+	if code := <-done; code != http.StatusOK {
+		t.Errorf("the request holding the worker: %d", code)
+	}
 }

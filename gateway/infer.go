@@ -27,7 +27,7 @@ func (s *Server) handleInfer(w http.ResponseWriter, r *http.Request) {
 	}
 	// Refused before the body is read when the queue is too long whatever the image.
 	if ref := s.pool.precheck(); ref != nil {
-		s.shed(w, ref)
+		s.shed(w, r, ref)
 		return
 	}
 	up, err := readUpload(w, r, s.cfg.MaxBodyBytes)
@@ -42,7 +42,7 @@ func (s *Server) handleInfer(w http.ResponseWriter, r *http.Request) {
 	}
 	t, ref := s.pool.admit(cost)
 	if ref != nil {
-		s.shed(w, ref)
+		s.shed(w, r, ref)
 		return
 	}
 	source := up.filename
@@ -106,13 +106,33 @@ func (s *Server) admissionCost(data []byte) (int64, error) {
 
 // shed answers a refused request with 503 and Retry-After. It is the overload path, so it is
 // cheap: counted in the metrics, summed up in the log every few seconds instead of a line each.
-func (s *Server) shed(w http.ResponseWriter, ref *inferRefusal) {
+// The answer is held for Config.InferRefusalDelay first: a client that ignores Retry-After (most
+// load tools and scripts) would otherwise send again at once, hundreds of times a second, and
+// the refusals, its and ours, would take the cores from the work. Holding costs a goroutine
+// and a connection; past DefaultInferQueue held at once, refusals go out at once.
+func (s *Server) shed(w http.ResponseWriter, r *http.Request, ref *inferRefusal) {
 	s.metrics.inferRejected.WithLabelValues(ref.reason).Inc()
 	s.shedLog.add(ref.reason, time.Now(), s.pool.state)
 	if rec, ok := w.(*statusRecorder); ok {
 		rec.quiet = true
 	}
-	writeError(w, http.StatusServiceUnavailable, CodeQueueFull, ref.msg, min(max(time.Second, ref.retryAfter), s.cfg.InferTimeout))
+	retry := min(max(time.Second, ref.retryAfter), s.cfg.InferTimeout)
+	if d := s.cfg.InferRefusalDelay; d > 0 {
+		select {
+		case s.refusals <- struct{}{}:
+			t := time.NewTimer(min(d, retry))
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				t.Stop()
+			case <-s.done:
+				t.Stop()
+			}
+			<-s.refusals
+		default:
+		}
+	}
+	writeError(w, http.StatusServiceUnavailable, CodeQueueFull, ref.msg, retry)
 }
 
 // writeImageError answers a decode or inference failure with its status: 413 for too many

@@ -35,18 +35,22 @@ type Config struct {
 	Log        *slog.Logger
 	Version    string
 
-	MaxBodyBytes   int64         // request bodies (default 16 MiB)
-	MaxMegapixels  float64       // images (default 50)
-	MaxImageBytes  int           // a frame's image on POST /v1/frames (default 8 MiB; the processors' --max-image-bytes)
-	MaxClockSkew   time.Duration // how far ahead of this server's clock a frame's captured_at may be (default 1 h)
-	InferWorkers   int           // images decoded and inferred at once (default: the Inferer's workers, else model.CPUs)
-	InferQueue     int           // most requests waiting for a worker, a backstop to the wait bound (default 1024; < 0: none)
-	InferTimeout   time.Duration // the latency budget: admitted only if expected within it; 504 past it (default 10 s)
-	InferMemory    int64         // bytes admitted requests may hold: bodies and decoded pixels (default 512 MiB)
-	RateLimit      float64       // requests per second per client on /v1/ (0: no limit)
-	RateBurst      int           // bucket size (default: 2 x RateLimit, at least 1)
-	Token          string        // required as a bearer token on /v1/ when set
-	MaxSubscribers int           // open event streams (default 256)
+	MaxBodyBytes  int64         // request bodies (default 16 MiB)
+	MaxMegapixels float64       // images (default 50)
+	MaxImageBytes int           // a frame's image on POST /v1/frames (default 8 MiB; the processors' --max-image-bytes)
+	MaxClockSkew  time.Duration // how far ahead of this server's clock a frame's captured_at may be (default 1 h)
+	InferWorkers  int           // images decoded and inferred at once (default: the Inferer's workers, else model.CPUs)
+	InferQueue    int           // most requests waiting for a worker, a backstop to the wait bound (default 1024; < 0: none)
+	InferTimeout  time.Duration // the latency budget: admitted only if expected within it; 504 past it (default 10 s)
+	InferMemory   int64         // bytes admitted requests may hold: bodies and decoded pixels (default 512 MiB)
+	// InferRefusalDelay holds a 503 of /v1/infer this long before it is sent (default 1 s, the
+	// Retry-After; < 0: none), so a client that ignores Retry-After comes back once a second
+	// instead of at once; at most DefaultInferQueue refusals are held at a time.
+	InferRefusalDelay time.Duration
+	RateLimit         float64 // requests per second per client on /v1/ (0: no limit)
+	RateBurst         int     // bucket size (default: 2 x RateLimit, at least 1)
+	Token             string  // required as a bearer token on /v1/ when set
+	MaxSubscribers    int     // open event streams (default 256)
 }
 
 // The defaults of POST /v1/infer's admission. The queue is bounded by expected wait
@@ -88,6 +92,9 @@ func (c Config) Defaults() Config {
 	if c.InferMemory <= 0 {
 		c.InferMemory = DefaultInferMemory
 	}
+	if c.InferRefusalDelay == 0 {
+		c.InferRefusalDelay = time.Second
+	}
 	if c.InferTimeout <= 0 {
 		c.InferTimeout = 10 * time.Second
 	}
@@ -110,6 +117,7 @@ type Server struct {
 	mux      *http.ServeMux
 	pool     *inferPool
 	shedLog  *shedLog
+	refusals chan struct{} // the 503s of /v1/infer being held (Config.InferRefusalDelay)
 	limits   *limiters
 	seq      sequencer
 	metrics  *metrics
@@ -128,7 +136,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Log, mux: http.NewServeMux(), metrics: m, done: make(chan struct{}),
-		pool: newInferPool(cfg.InferWorkers, cfg.InferQueue, cfg.InferTimeout, cfg.InferMemory, m), shedLog: newShedLog(cfg.Log, 10*time.Second)}
+		pool: newInferPool(cfg.InferWorkers, cfg.InferQueue, cfg.InferTimeout, cfg.InferMemory, m), shedLog: newShedLog(cfg.Log, 10*time.Second),
+		refusals: make(chan struct{}, DefaultInferQueue)}
 	if cfg.RateLimit > 0 {
 		s.limits = newLimiters(cfg.RateLimit, cfg.RateBurst)
 	}
