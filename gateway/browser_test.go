@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
@@ -105,6 +107,15 @@ func newTab(t *testing.T, browser context.Context) context.Context {
 		}
 	})
 	if err != nil {
+		t.Fatal(err)
+	}
+	// A Content-Security-Policy violation fails the test like a script error: the UI must work
+	// under the policy the gateway sends with it (ui.go), which the browser reports only so.
+	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+			Source: `document.addEventListener("securitypolicyviolation", (e) => console.error("Content-Security-Policy violation:", e.violatedDirective, e.blockedURI))`})
+		return err
+	})); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
@@ -270,6 +281,12 @@ func TestBrowser(t *testing.T) {
 	t.Run("Token", func(t *testing.T) {
 		url := startGateway(t, gateway.Config{Inferer: lm, Events: gateway.NewHub(), Token: "s3cret-token"})
 		testToken(t, newTab(t, browser), url)
+	})
+	t.Run("LiveCameraLater", func(t *testing.T) {
+		hub := gateway.NewHub()
+		cams := &memCameras{cams: map[string]gateway.Camera{}}
+		url := startGateway(t, gateway.Config{Inferer: lm, Events: hub, Cameras: cams, InferWorkers: 1, MaxWaitingSubscribers: 1})
+		testLiveCameraLater(t, newTab(t, browser), url, lm, hub, cams)
 	})
 }
 
@@ -807,4 +824,32 @@ func meanAbsDiff(a, b []int) int {
 		sum += max(a[i]-b[i], b[i]-a[i])
 	}
 	return sum / len(a)
+}
+
+// testLiveCameraLater: the live page of a camera with no frame yet, while the streams waiting for
+// such cameras are all taken (one, here, by another client), shows the server's refusal and
+// tries again; once the landmarks table has the camera, its stream opens and its events are drawn.
+func testLiveCameraLater(t *testing.T, tab context.Context, url string, lm *model.Landmarker, hub *gateway.Hub, cams *memCameras) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", url+"/v1/cameras/made-up/events", nil)
+	other, err := http.DefaultClient.Do(req)
+	if err != nil || other.StatusCode != http.StatusOK {
+		t.Fatalf("another client's stream of a made-up camera: %v %v", err, other)
+	}
+	defer other.Body.Close()
+
+	do(t, tab, "open the live page", chromedp.Navigate(url+"/cameras/cam-late"))
+	waitFor[bool](t, tab, "the refusal", `document.getElementById("conn").textContent.includes("no frame of camera")`,
+		`document.getElementById("conn").textContent`)
+	cams.mu.Lock()
+	cams.cams["cam-late"] = gateway.Camera{ID: "cam-late"}
+	cams.mu.Unlock()
+	waitFor[bool](t, tab, "the stream, once the table has the camera", `live.dataset.connected === "true"`,
+		`document.getElementById("conn").textContent`)
+	evs := footageEvents(t, lm, "cam-late", "user-late", 5)
+	for _, ev := range evs {
+		hub.PublishKeypoints(ev)
+	}
+	waitFor[bool](t, tab, "the events drawn", `+live.dataset.events >= 5`, `live.dataset.events`)
 }

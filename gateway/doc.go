@@ -22,6 +22,14 @@
 // backlog, and refusals are counted and summed up in the log, not logged one by one. Every error
 // is JSON {"error": what was wrong and what to do, "code": a stable machine-readable word}.
 //
+// Event streams are bounded so that no client can take them all (events.go): in all
+// (Config.MaxSubscribers), per client address (429), per camera, and, in all, for cameras that
+// neither the landmarks table nor the live events know yet ("waiting": a client may subscribe
+// before a camera's first frame, but made-up ids only fill that small pool). A client that falls
+// a queue's worth of events behind is disconnected, and each write has a deadline, so a client
+// that stops reading holds its place for seconds, not for ever. ?access_token= is taken on the
+// event streams only, where EventSource cannot send a header.
+//
 // State: the Server holds the per-client rate limiters (token buckets, forgotten after idle
 // minutes), the per-camera sequence counters of /v1/frames (seeded from the landmarks table so a
 // restarted gateway continues a camera's sequence), and the live-event Hub's subscribers. Nothing

@@ -25,6 +25,10 @@ const (
 	CodeRefused      = "REFUSED"       // the brokers refused the frame itself; a retry cannot succeed (422)
 )
 
+// CodeTooManyStreams: an event stream over a limit: this client's (429), or the server's, the
+// camera's, or that of the streams waiting for cameras without frames (503).
+const CodeTooManyStreams = "TOO_MANY_STREAMS"
+
 // apiError is the JSON body of every error answer.
 type apiError struct {
 	Error string `json:"error"`
@@ -43,6 +47,8 @@ func writeError(w http.ResponseWriter, status int, code, msg string, retryAfter 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	// JSON opened in a browser runs nothing and shows in no frame.
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
 }

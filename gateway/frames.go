@@ -128,7 +128,7 @@ func (s *Server) handleFrames(w http.ResponseWriter, r *http.Request) {
 	}
 	if mp := float64(cfg.Width) * float64(cfg.Height) / 1e6; mp > s.cfg.MaxMegapixels {
 		writeError(w, http.StatusRequestEntityTooLarge, CodeTooLarge,
-			fmt.Sprintf("%dx%d is %.1f megapixels, over this server's limit of %.1f: send a smaller frame", cfg.Width, cfg.Height, mp, s.cfg.MaxMegapixels), 0)
+			fmt.Sprintf("%dx%d is %.1f megapixels, over this server's limit of %.1f (--max-megapixels): send a smaller frame", cfg.Width, cfg.Height, mp, s.cfg.MaxMegapixels), 0)
 		return
 	}
 	f.Width, f.Height = int32(cfg.Width), int32(cfg.Height)
@@ -158,30 +158,30 @@ func (s *Server) frameOf(r *http.Request, up *upload) (schemas.Frame, error) {
 		f.CameraID = "http"
 	}
 	if !idPattern.MatchString(f.CameraID) {
-		return f, fmt.Errorf("camera %q: use 1-128 letters, digits and . _ : - (starting with a letter or digit)", f.CameraID)
+		return f, fmt.Errorf("camera %s: use 1-128 letters, digits and . _ : - (starting with a letter or digit)", quote(f.CameraID))
 	}
 	if f.UserID == "" {
 		f.UserID = f.CameraID
 	}
 	if !idPattern.MatchString(f.UserID) {
-		return f, fmt.Errorf("user %q: use 1-128 letters, digits and . _ : - (starting with a letter or digit)", f.UserID)
+		return f, fmt.Errorf("user %s: use 1-128 letters, digits and . _ : - (starting with a letter or digit)", quote(f.UserID))
 	}
 	f.CapturedAt = time.Now().UTC().Truncate(time.Microsecond)
 	if v := up.param(r, "captured_at"); v != "" {
 		t, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
-			return f, fmt.Errorf("captured_at %q: want RFC 3339, like 2026-11-22T10:00:00.123Z", v)
+			return f, fmt.Errorf("captured_at %s: want RFC 3339, like 2026-11-22T10:00:00.123Z", quote(v))
 		}
 		f.CapturedAt = t.UTC().Truncate(time.Microsecond)
 		if f.CapturedAt.Before(schemas.MinCapturedAt) || f.CapturedAt.After(time.Now().Add(s.cfg.MaxClockSkew)) {
 			return f, fmt.Errorf("captured_at %s: want a time after %s and at most %v ahead of this server's clock (%s)",
-				v, schemas.MinCapturedAt.Format(time.RFC3339), s.cfg.MaxClockSkew, time.Now().UTC().Format(time.RFC3339))
+				clip(v), schemas.MinCapturedAt.Format(time.RFC3339), s.cfg.MaxClockSkew, time.Now().UTC().Format(time.RFC3339))
 		}
 	}
 	if v := up.param(r, "seq"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {
-			return f, fmt.Errorf("seq %q: want a whole number >= 0, increasing per camera", v)
+			return f, fmt.Errorf("seq %s: want a whole number >= 0, increasing per camera", quote(v))
 		}
 		f.Seq = n
 		s.seq.observe(f.CameraID, n)

@@ -15,6 +15,10 @@ type metrics struct {
 	rateLimited   prometheus.Counter
 	subscribers   prometheus.Gauge
 	dropped       prometheus.Counter
+	// streamsRefused: event streams not admitted, by the limit (server, client, camera,
+	// waiting); streamsSlow: streams closed because their client fell behind.
+	streamsRefused *prometheus.CounterVec
+	streamsSlow    prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -38,11 +42,16 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Open Server-Sent Event streams."}),
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "holostream_sse_dropped_events_total",
 			Help: "Live events not sent to a subscriber that was not keeping up."}),
+		streamsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "holostream_sse_refused_total",
+			Help: "Event streams refused, by the limit they were over: server, client, camera, waiting (cameras without frames)."}, []string{"reason"}),
+		streamsSlow: prometheus.NewCounter(prometheus.CounterOpts{Name: "holostream_sse_slow_closed_total",
+			Help: "Event streams closed because their client fell behind: it lost a queue's worth of events without catching up."}),
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration, m.inferQueued, m.inferRunning, m.inferHeld, m.inferRejected, m.rateLimited, m.subscribers, m.dropped} {
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.inferQueued, m.inferRunning, m.inferHeld, m.inferRejected, m.rateLimited, m.subscribers, m.dropped,
+		m.streamsRefused, m.streamsSlow} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

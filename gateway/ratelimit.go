@@ -75,10 +75,21 @@ func clientKey(r *http.Request) string {
 }
 
 // bearer is the request's token: the Authorization: Bearer header, or the access_token query
-// parameter (EventSource in browsers cannot set headers).
+// parameter on the one route that needs it (queryTokenRoute). Only there: a token in a URL ends
+// up in proxies' logs and browser history, so no other route invites it.
 func bearer(r *http.Request) string {
 	if h := r.Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
 		return strings.TrimSpace(h[7:])
 	}
-	return r.URL.Query().Get("access_token")
+	if queryTokenRoute(r) {
+		return r.URL.Query().Get("access_token")
+	}
+	return ""
 }
+
+// eventsRoute is the pattern of the event streams.
+const eventsRoute = "GET /v1/cameras/{id}/events"
+
+// queryTokenRoute reports whether r is for the event streams, which browsers open with
+// EventSource, which cannot send headers. r.Pattern is set once the mux has routed r.
+func queryTokenRoute(r *http.Request) bool { return r.Pattern == eventsRoute }

@@ -51,6 +51,13 @@ type Config struct {
 	RateBurst         int     // bucket size (default: 2 x RateLimit, at least 1)
 	Token             string  // required as a bearer token on /v1/ when set
 	MaxSubscribers    int     // open event streams (default 256)
+	// MaxSubscribersPerClient bounds one client's event streams, a client being its address
+	// (IPv6: its /64) (default 16). MaxSubscribersPerCamera bounds one camera's (default 64).
+	// MaxWaitingSubscribers bounds, in all, the streams of cameras neither the landmarks table
+	// nor the live events know yet (default 32), so made-up ids cannot take every stream.
+	MaxSubscribersPerClient int
+	MaxSubscribersPerCamera int
+	MaxWaitingSubscribers   int
 }
 
 // The defaults of POST /v1/infer's admission. The queue is bounded by expected wait
@@ -104,6 +111,15 @@ func (c Config) Defaults() Config {
 	if c.MaxSubscribers <= 0 {
 		c.MaxSubscribers = 256
 	}
+	if c.MaxSubscribersPerClient <= 0 {
+		c.MaxSubscribersPerClient = 16
+	}
+	if c.MaxSubscribersPerCamera <= 0 {
+		c.MaxSubscribersPerCamera = 64
+	}
+	if c.MaxWaitingSubscribers <= 0 {
+		c.MaxWaitingSubscribers = 32
+	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
@@ -119,6 +135,7 @@ type Server struct {
 	shedLog  *shedLog
 	refusals chan struct{} // the 503s of /v1/infer being held (Config.InferRefusalDelay)
 	limits   *limiters
+	streams  streamLimits
 	seq      sequencer
 	metrics  *metrics
 	done     chan struct{}
@@ -141,9 +158,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.RateLimit > 0 {
 		s.limits = newLimiters(cfg.RateLimit, cfg.RateBurst)
 	}
+	s.streams = streamLimits{total: cfg.MaxSubscribers, perClient: cfg.MaxSubscribersPerClient,
+		perCamera: cfg.MaxSubscribersPerCamera, waiting: cfg.MaxWaitingSubscribers}
 	if cfg.Events != nil {
 		cfg.Events.mu.Lock()
-		cfg.Events.dropped = m.dropped.Inc
+		cfg.Events.dropped = func(n int) { m.dropped.Add(float64(n)) }
+		cfg.Events.dropSlow = m.streamsSlow.Inc
 		cfg.Events.mu.Unlock()
 	}
 	s.routes()
@@ -166,7 +186,7 @@ func (s *Server) routes() {
 			allow := func() string { return strings.Join(methods[path], ", ") }
 			s.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Allow", allow())
-				writeError(w, http.StatusMethodNotAllowed, CodeBadRequest, r.Method+" "+r.URL.Path+": use "+allow(), 0)
+				writeError(w, http.StatusMethodNotAllowed, CodeBadRequest, clip(r.Method)+" "+clip(r.URL.Path)+": use "+allow(), 0)
 			})
 		}
 		methods[path] = append(methods[path], method)
@@ -175,13 +195,13 @@ func (s *Server) routes() {
 	api("POST /v1/infer", s.handleInfer)
 	api("GET /v1/cameras", s.handleCameras)
 	api("GET /v1/cameras/{id}", s.handleCamera)
-	api("GET /v1/cameras/{id}/events", s.handleEvents)
+	api(eventsRoute, s.handleEvents)
 	api("GET /v1/cameras/{id}/frames/{seq}", s.handleFrame)
 	api("GET /v1/cameras/{id}/recent", s.handleRecent)
 	api("GET /v1/skeleton", s.handleSkeleton)
 	api("GET /v1/info", s.handleInfo)
 	api("/v1/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, CodeNotFound, r.Method+" "+r.URL.Path+": no such endpoint (see GET /v1/info and the README's API section)", 0)
+		writeError(w, http.StatusNotFound, CodeNotFound, clip(r.Method)+" "+clip(r.URL.Path)+": no such endpoint (see GET /v1/info and the README's API section)", 0)
 	})
 	if s.cfg.Gatherer != nil {
 		s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Gatherer, promhttp.HandlerOpts{}))
@@ -206,8 +226,11 @@ func (s *Server) guard(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.cfg.Token != "" && subtle.ConstantTimeCompare([]byte(bearer(r)), []byte(s.cfg.Token)) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="holostream"`)
-			writeError(w, http.StatusUnauthorized, CodeUnauthorized,
-				"missing or wrong token: send Authorization: Bearer <token> (the server's --token or $HOLOSTREAM_TOKEN)", 0)
+			msg := "missing or wrong token: send Authorization: Bearer <token> (the server's --token-file or $HOLOSTREAM_TOKEN)"
+			if r.Header.Get("Authorization") == "" && r.URL.Query().Has("access_token") && !queryTokenRoute(r) {
+				msg = "?access_token= is taken only by GET /v1/cameras/{id}/events (EventSource cannot send headers): send Authorization: Bearer <token>"
+			}
+			writeError(w, http.StatusUnauthorized, CodeUnauthorized, msg, 0)
 			return
 		}
 		if s.limits != nil {
@@ -251,7 +274,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case route == "GET /healthz" || route == "GET /readyz" || route == "GET /metrics" || strings.HasPrefix(route, "GET /ui/"):
 		level = slog.LevelDebug
 	}
-	s.log.Log(r.Context(), level, "http", "method", r.Method, "path", r.URL.Path, "route", route, "status", rec.status,
+	s.log.Log(r.Context(), level, "http", "method", clip(r.Method), "path", clip(r.URL.Path), "route", route, "status", rec.status,
 		"bytes", rec.bytes, "ms", float64(d.Microseconds())/1000, "client", clientKey(r), "request_id", id)
 }
 

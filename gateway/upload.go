@@ -32,7 +32,17 @@ func (e *uploadError) Error() string { return e.msg }
 // the part named "image" (else the first file part) of a multipart/form-data body. The body is
 // limited to limit bytes. The image's type comes from its first bytes: a client that labels a
 // JPEG application/octet-stream is fine, a text file labelled image/jpeg is not.
+//
+// A body declared (Content-Length) larger than limit is refused before any of it is read: the
+// client learns at once, not after the read timeout, and the connection closes instead of taking
+// bytes that would be thrown away.
 func readUpload(w http.ResponseWriter, r *http.Request, limit int64) (*upload, error) {
+	if r.ContentLength > limit {
+		w.Header().Set("Connection", "close")
+		return nil, &uploadError{http.StatusRequestEntityTooLarge, CodeTooLarge, fmt.Sprintf(
+			"the request declares a body of %d bytes (Content-Length), over the server's limit of %d (--max-body-bytes): send a smaller image",
+			r.ContentLength, limit)}
+	}
 	body := http.MaxBytesReader(w, r.Body, limit)
 	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	up := &upload{fields: map[string]string{}}
@@ -89,7 +99,7 @@ func readMultipart(up *upload, mr *multipart.Reader, limit int64) error {
 			}
 		default:
 			if len(b) > 1024 {
-				return &uploadError{http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("form field %q longer than 1 KiB", p.FormName())}
+				return &uploadError{http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("form field %s longer than 1 KiB", quote(p.FormName()))}
 			}
 			up.fields[p.FormName()] = strings.TrimSpace(string(b))
 		}
