@@ -201,6 +201,7 @@ func demo(ctx context.Context, log *slog.Logger, pf processorFlags, o demoOption
 	}
 	if o.http.addr != "" {
 		o.http.maxImageBytes = pf.maxImageBytes
+		o.http.maxMegapixels = pf.maxMegapixels
 		if err := demoGateway(gctx, log, g, o.http, clients, topo, w, lm, reg); err != nil {
 			stop()
 			g.Wait()

@@ -38,6 +38,11 @@ type gatewayFlags struct {
 	refusalDelay time.Duration
 	// maxImageBytes bounds POST /v1/frames' images: serve's --max-image-bytes, demo's processors'.
 	maxImageBytes int
+	// maxMegapixels bounds the images of /v1/infer and /v1/frames: serve's --max-megapixels,
+	// demo's processors'.
+	maxMegapixels float64
+	// The event streams' limits: in all, per client, per camera, waiting for unknown cameras.
+	maxStreams, maxStreamsPerClient, maxStreamsPerCamera, maxWaitingStreams int
 }
 
 func (g *gatewayFlags) register(fs *flag.FlagSet, addrFlag, defaultAddr string) {
@@ -45,6 +50,10 @@ func (g *gatewayFlags) register(fs *flag.FlagSet, addrFlag, defaultAddr string) 
 	fs.StringVar(&g.tokenFile, "token-file", env("HOLOSTREAM_TOKEN_FILE", ""), "file holding the bearer token that /v1/ requires; or $HOLOSTREAM_TOKEN; neither: no auth")
 	fs.Float64Var(&g.rateLimit, "rate-limit", 0, "requests per second each client may send to /v1/ (bursts of twice that); 0: no limit")
 	fs.Int64Var(&g.maxBody, "max-body-bytes", 16<<20, "largest request body (413 above)")
+	fs.IntVar(&g.maxStreams, "max-streams", 256, "event streams (GET /v1/cameras/{id}/events) open at once, in all (503 above)")
+	fs.IntVar(&g.maxStreamsPerClient, "max-streams-per-client", 16, "event streams one client address (IPv6: its /64) may hold open (429 above); behind a proxy every client is the proxy's address")
+	fs.IntVar(&g.maxStreamsPerCamera, "max-streams-per-camera", 64, "event streams open for one camera (503 above)")
+	fs.IntVar(&g.maxWaitingStreams, "max-waiting-streams", 32, "event streams open, in all, for cameras with no frame seen yet (503 above): made-up camera ids take no more")
 	fs.IntVar(&g.inferWorkers, "infer-workers", 0, fmt.Sprintf("images POST /v1/infer decodes and infers at once (0: the CPUs this process may use, %d here)", model.CPUs()))
 	fs.IntVar(&g.inferQueue, "infer-queue", 0, fmt.Sprintf("most POST /v1/infer requests waiting for a worker (0: %d; the wait bound of --infer-timeout binds first)", gateway.DefaultInferQueue))
 	fs.DurationVar(&g.inferTimeout, "infer-timeout", 10*time.Second, "POST /v1/infer's latency budget: a request whose expected answer (requests ahead / workers x measured time each) is later gets 503 at once, one not answered within it 504")
@@ -77,7 +86,19 @@ func (g *gatewayFlags) config(log *slog.Logger) (gateway.Config, error) {
 	if g.rateLimit < 0 || g.maxBody < 1 || g.inferWorkers < 0 || g.inferQueue < 0 || g.inferTimeout <= 0 || g.inferMemory <= 0 {
 		return gateway.Config{}, errors.New("--rate-limit, --infer-workers and --infer-queue must be >= 0, --max-body-bytes, --infer-timeout and --infer-memory-bytes > 0")
 	}
+	// 0 keeps the gateway's default, as for a gatewayFlags built without these.
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"--max-megapixels", g.maxMegapixels}, {"--max-streams", float64(g.maxStreams)}, {"--max-streams-per-client", float64(g.maxStreamsPerClient)},
+		{"--max-streams-per-camera", float64(g.maxStreamsPerCamera)}, {"--max-waiting-streams", float64(g.maxWaitingStreams)}} {
+		if f.v < 0 {
+			return gateway.Config{}, fmt.Errorf("%s %v: must be > 0", f.name, f.v)
+		}
+	}
 	return gateway.Config{Log: log, Version: version, Token: tok, RateLimit: g.rateLimit, MaxBodyBytes: g.maxBody,
+		MaxMegapixels: g.maxMegapixels, MaxSubscribers: g.maxStreams, MaxSubscribersPerClient: g.maxStreamsPerClient,
+		MaxSubscribersPerCamera: g.maxStreamsPerCamera, MaxWaitingSubscribers: g.maxWaitingStreams,
 		InferWorkers: g.workers(), InferQueue: g.inferQueue, InferTimeout: g.inferTimeout, InferMemory: g.inferMemory,
 		InferRefusalDelay: refusalDelay(g.refusalDelay),
 		MaxImageBytes:     g.maxImageBytes}, nil
@@ -110,6 +131,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	modelDir := fs.String("models", "", "directory of the .tflite models (default $HOLOSTREAM_MODELS or .deps/models)")
 	noKafka := fs.Bool("no-kafka", false, "serve without a Kafka cluster: POST /v1/infer and the upload page only")
 	fs.IntVar(&gf.maxImageBytes, "max-image-bytes", kafka.DefaultMaxImageBytes, "POST /v1/frames answers 413 for larger images; give run the same value (the frames producer's record limit follows it)")
+	fs.Float64Var(&gf.maxMegapixels, "max-megapixels", model.DefaultMaxMegapixels, "POST /v1/infer and /v1/frames answer 413 for images whose header declares more megapixels; give run the same value")
 	if err := parseFlags(fs, args); err != nil {
 		return usageExit(err)
 	}

@@ -208,6 +208,8 @@ func TestServeRefusesClearly(t *testing.T) {
 		{[]string{"serve", "--no-kafka", "--model", "none", "--token-file", "/nonexistent/token"}, "--token-file"},
 		{[]string{"serve", "--no-kafka", "--model", "none", "--infer-timeout", "0s"}, "--infer-timeout"},
 		{[]string{"serve", "--no-kafka", "--model", "none", "--infer-memory-bytes", "0"}, "--infer-memory-bytes"},
+		{[]string{"serve", "--no-kafka", "--model", "none", "--max-megapixels", "-1"}, "--max-megapixels -1: must be > 0"},
+		{[]string{"serve", "--no-kafka", "--model", "none", "--max-streams-per-client", "-2"}, "--max-streams-per-client -2: must be > 0"},
 	} {
 		var out, errb bytes.Buffer
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
