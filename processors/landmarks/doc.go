@@ -39,4 +39,9 @@
 // have landed. The state remembers the partition and offset of the last record, so such a
 // redelivery is told from a duplicate: it is processed and emitted again (downstream dedupes by
 // camera and seq) and counted in Redelivered, not again in the outcomes above.
+//
+// Metrics: Config.Observe is told each frame's outcome as Process decides it, before its writes
+// are acknowledged. Committed passes an observation on only once goka commits its record (every
+// write it caused acknowledged), so a frame whose keypoint event the broker refused (a missing
+// grant) is not counted as emitted, nor again each time it is read again.
 package landmarks
