@@ -268,7 +268,7 @@ func (s *Server) handleFrame(w http.ResponseWriter, r *http.Request) {
 	}
 	img, ct, ok := s.cfg.Recent.Frame(id, seq)
 	if !ok {
-		writeError(w, http.StatusNotFound, CodeNotFound, fmt.Sprintf("frame %d of camera %s is not kept: this server keeps each camera's last %d frames", seq, quoteID(id), s.cfg.Recent.opts.Frames), 0)
+		writeError(w, http.StatusNotFound, CodeNotFound, fmt.Sprintf("frame %d of camera %s is not kept: this server keeps each camera's last %d frames", seq, quote(id), s.cfg.Recent.opts.Frames), 0)
 		return
 	}
 	w.Header().Set("Content-Type", ct)
@@ -285,10 +285,3 @@ func (s *Server) handleRecent(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.cfg.Recent.History(r.PathValue("id")))
 }
 
-// quoteID quotes an id from a request for a message, cut to a length worth reading.
-func quoteID(id string) string {
-	if len(id) > 64 {
-		id = id[:64] + "..."
-	}
-	return strconv.Quote(id)
-}
