@@ -284,4 +284,3 @@ func (s *Server) handleRecent(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, s.cfg.Recent.History(r.PathValue("id")))
 }
-
