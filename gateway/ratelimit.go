@@ -12,8 +12,9 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// limiters keeps one token bucket per client. A client is its bearer token when it sends one,
-// else its remote address without the port. Buckets idle for longer than idleLimiter are
+// limiters keeps one token bucket per client. A client is its address (streamClient: an IPv6
+// address by its /64), not its bearer token: the server has one token, shared by every client,
+// and keyed by it one client over its rate would hold back all the others. Buckets idle for longer than idleLimiter are
 // forgotten, so a scan from many addresses cannot grow the map without bound.
 type limiters struct {
 	rate  rate.Limit

@@ -234,7 +234,7 @@ func (s *Server) guard(h http.Handler) http.Handler {
 			return
 		}
 		if s.limits != nil {
-			if ok, wait := s.limits.allow(clientKey(r), time.Now()); !ok {
+			if ok, wait := s.limits.allow(streamClient(r), time.Now()); !ok {
 				s.metrics.rateLimited.Inc()
 				writeError(w, http.StatusTooManyRequests, CodeRateLimited,
 					"too many requests from this client: slow down to the server's --rate-limit per second", wait)

@@ -310,6 +310,19 @@ func TestRateLimitPerClient(t *testing.T) {
 	if code, _ := get("10.0.0.2:5000"); code != http.StatusOK {
 		t.Errorf("another client is limited by the first: %d", code)
 	}
+	// With the server's token, clients are still told apart by address: the token is shared.
+	st := newServer(t, Config{RateLimit: 1, RateBurst: 1, Token: "shared"})
+	call := func(remote string) int {
+		req := httptest.NewRequest("GET", "/v1/info", nil)
+		req.RemoteAddr = remote
+		req.Header.Set("Authorization", "Bearer shared")
+		rec := httptest.NewRecorder()
+		st.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	if a, a2, b := call("10.0.0.1:1"), call("10.0.0.1:2"), call("10.0.0.2:1"); a != http.StatusOK || a2 != http.StatusTooManyRequests || b != http.StatusOK {
+		t.Errorf("with a shared token: first %d, its second %d, another address %d; want 200, 429, 200", a, a2, b)
+	}
 }
 
 // recordingSink keeps the frames it is sent, as Kafka would.
