@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/lovoo/goka"
 
 	"github.com/holostream/holostream/camera"
 	"github.com/holostream/holostream/kafka"
@@ -40,7 +41,7 @@ type aclRig struct {
 	topo        Topology
 }
 
-var aclUsers = []scramUser{{"holostream", "holostream-s3cret"}, {"camera", "camera-s3cret"}, {"reader", "reader-s3cret"}}
+var aclUsers = []scramUser{{"holostream", "holostream-s3cret"}, {"camera", "camera-s3cret"}, {"reader", "reader-s3cret"}, {"gateway", "gateway-s3cret"}}
 
 func newACLRig(t *testing.T) *aclRig {
 	t.Helper()
@@ -88,11 +89,16 @@ func (r *aclRig) clients(t *testing.T, user string) *kafka.Clients {
 
 // runArgs are the flags of `holostream run` as the holostream principal.
 func (r *aclRig) runArgs(metricsAddr string) []string {
-	return []string{"run", "--brokers", strings.Join(r.sasl, ","), "--schema-registry", "", "--prefix", aclPrefix,
-		"--kafka-version", "4.1.0", "--partitions", "3", "--tls", "--tls-ca", r.pki.caFile, "--tls-cert", r.pki.clientCert,
-		"--tls-key", r.pki.clientKey, "--sasl-mechanism", "SCRAM-SHA-512", "--sasl-user", "holostream",
-		"--sasl-password-file", r.passwordFile("holostream"), "--model", "pose-lite", "--workers", "1", "--max-age", "0",
-		"--window", "1s", "--grace", "0s", "--metrics-addr", metricsAddr}
+	return append(r.connArgs("run", "holostream"), "--partitions", "3", "--model", "pose-lite", "--workers", "1", "--max-age", "0",
+		"--window", "1s", "--grace", "0s", "--metrics-addr", metricsAddr)
+}
+
+// connArgs are command's flags that reach the cluster as user, over SASL_SSL.
+func (r *aclRig) connArgs(command, user string) []string {
+	return []string{command, "--brokers", strings.Join(r.sasl, ","), "--schema-registry", "", "--prefix", aclPrefix,
+		"--kafka-version", "4.1.0", "--tls", "--tls-ca", r.pki.caFile, "--tls-cert", r.pki.clientCert,
+		"--tls-key", r.pki.clientKey, "--sasl-mechanism", "SCRAM-SHA-512", "--sasl-user", user,
+		"--sasl-password-file", r.passwordFile(user)}
 }
 
 // aclBinding is one grant: an operation on a literal topic or group.
@@ -344,6 +350,7 @@ func TestRealKafkaACLs(t *testing.T) {
 	r.grant(t, "User:holostream", processor...)
 	r.grant(t, "User:camera", bindings(producerAccess(topo))...)
 	r.grant(t, "User:reader", bindings(readerAccess(topo))...)
+	r.grant(t, "User:gateway", bindings(gatewayAccess(topo))...)
 	hs := r.clients(t, "holostream")
 	r.settle(t, hs, nil)
 
@@ -500,11 +507,24 @@ watch:
 	r.revoke(t, "User:camera", framesWrite)
 	r.settleAccess(t, r.clients(t, "camera"), producerAccess(topo), &framesWrite)
 	var log lockedBuffer
-	code := dispatch(context.Background(), []string{"produce", "--brokers", strings.Join(r.sasl, ","), "--schema-registry", "",
-		"--prefix", aclPrefix, "--kafka-version", "4.1.0", "--tls", "--tls-ca", r.pki.caFile, "--tls-cert", r.pki.clientCert,
-		"--tls-key", r.pki.clientKey, "--sasl-mechanism", "SCRAM-SHA-512", "--sasl-user", "camera",
-		"--sasl-password-file", r.passwordFile("camera"), "--count", "1"}, &log, &log)
+	code := dispatch(context.Background(), append(r.connArgs("produce", "camera"), "--count", "1"), &log, &log)
 	if text := log.String(); code != 1 || !strings.Contains(text, "principal User:camera lacks Write on topic acl.frames") {
 		t.Errorf("produce without Write on frames: exit %d:\n%s", code, text)
+	}
+
+	// The gateway with what README lists is ready (its view of the table read, the outputs
+	// followed); without Read on the table, serve exits at start naming it.
+	serveArgs := append(r.connArgs("serve", "gateway"), "--model", "none", "--addr", freeAddr(t))
+	gw := startACLRun(serveArgs)
+	runs = append(runs, gw)
+	gw.waitReady(t, serveArgs[len(serveArgs)-1], time.Minute)
+	gw.stop(t)
+	tableRead := aclBinding{sarama.AclResourceTopic, string(goka.GroupTable(topo.Landmarks)), kafka.Read}
+	r.revoke(t, "User:gateway", tableRead)
+	r.settleAccess(t, r.clients(t, "gateway"), gatewayAccess(topo), &tableRead)
+	log = lockedBuffer{}
+	code = dispatch(context.Background(), serveArgs, &log, &log)
+	if text := log.String(); code != 1 || !strings.Contains(text, "principal User:gateway lacks Read on topic acl.landmarks-table") {
+		t.Errorf("serve without Read on the landmarks table: exit %d:\n%s", code, text)
 	}
 }

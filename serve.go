@@ -137,7 +137,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	log := newLogger(stderr)
 	if err := serve(ctx, log, cf, gf, *kind, *modelDir, *noKafka); err != nil {
-		log.Error("holostream serve failed", "err", err)
+		logError(log, "holostream serve failed", err)
 		return 1
 	}
 	return 0
@@ -178,6 +178,9 @@ func serve(ctx context.Context, log *slog.Logger, cf clusterFlags, gf gatewayFla
 			return err
 		}
 		topo := NewTopology(cf.prefix)
+		if err := clients.CheckAccess(gatewayAccess(topo)); err != nil {
+			return err
+		}
 		w, err := newWire(ctx, topo, cf.registry)
 		if err != nil {
 			return fmt.Errorf("schemas: %w", err)
