@@ -366,24 +366,23 @@ func (c accessCheck) groups(need []GroupAccess) ([]Grant, error) {
 // groupOps is the group's authorized operations for this principal: none when it may not
 // describe the group (Read would imply Describe). A group nobody has joined yet is described
 // too (state Dead), with its operations. FindCoordinator is asked directly: sarama's client
-// retries a refused one for ~5 s, as if the coordinator were moving.
+// retries a refused one for ~5 s, as if the coordinator were moving. Other errors are asked
+// again within the topic manager's CreateTopicTimeout: on a new cluster the first
+// FindCoordinator makes the offsets topic, and the coordinator is not available until it is.
 func (c accessCheck) groupOps(group string) (int32, error) {
-	const tries = 5
-	var last error
-	for i := range tries {
-		if i > 0 {
-			time.Sleep(500 * time.Millisecond)
-		}
+	deadline := time.Now().Add(c.k.TopicMC.CreateTopicTimeout)
+	for {
 		ops, err := c.describeGroup(group)
-		if err == nil {
+		switch {
+		case err == nil:
 			return ops, nil
-		}
-		if errors.Is(err, sarama.ErrGroupAuthorizationFailed) {
+		case errors.Is(err, sarama.ErrGroupAuthorizationFailed):
 			return 0, nil
+		case !time.Now().Before(deadline):
+			return 0, fmt.Errorf("kafka: check access to group %s: %w", group, err)
 		}
-		last = err // the coordinator moving or loading: ask again
+		time.Sleep(500 * time.Millisecond)
 	}
-	return 0, fmt.Errorf("kafka: check access to group %s: %w", group, last)
 }
 
 // describeGroup asks the group's coordinator for its authorized operations.
