@@ -148,12 +148,31 @@ func (e *AccessError) Lines() []string {
 }
 
 func (e *AccessError) Error() string {
-	grants := "grants"
-	if len(e.Missing) == 1 {
-		grants = "grant"
+	grants, topics := 0, 0
+	for _, g := range e.Missing {
+		if len(g.Ops) > 0 {
+			grants++
+		}
+		if g.Absent && g.create == "" {
+			topics++
+		}
 	}
-	return fmt.Sprintf("kafka: principal %s lacks %d %s on %s (run kafka-acls and kafka-topics as an admin: --command-config with its client settings):\n  %s",
-		e.Principal, len(e.Missing), grants, strings.Join(e.Brokers, ","), strings.Join(e.Lines(), "\n  "))
+	var what []string
+	if grants > 0 {
+		what = append(what, "lacks "+plural(grants, "grant"))
+	}
+	if topics > 0 {
+		what = append(what, "misses "+plural(topics, "topic")+" an admin must create")
+	}
+	return fmt.Sprintf("kafka: principal %s %s on %s (run kafka-acls and kafka-topics as an admin: --command-config with its client settings):\n  %s",
+		e.Principal, strings.Join(what, " and "), strings.Join(e.Brokers, ","), strings.Join(e.Lines(), "\n  "))
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // Principal is the name the brokers know this client by, as ACLs name it: the SASL user; without
@@ -270,12 +289,11 @@ func (c accessCheck) topic(t TopicAccess, m *sarama.TopicMetadata, all map[strin
 		return &g, nil
 	case sarama.ErrUnknownTopicOrPartition:
 		g.Absent = true
+		g.Ops = lacking(m.TopicAuthorizedOperations, t.Ops)
 		if !t.Create {
 			// The command does not make it: it must exist, whatever the grants.
-			g.Ops = t.Ops
 			return &g, nil
 		}
-		g.Ops = lacking(m.TopicAuthorizedOperations, t.Ops)
 		// Create on the cluster allows it too, which the topic's operations do not show.
 		if len(lacking(m.TopicAuthorizedOperations, []Operation{Create})) > 0 && c.createDenied(t) {
 			g.Ops = append(g.Ops, Create)

@@ -75,11 +75,12 @@ func TestCheckAccess(t *testing.T) {
 		absent, unseen bool
 	}
 	tests := []struct {
-		name string
-		acls []kfake.ACL
-		want []grant
-		says []string // in the message
-		not  []string // never in it
+		name   string
+		access *Access // testAccess when nil
+		acls   []kfake.ACL
+		want   []grant
+		says   []string // in the message
+		not    []string // never in it
 	}{
 		{name: "all granted", acls: allGrants},
 		{name: "no Read on the group", acls: without(5),
@@ -97,6 +98,10 @@ func TestCheckAccess(t *testing.T) {
 			says: []string{"lacks Create on topic a.new (loopback), which does not exist yet", "--operation Create --topic a.new",
 				"have an admin create it: kafka-topics --bootstrap-server", "--create --topic a.new --partitions 2 --replication-factor 1 --config cleanup.policy=delete"}},
 		{name: "Create on the cluster will do", acls: append(without(4), allow(kmsg.ACLResourceTypeCluster, "kafka-cluster", kmsg.ACLOperationCreate))},
+		{name: "a missing topic the command does not create", access: &Access{Topics: []TopicAccess{{Topic: "a.gone", Ops: []Operation{Read}, Why: "read"}}},
+			acls: []kfake.ACL{allow(kmsg.ACLResourceTypeTopic, "a.gone", kmsg.ACLOperationRead)},
+			want: []grant{{"topic", "a.gone", nil, true, false}},
+			says: []string{"principal User:app misses 1 topic an admin must create", "topic a.gone (read) does not exist: an admin must create it"}, not: []string{"lacks"}},
 		{name: "several at once", acls: without(0, 2, 3, 5),
 			want: []grant{{"topic", "a.in", []Operation{Read}, false, true}, {"topic", "a.new", []Operation{Read, Write}, false, true}, {"group", "a.g", []Operation{Read}, false, false}},
 			says: []string{"lacks 3 grants", "--operation Read --operation Write --topic a.new"}},
@@ -108,7 +113,11 @@ func TestCheckAccess(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = k.CheckAccess(testAccess)
+			access := testAccess
+			if tt.access != nil {
+				access = *tt.access
+			}
+			err = k.CheckAccess(access)
 			var ae *AccessError
 			if len(tt.want) == 0 {
 				if err != nil {
