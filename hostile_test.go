@@ -23,6 +23,7 @@ import (
 	"github.com/holostream/holostream/camera"
 	"github.com/holostream/holostream/embedded"
 	"github.com/holostream/holostream/kafka"
+	"github.com/holostream/holostream/model"
 	"github.com/holostream/holostream/processors/landmarks"
 	"github.com/holostream/holostream/schemas"
 )
@@ -244,6 +245,35 @@ func paddedJPEG(t *testing.T, img []byte, size int) []byte {
 	return append(out, img[2:]...)
 }
 
+// rawFrame encodes a Frame of raw pixels.
+func (r *hostileRig) rawFrame(t *testing.T, cam string, seq int64, at time.Time, contentType string, w, h int32, pix []byte) []byte {
+	t.Helper()
+	b, err := r.w.frames.Encode(schemas.Frame{CameraID: cam, UserID: cam, Seq: seq, CapturedAt: at,
+		ContentType: contentType, Width: w, Height: h, Image: pix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// halfBGR is the photo at half size (every other pixel of every other row) as raw BGR24, small
+// enough for the suite's --max-image-bytes.
+func halfBGR(t *testing.T, photo []byte) (pix []byte, w, h int32) {
+	t.Helper()
+	img, _, err := model.DecodeImage(photo, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, h = int32(img.Width/2), int32(img.Height/2)
+	for y := 0; y < int(h); y++ {
+		for x := 0; x < int(w); x++ {
+			p := img.Pix[3*(2*y*img.Width+2*x):]
+			pix = append(pix, p[2], p[1], p[0])
+		}
+	}
+	return pix, w, h
+}
+
 func testHostileRecords(t *testing.T, brokers []string, registryURL string, topo Topology) {
 	// The admin made the frames topic take records of up to 1 MiB, more than holostream's own
 	// record limit: a dead letter of such a record must be cut to fit.
@@ -259,6 +289,12 @@ func testHostileRecords(t *testing.T, brokers []string, registryURL string, topo
 	at := func(i int) time.Time { return now.Add(time.Duration(i) * 100 * time.Millisecond) }
 	garbage := bytes.Repeat([]byte("not a frame "), 600<<10/12) // 600 KiB, over holostream's record limit
 	atLimit := paddedJPEG(t, rig.photo, hostileImageBytes)
+	bgr, bw, bh := halfBGR(t, rig.photo)
+	bgrType := model.RawBGR24.ContentType()
+	nv12Size, err := model.RawLayout{Format: model.RawNV12, Width: int(bw), Height: int(bh)}.RawSize(0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	steps := []struct {
 		name       string
 		key, value []byte
@@ -283,6 +319,12 @@ func testHostileRecords(t *testing.T, brokers []string, registryURL string, topo
 		{"poison: seq MaxInt64", []byte("cam-poisoned"), rig.frame(t, "cam-poisoned", math.MaxInt64, at(1), rig.photo)},
 		{"poisoned camera's seq 1", []byte("cam-poisoned"), rig.frame(t, "cam-poisoned", 1, at(2), rig.photo)},
 		{"poisoned camera's seq 2", []byte("cam-poisoned"), rig.frame(t, "cam-poisoned", 2, at(3), rig.photo)},
+		// Raw pixels: a good BGR24 and NV12 frame, and three that do not match their layout.
+		{"raw bgr24", []byte("cam-raw"), rig.rawFrame(t, "cam-raw", 1, at(1), bgrType, bw, bh, bgr)},
+		{"raw short buffer", []byte("cam-raw"), rig.rawFrame(t, "cam-raw", 2, at(2), bgrType, bw, bh, bgr[:len(bgr)-3])},
+		{"raw huge declared size", []byte("cam-raw"), rig.rawFrame(t, "cam-raw", 3, at(3), "video/x-raw; format=RGBA", 1<<30, 1<<30, bgr[:64])},
+		{"raw unknown layout", []byte("cam-raw"), rig.rawFrame(t, "cam-raw", 4, at(4), "video/x-raw; format=YUY2", bw, bh, bgr)},
+		{"raw nv12", []byte("cam-raw"), rig.rawFrame(t, "cam-raw", 5, at(5), "video/x-raw; format=NV12", bw, bh, bgr[:nv12Size])},
 	}
 	for _, s := range steps {
 		if err := rig.send(t, s.key, s.value); err != nil {
@@ -294,7 +336,7 @@ func testHostileRecords(t *testing.T, brokers []string, registryURL string, topo
 		t.Errorf("a record over the topic's max.message.bytes: %v, want MESSAGE_TOO_LARGE", err)
 	}
 
-	dls := rig.deadLetters(t, 9)
+	dls := rig.deadLetters(t, 12)
 	codes := map[string]int{}
 	for _, d := range dls {
 		t.Logf("dead letter %s: %s (%d of %d bytes)", d.Code, d.Reason, len(d.Original), d.OriginalSize)
@@ -318,7 +360,8 @@ func testHostileRecords(t *testing.T, brokers []string, registryURL string, topo
 		}
 	}
 	want := map[string]int{landmarks.CodeNullValue: 1, landmarks.CodeNoKey: 1, landmarks.CodeBadEnvelope: 1,
-		landmarks.CodeTooLarge: 2, landmarks.CodeBadSeq: 2, landmarks.CodeBadTime: 2}
+		landmarks.CodeTooLarge: 3, landmarks.CodeBadSeq: 2, landmarks.CodeBadTime: 2,
+		landmarks.CodeBadRaw: 1, landmarks.CodeRawFormat: 1}
 	if fmt.Sprint(codes) != fmt.Sprint(want) {
 		t.Errorf("dead letters by code %v, want %v", codes, want)
 	}
@@ -326,14 +369,18 @@ func testHostileRecords(t *testing.T, brokers []string, registryURL string, topo
 	sent := waitControl()
 	waitAccounted(t, topo, rig.clients, []string{cam}, 14)
 	waitAccounted(t, topo, rig.clients, []string{"cam-poisoned"}, 3)
+	waitAccounted(t, topo, rig.clients, []string{"cam-raw"}, 5)
 	waitAccounted(t, topo, rig.clients, []string{"cam-control"}, sent)
-	states, err := cameraStates(context.Background(), rig.clients, topo, []string{cam, "cam-control", "cam-poisoned"})
+	states, err := cameraStates(context.Background(), rig.clients, topo, []string{cam, "cam-control", "cam-poisoned", "cam-raw"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	h, c, p := states[0].Counters, states[1].Counters, states[2].Counters
 	if p.Received != 3 || p.Emitted != 3 || p.Restarts != 1 || states[2].LastSeq != 2 {
 		t.Errorf("poisoned camera: %+v, last seq %d: want its frames after the poison emitted", p, states[2].LastSeq)
+	}
+	if r := states[3].Counters; r.Received != 5 || r.Emitted != 2 || r.DeadLettered != 3 || !r.Balanced() {
+		t.Errorf("raw camera: %+v, want the BGR24 and NV12 frames emitted, 3 dead-lettered", r)
 	}
 	wantH := landmarks.Counters{Received: 14, Emitted: 5, DeadLettered: 8, Duplicate: 1, Detected: h.Detected, Restarts: 1}
 	if h != wantH || !h.Balanced() || h.Detected < 4 {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"mime"
+	"strconv"
 	"strings"
 )
 
@@ -276,4 +277,46 @@ func clip20(v int32) uint8 {
 		return 255
 	}
 	return uint8(v)
+}
+
+// StrideAttribute is the Frame attribute that gives a raw frame's row stride in bytes, where it
+// differs from width x bytes a pixel (OpenCV's tobytes() and most pipelines have none).
+const StrideAttribute = "stride"
+
+// FrameLayout is the layout of a raw frame from its content type, width, height and stride
+// attribute (attrs may be nil), as a Frame record or an HTTP request gives them.
+func FrameLayout(contentType string, width, height int, attrs map[string]string) (RawLayout, error) {
+	format, err := RawFormatOf(contentType)
+	if err != nil {
+		return RawLayout{}, err
+	}
+	l := RawLayout{Format: format, Width: width, Height: height}
+	if s, ok := attrs[StrideAttribute]; ok {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return RawLayout{}, fmt.Errorf("%w: %s attribute %q: give the bytes from one row to the next as a whole number",
+				ErrBadRaw, StrideAttribute, quote64(s))
+		}
+		l.Stride = n
+	}
+	return l, nil
+}
+
+// DecodeFrame turns a frame's bytes into RGB by its content type: a raw layout (video/x-raw)
+// is converted by DecodeRaw with the frame's width, height and stride attribute; anything else
+// is decoded by DecodeImage, which reads the format from the bytes themselves. The format
+// returned is the raw layout's short name, or DecodeImage's.
+func DecodeFrame(data []byte, contentType string, width, height int, attrs map[string]string, maxMegapixels float64) (Image, string, error) {
+	if !IsRawContentType(contentType) {
+		return DecodeImage(data, maxMegapixels)
+	}
+	if len(data) == 0 {
+		return Image{}, "", ErrEmptyImage
+	}
+	l, err := FrameLayout(contentType, width, height, attrs)
+	if err != nil {
+		return Image{}, "", err
+	}
+	img, err := DecodeRaw(data, l, maxMegapixels)
+	return img, string(l.Format), err
 }

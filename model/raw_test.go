@@ -251,3 +251,42 @@ func BenchmarkDecodeRaw(b *testing.B) {
 		})
 	}
 }
+
+func TestDecodeFrameByContentType(t *testing.T) {
+	t.Parallel()
+	photo := readPhoto(t, "../testdata/images/messi5.jpg")
+	w, h := photo.Width, photo.Height
+	padded := encodeRaw(photo, RawBGR24, 3*w+4)
+	jpeg, err := os.ReadFile("../testdata/images/messi5.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, contentType string
+		data              []byte
+		w, h              int
+		attrs             map[string]string
+		format            string
+		err               error
+	}{
+		{"jpeg whatever its type says", "image/png", jpeg, 0, 0, nil, "jpeg", nil},
+		{"bgr24", RawBGR24.ContentType(), encodeRaw(photo, RawBGR24, 3*w), w, h, nil, "bgr24", nil},
+		{"bgr24 with stride", RawBGR24.ContentType(), padded, w, h, map[string]string{"stride": fmt.Sprint(3*w + 4)}, "bgr24", nil},
+		{"stride missing", RawBGR24.ContentType(), padded, w, h, nil, "bgr24", ErrBadRaw},
+		{"stride not a number", RawBGR24.ContentType(), padded, w, h, map[string]string{"stride": "wide"}, "", ErrBadRaw},
+		{"no width", RawBGR24.ContentType(), padded, 0, h, nil, "bgr24", ErrBadRaw},
+		{"jpeg sent as raw", RawBGR24.ContentType(), jpeg, w, h, nil, "bgr24", ErrBadRaw},
+		{"unknown layout", "video/x-raw; format=YUY2", padded, w, h, nil, "", ErrUnknownRawFormat},
+		{"empty raw", RawNV12.ContentType(), nil, w, h, nil, "", ErrEmptyImage},
+	}
+	for _, tc := range tests {
+		img, format, err := DecodeFrame(tc.data, tc.contentType, tc.w, tc.h, tc.attrs, 0)
+		if format != tc.format || !errors.Is(err, tc.err) {
+			t.Errorf("%s: %q %v, want %q %v", tc.name, format, err, tc.format, tc.err)
+			continue
+		}
+		if err == nil && !bytes.Equal(img.Pix, photo.Pix) {
+			t.Errorf("%s: pixels differ from the photo's", tc.name)
+		}
+	}
+}

@@ -18,7 +18,7 @@ type Frame struct {
 	UserID      string            `json:"user_id"`
 	Seq         int64             `json:"seq"`
 	CapturedAt  time.Time         `json:"captured_at"`  // microsecond precision on the wire
-	ContentType string            `json:"content_type"` // "image/jpeg" or "image/png"
+	ContentType string            `json:"content_type"` // "image/jpeg", "image/png", "video/x-raw; format=BGR", ... (Frame.avsc)
 	Width       int32             `json:"width"`        // 0 when the producer does not know
 	Height      int32             `json:"height"`
 	Image       []byte            `json:"image"`

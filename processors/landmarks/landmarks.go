@@ -23,6 +23,8 @@ const (
 	CodeBadFrame    = "BAD_FRAME"     // the Frame is inconsistent (key, camera, seq)
 	CodeEmpty       = "EMPTY"         // no image bytes
 	CodeNotImage    = "NOT_IMAGE"     // bytes that are not JPEG or PNG
+	CodeBadRaw      = "BAD_RAW"       // raw pixels whose byte count, width, height or stride do not agree
+	CodeRawFormat   = "UNKNOWN_RAW"   // a video/x-raw content type with no known format
 	CodeTooLarge    = "TOO_LARGE"     // over the byte or megapixel limit
 	CodeCorrupt     = "CORRUPT_IMAGE" // truncated or damaged image data
 	CodeInference   = "INFERENCE"     // the model failed on a decodable image
@@ -288,7 +290,7 @@ func (c *Config) process(ctx goka.Context, st *CameraState, msg any, start time.
 		return c.deadLetter(ctx, st, raw, &frame, CodeTooLarge,
 			fmt.Sprintf("image is %d bytes, limit %d", len(frame.Image), c.MaxImageBytes))
 	}
-	img, _, err := model.DecodeImage(frame.Image, c.MaxMegapixels)
+	img, _, err := model.DecodeFrame(frame.Image, frame.ContentType, int(frame.Width), int(frame.Height), frame.Attributes, c.MaxMegapixels)
 	decoded := c.now()
 	if err != nil {
 		st.Track.Reset() // this frame is a hole in the stream
@@ -340,6 +342,10 @@ func imageErrorCode(err error) string {
 		return CodeNotImage
 	case errors.Is(err, model.ErrImageTooLarge):
 		return CodeTooLarge
+	case errors.Is(err, model.ErrBadRaw):
+		return CodeBadRaw
+	case errors.Is(err, model.ErrUnknownRawFormat):
+		return CodeRawFormat
 	default:
 		return CodeCorrupt
 	}

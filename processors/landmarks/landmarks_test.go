@@ -327,3 +327,69 @@ func TestStateCodecRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestRawFramesDecodedAndBadOnesDeadLettered sends the photo as raw BGR24 pixels, then raw frames
+// that do not match their layout: the good ones are emitted at the photo's size, each bad one is
+// dead-lettered with its code, and the camera's account balances.
+func TestRawFramesDecodedAndBadOnesDeadLettered(t *testing.T) {
+	h := newHarness(t, 0)
+	img, _, err := model.DecodeImage(photo, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, hgt := int32(img.Width), int32(img.Height)
+	bgr := make([]byte, len(img.Pix))
+	for i := 0; i < len(bgr); i += 3 {
+		bgr[i], bgr[i+1], bgr[i+2] = img.Pix[i+2], img.Pix[i+1], img.Pix[i]
+	}
+	bgrType := model.RawBGR24.ContentType()
+	tests := []struct {
+		name        string
+		contentType string
+		w, h        int32
+		data        []byte
+		attrs       map[string]string
+		code        string // "" when emitted
+	}{
+		{"bgr24", bgrType, w, hgt, bgr, nil, ""},
+		{"short buffer", bgrType, w, hgt, bgr[:len(bgr)-1], nil, CodeBadRaw},
+		{"no width", bgrType, 0, hgt, bgr, nil, CodeBadRaw},
+		{"stride not a number", bgrType, w, hgt, bgr, map[string]string{"stride": "x"}, CodeBadRaw},
+		{"huge declared size", "video/x-raw; format=RGBA", 1 << 30, 1 << 30, bgr[:64], nil, CodeTooLarge},
+		{"unknown layout", "video/x-raw; format=YUY2", w, hgt, bgr, nil, CodeRawFormat},
+		{"no layout", "video/x-raw", w, hgt, bgr, nil, CodeRawFormat},
+		{"gray8 caps syntax", "video/x-raw,format=GRAY8", w, hgt, bgr[:len(bgr)/3], nil, ""},
+	}
+	var wantCodes []string
+	for i, tc := range tests {
+		f := schemas.Frame{CameraID: "cam-raw", UserID: "u", Seq: int64(i + 1), CapturedAt: h.now,
+			ContentType: tc.contentType, Width: tc.w, Height: tc.h, Image: tc.data, Attributes: tc.attrs}
+		b, err := json.Marshal(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.tt.Consume(string(frames), "cam-raw", b)
+		if tc.code != "" {
+			wantCodes = append(wantCodes, tc.code)
+		}
+	}
+	var codes []string
+	for _, d := range h.drainDLQ() {
+		codes = append(codes, d.Code)
+	}
+	if fmt.Sprint(codes) != fmt.Sprint(wantCodes) {
+		t.Errorf("dead-letter codes %v, want %v", codes, wantCodes)
+	}
+	evs := h.drainKeypoints()
+	if len(evs) != 2 {
+		t.Fatalf("%d keypoint events, want 2 (bgr24 and gray8)", len(evs))
+	}
+	for _, e := range evs {
+		if e.Width != w || e.Height != hgt {
+			t.Errorf("seq %d: event of %dx%d, want the photo's %dx%d", e.Seq, e.Width, e.Height, w, hgt)
+		}
+	}
+	if st := h.state(t, "cam-raw"); st.Counters.DeadLettered != 6 || st.Counters.Emitted != 2 || !st.Counters.Balanced() {
+		t.Errorf("counters %+v", st.Counters)
+	}
+}
