@@ -32,13 +32,15 @@ type inferConfig struct {
 	minDetection  float64
 	minTracking   float64
 	files         []string
+	// raw, when set, is the layout of every file: raw pixels, not an encoded image.
+	raw *model.RawLayout
 }
 
 func parseInfer(args []string, stderr io.Writer) (inferConfig, error) {
 	fs := flag.NewFlagSet("infer", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: holostream infer [flags] IMAGE...\n\nPrints one JSON object per image (JSON Lines). Exit status 1 if any image failed.\n\nflags:")
+		fmt.Fprintln(stderr, "usage: holostream infer [flags] IMAGE...\n       holostream infer --raw FORMAT --width W --height H [flags] FILE...\n\nPrints one JSON object per image (JSON Lines). Exit status 1 if any image failed.\nImages are JPEG or PNG, read from their bytes; with --raw, files of raw pixels.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	var c inferConfig
@@ -51,8 +53,15 @@ func parseInfer(args []string, stderr io.Writer) (inferConfig, error) {
 	fs.Float64Var(&c.maxMegapixels, "max-megapixels", model.DefaultMaxMegapixels, "reject images larger than this many megapixels, from their header")
 	fs.Float64Var(&c.minDetection, "min-detection-confidence", 0.5, "detector score threshold")
 	fs.Float64Var(&c.minTracking, "min-tracking-confidence", 0.5, "landmark presence threshold")
+	raw := fs.String("raw", "", fmt.Sprintf("the files are raw pixels in `FORMAT`, one of %v (needs --width and --height)", model.RawFormats()))
+	width := fs.Int("width", 0, "width in pixels of the --raw files")
+	height := fs.Int("height", 0, "height in pixels of the --raw files")
+	stride := fs.Int("stride", 0, "bytes from one row of the --raw files to the next (of the Y plane for nv12 and i420), when rows are padded")
 	files, err := parseArgs(fs, args)
 	if err != nil {
+		return c, err
+	}
+	if c.raw, err = rawLayoutFlags(*raw, *width, *height, *stride); err != nil {
 		return c, err
 	}
 	if c.kind, err = model.ParseKind(*kind); err != nil {
@@ -70,6 +79,26 @@ func parseInfer(args []string, stderr io.Writer) (inferConfig, error) {
 		return c, errors.New("confidence thresholds must be in [0,1]")
 	}
 	return c, nil
+}
+
+// rawLayoutFlags checks --raw, --width, --height and --stride together: the size flags go with
+// --raw only, and --raw needs both sizes.
+func rawLayoutFlags(raw string, width, height, stride int) (*model.RawLayout, error) {
+	if raw == "" {
+		if width != 0 || height != 0 || stride != 0 {
+			return nil, errors.New("--width, --height and --stride describe --raw files: give --raw FORMAT too")
+		}
+		return nil, nil
+	}
+	format, err := model.ParseRawFormat(raw)
+	if err != nil {
+		return nil, fmt.Errorf("--raw: %w", err)
+	}
+	if width <= 0 || height <= 0 || stride < 0 {
+		return nil, fmt.Errorf("--raw %s needs --width and --height in pixels (> 0), and --stride >= 0; got %dx%d stride %d",
+			format, width, height, stride)
+	}
+	return &model.RawLayout{Format: format, Width: width, Height: height, Stride: stride}, nil
 }
 
 func runInfer(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -130,7 +159,7 @@ func inferFile(lm *model.Landmarker, c inferConfig, path string, track *model.Tr
 	if err != nil {
 		return model.Output{}, err
 	}
-	img, _, err := model.DecodeImage(data, c.maxMegapixels)
+	img, err := decodeInferFile(data, c)
 	if err != nil {
 		return model.Output{}, err
 	}
@@ -151,6 +180,15 @@ func inferFile(lm *model.Landmarker, c inferConfig, path string, track *model.Tr
 		}
 	}
 	return out, nil
+}
+
+// decodeInferFile reads a file as --raw says, or as an encoded image.
+func decodeInferFile(data []byte, c inferConfig) (model.Image, error) {
+	if c.raw != nil {
+		return model.DecodeRaw(data, *c.raw, c.maxMegapixels)
+	}
+	img, _, err := model.DecodeImage(data, c.maxMegapixels)
+	return img, err
 }
 
 func readFileLimited(path string, limit int64) ([]byte, error) {

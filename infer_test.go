@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -78,6 +80,9 @@ func TestInferUsageErrors(t *testing.T) {
 		{"infer"},
 		{"infer", "--model", "pose-giant", "x.jpg"},
 		{"infer", "--fps", "0", "--video", "x.jpg"},
+		{"infer", "--width", "640", "x.jpg"},
+		{"infer", "--raw", "yuy2", "--width", "640", "--height", "480", "x.raw"},
+		{"infer", "--raw", "bgr24", "--width", "640", "x.raw"},
 		{"frobnicate"},
 	} {
 		var stdout, stderr bytes.Buffer
@@ -87,5 +92,89 @@ func TestInferUsageErrors(t *testing.T) {
 		if stderr.Len() == 0 {
 			t.Errorf("%d %v: no message on stderr", i, args)
 		}
+	}
+}
+
+// inferLines runs infer with args and returns its JSON lines.
+func inferLines(t *testing.T, args ...string) []model.Output {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	dispatch(context.Background(), append([]string{"infer"}, args...), &stdout, &stderr)
+	var outs []model.Output
+	sc := bufio.NewScanner(&stdout)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var o model.Output
+		if err := json.Unmarshal(sc.Bytes(), &o); err != nil {
+			t.Fatalf("line %q: %v", sc.Text(), err)
+		}
+		outs = append(outs, o)
+	}
+	return outs
+}
+
+// TestInferRawFiles is the raw contract on the command line: the landmarks of a raw BGR24 file
+// are those of the PNG of the same pixels, bit for bit; those of an NV12 file (OpenCV's own
+// BGR -> I420 of messi5.jpg, its chroma interleaved) stay within 0.01 of the image's diagonal of
+// the JPEG's, the cost of 4:2:0 chroma and limited range; a file that does not match its layout
+// fails with what to check.
+func TestInferRawFiles(t *testing.T) {
+	dir := t.TempDir()
+	data, err := os.ReadFile("testdata/images/astronaut.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, _, err := model.DecodeImage(data, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bgr := make([]byte, len(img.Pix))
+	for i := 0; i < len(bgr); i += 3 {
+		bgr[i], bgr[i+1], bgr[i+2] = img.Pix[i+2], img.Pix[i+1], img.Pix[i]
+	}
+	bgrPath, shortPath := filepath.Join(dir, "astronaut.bgr"), filepath.Join(dir, "short.bgr")
+	i420, err := os.ReadFile("testdata/raw/messi5.i420")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const mw, mh = 548, 342
+	nv12 := append([]byte(nil), i420[:mw*mh]...)
+	for i, cs := 0, mw*mh/4; i < cs; i++ {
+		nv12 = append(nv12, i420[mw*mh+i], i420[mw*mh+cs+i])
+	}
+	nv12Path := filepath.Join(dir, "messi5.nv12")
+	for path, b := range map[string][]byte{bgrPath: bgr, shortPath: bgr[:len(bgr)-1], nv12Path: nv12} {
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w, h := fmt.Sprint(img.Width), fmt.Sprint(img.Height)
+	fromPNG := inferLines(t, "--model", "pose-lite", "testdata/images/astronaut.png")
+	fromRaw := inferLines(t, "--model", "pose-lite", "--raw", "bgr24", "--width", w, "--height", h, bgrPath, shortPath)
+	if len(fromPNG) != 1 || len(fromRaw) != 2 || fromPNG[0].Pose == nil {
+		t.Fatalf("outputs %+v and %+v: want a pose from the PNG, two lines from --raw", fromPNG, fromRaw)
+	}
+	a, _ := json.Marshal(fromPNG[0].Pose)
+	b, _ := json.Marshal(fromRaw[0].Pose)
+	if !bytes.Equal(a, b) {
+		t.Errorf("landmarks from raw BGR24 differ from the PNG's:\n%s\n%s", a, b)
+	}
+	if e := fromRaw[1].Error; !strings.Contains(e, "does not match its layout") || !strings.Contains(e, "check the format") {
+		t.Errorf("short raw file: error %q, want the layout mismatch and what to check", e)
+	}
+	fromJPEG := inferLines(t, "--model", "pose-lite", "testdata/images/messi5.jpg")
+	fromNV12 := inferLines(t, "--model", "pose-lite", "--raw", "nv12", "--width", fmt.Sprint(mw), "--height", fmt.Sprint(mh), nv12Path)
+	if len(fromJPEG) != 1 || len(fromNV12) != 1 || fromJPEG[0].Pose == nil || fromNV12[0].Pose == nil {
+		t.Fatalf("outputs %+v and %+v: want a pose from each", fromJPEG, fromNV12)
+	}
+	diag := math.Hypot(mw, mh)
+	worst := 0.0
+	for i, p := range fromJPEG[0].Pose.Landmarks {
+		q := fromNV12[0].Pose.Landmarks[i]
+		worst = max(worst, math.Hypot(float64(p.X-q.X)*mw, float64(p.Y-q.Y)*mh)/diag)
+	}
+	t.Logf("NV12 vs JPEG: landmarks within %.4f of the diagonal", worst)
+	if worst > 0.01 {
+		t.Errorf("NV12 landmarks %.4f of the diagonal from the JPEG's, want <= 0.01", worst)
 	}
 }
