@@ -44,7 +44,16 @@ func TestCLIAgainstEmbeddedCluster(t *testing.T) {
 	if code != 0 || strings.TrimSpace(out) != `{"frames_acknowledged":5}` {
 		t.Fatalf("produce: exit %d, stdout %q, stderr %s", code, out, stderr)
 	}
+	// The same footage as a camera pipeline sends it: raw BGR24 pixels, 900 KiB a frame.
+	code, out, stderr = cmd(context.Background(), "produce", "--camera", "cli-raw", "--raw", "bgr24", "--count", "3", "--fps", "20")
+	if code != 0 || strings.TrimSpace(out) != `{"frames_acknowledged":3}` {
+		t.Fatalf("produce --raw bgr24: exit %d, stdout %q, stderr %s", code, out, stderr)
+	}
+	if code, _, stderr := cmd(context.Background(), "produce", "--raw", "yuy2", "--count", "1"); code == 0 || !strings.Contains(stderr, "unknown raw pixel format") {
+		t.Errorf("produce --raw yuy2: exit %d, %s", code, stderr)
+	}
 
+	waitEmitted(t, cmdFlagsLast, "cli-raw", 3)
 	deadline := time.Now().Add(90 * time.Second)
 	for {
 		code, out, stderr = cmdFlagsLast(context.Background(), "state", "cli-cam", "--timeout", "20s")
@@ -117,5 +126,26 @@ func TestModelLoadKeepsStderrClean(t *testing.T) {
 	}
 	if stderr.Len() != 0 {
 		t.Errorf("infer wrote to stderr: %q", stderr.String())
+	}
+}
+
+// waitEmitted waits for the state command to show n frames of camera emitted.
+func waitEmitted(t *testing.T, cmd func(context.Context, ...string) (int, string, string), camera string, n int64) {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		code, out, stderr := cmd(context.Background(), "state", camera, "--timeout", "20s")
+		var got struct {
+			State struct {
+				Counters struct{ Received, Emitted, DeadLettered int64 }
+			}
+		}
+		if code == 0 && json.Unmarshal([]byte(out), &got) == nil && got.State.Counters.Emitted == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("state never showed %d frames of %s emitted: exit %d, counters %+v, %s", n, camera, code, got.State.Counters, stderr)
+		}
+		time.Sleep(time.Second)
 	}
 }

@@ -60,7 +60,7 @@ func (c Camera) Run(ctx context.Context, src Source, count int, sink Sink) (int,
 		s := src[i%len(src)]
 		f := schemas.Frame{
 			CameraID: c.ID, UserID: c.User, Seq: seq, CapturedAt: now(),
-			ContentType: s.ContentType, Image: s.Data,
+			ContentType: s.ContentType, Width: int32(s.Width), Height: int32(s.Height), Image: s.Data,
 			Attributes: map[string]string{"source": s.Name},
 		}
 		if err := sink(ctx, f); err != nil {

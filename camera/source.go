@@ -17,11 +17,13 @@ import (
 	"strings"
 )
 
-// Still is one encoded image and its content type.
+// Still is one image and its content type: encoded, or raw pixels with their size.
 type Still struct {
 	Name        string
 	Data        []byte
-	ContentType string // "image/jpeg" or "image/png"
+	ContentType string // "image/jpeg", "image/png" or a raw layout ("video/x-raw; format=BGR")
+	// Width and Height are the pixels of a raw still (0 for an encoded one, whose bytes say).
+	Width, Height int
 }
 
 // Source is a finite, ordered list of frames; producers loop over it.

@@ -320,3 +320,68 @@ func DecodeFrame(data []byte, contentType string, width, height int, attrs map[s
 	img, err := DecodeRaw(data, l, maxMegapixels)
 	return img, string(l.Format), err
 }
+
+// EncodeRaw lays RGB pixels out in a raw format with no row padding, as a camera producer sends
+// them: the inverse of DecodeRaw, exact for the packed formats (GRAY8 keeps the BT.601 luma);
+// NV12 and I420 are BT.601 limited range, each chroma sample the mean of its 2x2 pixels.
+func EncodeRaw(img Image, f RawFormat) ([]byte, error) {
+	if _, err := ParseRawFormat(string(f)); err != nil {
+		return nil, err
+	}
+	w, h := img.Width, img.Height
+	switch f {
+	case RawRGB24:
+		return append([]byte(nil), img.Pix[:3*w*h]...), nil
+	case RawBGR24, RawRGBA:
+		bpp := f.bytesPerPixel()
+		out := make([]byte, bpp*w*h)
+		for i := 0; i < w*h; i++ {
+			p, d := img.Pix[3*i:3*i+3], out[bpp*i:]
+			if f == RawBGR24 {
+				d[0], d[1], d[2] = p[2], p[1], p[0]
+			} else {
+				d[0], d[1], d[2], d[3] = p[0], p[1], p[2], 255
+			}
+		}
+		return out, nil
+	}
+	cw, ch := (w+1)/2, (h+1)/2
+	out := make([]byte, w*h+2*cw*ch)
+	for i := 0; i < w*h; i++ {
+		out[i] = lumaBT601(img.Pix[3*i:])
+	}
+	if f == RawGray8 {
+		return out[:w*h], nil
+	}
+	for cy := 0; cy < ch; cy++ {
+		for cx := 0; cx < cw; cx++ {
+			u, v := chromaBT601(img, 2*cx, 2*cy)
+			if f == RawNV12 {
+				out[w*h+cy*2*cw+2*cx], out[w*h+cy*2*cw+2*cx+1] = u, v
+			} else {
+				out[w*h+cy*cw+cx], out[w*h+cw*ch+cy*cw+cx] = u, v
+			}
+		}
+	}
+	return out, nil
+}
+
+// lumaBT601 is limited-range Y of an RGB pixel.
+func lumaBT601(p []uint8) uint8 {
+	return uint8((66*int(p[0]) + 129*int(p[1]) + 25*int(p[2]) + 128 + 16<<8) >> 8)
+}
+
+// chromaBT601 is limited-range U and V of the mean of the 2x2 pixels at (x, y), fewer at the edges.
+func chromaBT601(img Image, x, y int) (u, v uint8) {
+	var r, g, b, n int
+	for dy := 0; dy < 2 && y+dy < img.Height; dy++ {
+		for dx := 0; dx < 2 && x+dx < img.Width; dx++ {
+			p := img.Pix[3*((y+dy)*img.Width+x+dx):]
+			r, g, b, n = r+int(p[0]), g+int(p[1]), b+int(p[2]), n+1
+		}
+	}
+	r, g, b = (r+n/2)/n, (g+n/2)/n, (b+n/2)/n
+	u = uint8((-38*r - 74*g + 112*b + 128 + 128<<8) >> 8)
+	v = uint8((112*r - 94*g - 18*b + 128 + 128<<8) >> 8)
+	return u, v
+}

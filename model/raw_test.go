@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"testing"
 )
@@ -288,5 +289,43 @@ func TestDecodeFrameByContentType(t *testing.T) {
 		if err == nil && !bytes.Equal(img.Pix, photo.Pix) {
 			t.Errorf("%s: pixels differ from the photo's", tc.name)
 		}
+	}
+}
+
+// TestEncodeRawRoundTrips checks EncodeRaw is DecodeRaw's inverse: exact for the packed formats,
+// and for NV12 and I420 within what limited range and 4:2:0 chroma cost (mean error in a few
+// levels) on a real photo.
+func TestEncodeRawRoundTrips(t *testing.T) {
+	t.Parallel()
+	photo := readPhoto(t, "../testdata/images/messi5.jpg")
+	for _, f := range RawFormats() {
+		data, err := EncodeRaw(photo, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := DecodeRaw(data, RawLayout{Format: f, Width: photo.Width, Height: photo.Height}, 0)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		var sum float64
+		for i := range img.Pix {
+			sum += math.Abs(float64(img.Pix[i]) - float64(photo.Pix[i]))
+		}
+		mean := sum / float64(len(img.Pix))
+		switch f {
+		case RawGray8:
+			continue // gray is not the photo's colours
+		case RawNV12, RawI420:
+			if mean > 6 {
+				t.Errorf("%s: mean error %.2f levels, want <= 6", f, mean)
+			}
+		default:
+			if mean != 0 {
+				t.Errorf("%s: mean error %.2f levels, want 0", f, mean)
+			}
+		}
+	}
+	if _, err := EncodeRaw(photo, "yuy2"); !errors.Is(err, ErrUnknownRawFormat) {
+		t.Errorf("yuy2: %v", err)
 	}
 }
