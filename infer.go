@@ -17,7 +17,7 @@ import (
 	"github.com/holostream/holostream/overlay"
 )
 
-// maxInferFileBytes bounds how much of a file `infer` reads: a JPEG or PNG of the largest
+// maxInferFileBytes bounds how much of a file `infer` reads: a JPEG, PNG or WebP of the largest
 // accepted size fits with a wide margin, and a huge non-image cannot exhaust memory.
 const maxInferFileBytes = 256 << 20
 
@@ -40,7 +40,7 @@ func parseInfer(args []string, stderr io.Writer) (inferConfig, error) {
 	fs := flag.NewFlagSet("infer", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: holostream infer [flags] IMAGE...\n       holostream infer --raw FORMAT --width W --height H [flags] FILE...\n\nPrints one JSON object per image (JSON Lines). Exit status 1 if any image failed.\nImages are JPEG or PNG, read from their bytes; with --raw, files of raw pixels.\n\nflags:")
+		fmt.Fprintln(stderr, "usage: holostream infer [flags] IMAGE...\n       holostream infer --raw FORMAT --width W --height H [flags] FILE...\n\nPrints one JSON object per image (JSON Lines). Exit status 1 if any image failed.\nImages are JPEG, PNG or WebP, read from their bytes; with --raw, files of raw pixels.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	var c inferConfig

@@ -49,7 +49,7 @@ func TestInferGoodAndBadFiles(t *testing.T) {
 	if len(outs) != len(files) {
 		t.Fatalf("%d lines for %d files", len(outs), len(files))
 	}
-	wantErr := []string{"", "empty image", "not a JPEG or PNG", "corrupt image data", "no such file", ""}
+	wantErr := []string{"", "empty image", "not a JPEG, PNG or WebP", "corrupt image data", "no such file", ""}
 	for i, o := range outs {
 		if o.Source != files[i] {
 			t.Errorf("line %d: source %q, want %q", i, o.Source, files[i])

@@ -18,8 +18,8 @@ const DefaultMaxMegapixels = 50
 var (
 	// ErrEmptyImage is returned for zero-length input.
 	ErrEmptyImage = errors.New("empty image: 0 bytes")
-	// ErrNotImage is returned when the bytes are not a JPEG or PNG image.
-	ErrNotImage = errors.New("not a JPEG or PNG image")
+	// ErrNotImage is returned when the bytes are not a JPEG, PNG or WebP image.
+	ErrNotImage = errors.New("not a JPEG, PNG or WebP image")
 	// ErrImageTooLarge is returned when the header declares more pixels than allowed.
 	ErrImageTooLarge = errors.New("image too large")
 	// ErrCorruptImage is returned when the header is valid but the data cannot be decoded
@@ -27,7 +27,8 @@ var (
 	ErrCorruptImage = errors.New("corrupt image data")
 )
 
-// DecodeImage decodes a JPEG (libjpeg-turbo) or PNG (image/png) image into packed RGB, a JPEG
+// DecodeImage decodes a JPEG (libjpeg-turbo), PNG (image/png) or WebP (golang.org/x/image/webp,
+// converted as libwebp does: webpToRGB) image into packed RGB, a JPEG
 // turned upright by its EXIF orientation as OpenCV's imdecode does. It reads the header first and rejects
 // images with more than maxMegapixels million pixels (DefaultMaxMegapixels when <= 0) or with a
 // zero dimension. Errors wrap ErrEmptyImage, ErrNotImage, ErrImageTooLarge or ErrCorruptImage.
@@ -55,9 +56,17 @@ func DecodeImage(data []byte, maxMegapixels float64) (Image, string, error) {
 	if err := checkSize(format, cfg.Width, cfg.Height, maxMegapixels); err != nil {
 		return Image{}, format, err
 	}
+	if format == "webp" {
+		if err := checkWebPBitstream(data, cfg.Width, cfg.Height, maxMegapixels); err != nil {
+			return Image{}, format, err
+		}
+	}
 	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
 		return Image{}, format, fmt.Errorf("%w: %s %dx%d: %v", ErrCorruptImage, format, cfg.Width, cfg.Height, err)
+	}
+	if format == "webp" {
+		return webpToRGB(img), format, nil
 	}
 	return ToRGB(img), format, nil
 }

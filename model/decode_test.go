@@ -131,15 +131,17 @@ func TestToRGBDropsAlphaAndHandlesGray(t *testing.T) {
 	}
 }
 
-// FuzzDecodeImage checks that no input makes DecodeImage panic, that every failure is one of the
+// FuzzDecodeImage checks that no input (JPEG, PNG, WebP, or none of them) makes DecodeImage panic, that every failure is one of the
 // four documented errors, and that every success is a well-formed image within the limit.
 func FuzzDecodeImage(f *testing.F) {
-	for _, p := range []string{"../testdata/images/messi5.jpg", "../testdata/images/fruits.jpg"} {
+	for _, p := range []string{"../testdata/images/messi5.jpg", "../testdata/images/fruits.jpg",
+		"../testdata/webp/basketball1.odd.q80.webp", "../testdata/webp/astronaut.lossless.webp"} {
 		if data, err := os.ReadFile(p); err == nil {
 			f.Add(data[:min(len(data), 4096)])
 		}
 	}
 	f.Add(pngHeader(100000, 100000))
+	f.Add(webpHeader(16384, 16384))
 	f.Add([]byte{0xff, 0xd8, 0xff})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		img, _, err := DecodeImage(data, 1)

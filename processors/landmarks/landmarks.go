@@ -22,7 +22,7 @@ const (
 	CodeBadEnvelope = "BAD_ENVELOPE"  // the record is not a Frame
 	CodeBadFrame    = "BAD_FRAME"     // the Frame is inconsistent (key, camera, seq)
 	CodeEmpty       = "EMPTY"         // no image bytes
-	CodeNotImage    = "NOT_IMAGE"     // bytes that are not JPEG or PNG
+	CodeNotImage    = "NOT_IMAGE"     // bytes that are not JPEG, PNG or WebP
 	CodeBadRaw      = "BAD_RAW"       // raw pixels whose byte count, width, height or stride do not agree
 	CodeRawFormat   = "UNKNOWN_RAW"   // a video/x-raw content type with no known format
 	CodeTooLarge    = "TOO_LARGE"     // over the byte or megapixel limit
