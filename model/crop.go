@@ -30,43 +30,39 @@ const (
 	interBits  = 5
 	interScale = 1 << interBits // 32 sub-pixel positions
 	interMask  = interScale - 1
-	// maxCoord keeps a scaled coordinate where OpenCV's int and short saturations cannot bite:
-	// an integer part of ±32767 is far outside any image here and samples the border either way.
+	// maxCoord bounds a coordinate in 1/32 pixels, as OpenCV saturates the integer part to a
+	// short: ±32767 pixels is far outside any image here and samples the border either way.
 	maxCoord = 32767 * interScale
 )
 
-// Along a tensor row the source coordinate advances by a constant step, so rows are walked in
-// fixed point: 1/32-pixel units with 40 more fractional bits, biased by half a unit so that the
-// integer part is the coordinate rounded to the nearest 1/32 pixel. OpenCV rounds a double per
-// pixel (cvRound, ties to even); the two differ only within 2^-40 of a tie, far below the
-// rounding of OpenCV's own double matrix. |coordinate| < maxCoord keeps values below 2^60.
-const (
-	fixedBits = 40
-	fixedOne  = 1 << fixedBits
-	fixedHalf = fixedOne / 2
-)
-
 // Crop fills dst with the tensorW x tensorH RGB tensor (NHWC, float32) that MediaPipe's
-// ImageToTensorCalculator makes on the CPU from the rotated region roi of img
-// (mediapipe/calculators/tensor/image_to_tensor_converter_opencv.cc): cv::warpPerspective with
-// INTER_LINEAR of the region's corners (cv::boxPoints) onto the tensor's, then convertTo the
-// value range [lo, hi]. roi is normalized to img; its pixel size is (Width·W, Height·H), so pass
-// a rectangle already padded to the tensor's aspect ratio (PadRect, LetterboxROI) when the
-// aspect ratio must be kept.
+// ImageToTensorCalculator makes on the CPU, with keep_aspect_ratio, from the rotated region roi
+// of img (mediapipe/calculators/tensor/image_to_tensor_converter_opencv.cc), value for value:
+// the region in pixels (GetRoi), widened or heightened to the tensor's aspect ratio (PadRoi),
+// its corners (cv::RotatedRect::points) mapped onto the tensor's by cv::getPerspectiveTransform
+// and cv::warpPerspective with INTER_LINEAR, then convertTo the value range [lo, hi]. roi is
+// normalized to img; Rect{0.5, 0.5, 1, 1, 0} is the whole image, letterboxed (LetterboxROI gives
+// the padding). See warpMatrix and warpCoords for the arithmetic.
 //
-// Tensor pixel (i, j) samples the source at c + R(θ)·((i/tensorW − ½)·w, (j/tensorH − ½)·h),
-// pixel k of the source being centred at k, as OpenCV does it: the coordinate is rounded to
-// 1/32 pixel, the four neighbours are blended with integer weights and the result rounded to
-// uint8, then mapped to v·(hi−lo)/255 + lo. Outside the image, border decides the neighbours.
+// Tensor pixel (i, j) samples the source at about c + R(θ)·((i/tensorW − ½)·w, (j/tensorH − ½)·h),
+// pixel k of the source being centred at k: the coordinate is rounded to 1/32 pixel, the four
+// neighbours are blended with integer weights and the result rounded to uint8, then mapped to
+// v·(hi−lo)/255 + lo with one rounding. Outside the image, border decides the neighbours.
 // Crop makes one pass over dst and allocates nothing; dst's previous contents do not matter.
-// On amd64 the rows go through C (crop_amd64.c), the pixels whose neighbours are all inside the
-// image with AVX2 where the CPU has it, bit for bit the same as the portable Go code.
+// On amd64 it runs in C (crop_amd64.c), 8 pixels at a time with AVX2 where the CPU has it, bit
+// for bit the same as the portable Go code.
 func Crop(img Image, roi Rect, dst []float32, tensorW, tensorH int, lo, hi float32, border Border) error {
-	return crop(img, roi, dst, tensorW, tensorH, lo, hi, border, bestKernel)
+	return crop(img, roi, dst, tensorW, tensorH, lo, hi, border, true, bestKernel)
 }
 
-// crop is Crop with the interior runs filled by kernel.
-func crop(img Image, roi Rect, dst []float32, tensorW, tensorH int, lo, hi float32, border Border, kernel cropKernel) error {
+// CropStretched is Crop without keep_aspect_ratio: the region is stretched onto the tensor
+// as it is (face_landmark's ImageToTensorCalculator).
+func CropStretched(img Image, roi Rect, dst []float32, tensorW, tensorH int, lo, hi float32, border Border) error {
+	return crop(img, roi, dst, tensorW, tensorH, lo, hi, border, false, bestKernel)
+}
+
+// crop is Crop filled by kernel, with or without keep_aspect_ratio.
+func crop(img Image, roi Rect, dst []float32, tensorW, tensorH int, lo, hi float32, border Border, keepAspect bool, kernel cropKernel) error {
 	if tensorW <= 0 || tensorH <= 0 {
 		return fmt.Errorf("model: crop: tensor size %dx%d", tensorW, tensorH)
 	}
@@ -79,129 +75,230 @@ func crop(img Image, roi Rect, dst []float32, tensorW, tensorH int, lo, hi float
 	if !(lo < hi) {
 		return fmt.Errorf("model: crop: value range [%g, %g]", lo, hi)
 	}
-	m, err := cropMap(roi, img.Width, img.Height, tensorW, tensorH)
+	m, err := warpMatrix(roi, img.Width, img.Height, tensorW, tensorH, keepAspect)
 	if err != nil {
 		return err
 	}
-	var lut [256]float32 // GetValueRangeTransformation from [0, 255]
-	scale := (hi - lo) / 255
-	for v := range lut {
-		lut[v] = float32(float32(v)*scale) + lo
-	}
+	var lut [256]float32
+	scale := valueMap(&lut, lo, hi)
 	s := sampler{pix: img.Pix[:img.Width*img.Height*3], w: img.Width, h: img.Height, border: border}
-	// The rows in fixed-point range are batched, so that the kernel is called once per crop.
-	var batch [rowBatch]cropRow
-	rows := batch[:0]
-	dx, dy := toFixed(m.xi), toFixed(m.yi)
-	for j := 0; j < tensorH; j++ {
-		x0, y0 := m.x0+m.xj*float64(j), m.y0+m.yj*float64(j)
-		x1, y1 := x0+m.xi*float64(tensorW-1), y0+m.yi*float64(tensorW-1)
-		if inRange(x0) && inRange(y0) && inRange(x1) && inRange(y1) && inRange(m.xi) && inRange(m.yi) {
-			// The row is affine, so it stays in range between its ends.
-			rows = append(rows, s.split(toFixed(x0)+fixedHalf, dx, toFixed(y0)+fixedHalf, dy, j*tensorW, tensorW))
-			if len(rows) == len(batch) {
-				fillRows(kernel, &s, dst, rows, tensorW, dx, dy, &lut, scale, lo)
-				rows = rows[:0]
-			}
-			continue
-		}
-		row := dst[j*tensorW*3 : (j+1)*tensorW*3]
-		for i := 0; i < tensorW; i++ { // a region thousands of pixels off the image
-			r, g, b := s.at(saturate(x0+m.xi*float64(i)), saturate(y0+m.yi*float64(i)))
-			o := row[i*3 : i*3+3 : i*3+3]
-			o[0], o[1], o[2] = lut[r], lut[g], lut[b]
-		}
-	}
-	fillRows(kernel, &s, dst, rows, tensorW, dx, dy, &lut, scale, lo)
+	fill(kernel, &s, dst, &m, tensorW, tensorH, &lut, scale, lo)
 	return nil
 }
 
-// rowBatch is how many rows Crop hands the kernel at once.
-const rowBatch = 256
-
-// cropRow is one tensor row for a kernel (crop.h's crop_row): its n pixels are tensor pixels
-// first to first+n-1, pixel k sampling fixed-point (ax + k·dx, ay + k·dy). Pixels k0 to k1-1
-// have their 2x2 neighbourhood inside the image, the interior; those z0 to z1-1 touch the
-// image, which with a replicated border is all of them; the rest are black.
-type cropRow struct {
-	ax, ay, first  int64
-	k0, k1, z0, z1 int32
+// valueMap fills lut with GetValueRangeTransformation's map of [0, 255] onto [lo, hi] as
+// OpenCV's convertTo applies it: scale = (hi−lo)/255 in float32, then v·scale + lo rounded once
+// to float32 (its SIMD loop is a fused multiply-add): MediaPipe's detector input, [-1, 1], has
+// 59% of its values one ulp away from two roundings' (v·scale, then + lo). It returns scale.
+func valueMap(lut *[256]float32, lo, hi float32) float32 {
+	scale := (hi - lo) / 255
+	for v := range lut {
+		lut[v] = fmaf(float32(v), scale, lo)
+	}
+	return scale
 }
 
-// cropKernel says what fills the rows.
-type cropKernel int
-
-const (
-	kernelGo   cropKernel = iota // fillRowsGo, the portable reference
-	kernelC                      // crop_amd64.c, scalar
-	kernelAVX2                   // crop_amd64.c, the interior with AVX2, 8 pixels at a time
-)
-
-// fillRowsGo fills rows of dst, n pixels each: the interior through interior, the edges
-// through at.
-func fillRowsGo(s *sampler, dst []float32, rows []cropRow, n int, dx, dy int64, lut *[256]float32) {
-	for _, r := range rows {
-		row := dst[r.first*3 : (r.first+int64(n))*3]
-		k0, k1, z0, z1 := int(r.k0), int(r.k1), int(r.z0), int(r.z1)
-		for k := 0; k < k0; k++ {
-			s.edge(row, k, r.ax+int64(k)*dx, r.ay+int64(k)*dy, k >= z0 && k < z1, lut)
-		}
-		interior(row[k0*3:k1*3], s.pix, s.w*3, r.ax+int64(k0)*dx, dx, r.ay+int64(k0)*dy, dy, lut)
-		for k := k1; k < n; k++ {
-			s.edge(row, k, r.ax+int64(k)*dx, r.ay+int64(k)*dy, k >= z0 && k < z1, lut)
+// fmaf is a·b + c rounded once to float32, as C's fmaf. The product of two float32 values is
+// exact in float64; the sum, rounded to float64 by round-to-odd, then rounds correctly to
+// float32 (a float64 has more than twice float32's precision plus two bits).
+func fmaf(a, b, c float32) float32 {
+	p, q := float64(a)*float64(b), float64(c)
+	s := p + q
+	// TwoSum: the exact error of s. Explicit conversions keep the compiler from fusing.
+	bv := float64(s - p)
+	err := float64(p-float64(s-bv)) + float64(q-bv)
+	if bits := math.Float64bits(s); err != 0 && bits&1 == 0 && !math.IsInf(s, 0) {
+		// Round to odd: move s one ulp toward the exact sum.
+		if (err > 0) == (s > 0) {
+			s = math.Float64frombits(bits + 1)
+		} else {
+			s = math.Float64frombits(bits - 1)
 		}
 	}
+	return float32(s)
 }
 
-// affine maps tensor pixel (i, j) to the source point (x0 + xi·i + xj·j, y0 + yi·i + yj·j),
-// scaled by 32 (OpenCV's INTER_TAB_SIZE).
-type affine struct{ x0, xi, xj, y0, yi, yj float64 }
+// warp is the tensor-to-image map of cv::warpPerspective: m is the inverse of the matrix that
+// getPerspectiveTransform makes from the region's corners, and block the width of the column
+// blocks whose first column anchors OpenCV's evaluation (warpCoords).
+type warp struct {
+	m     [9]float64
+	block int
+}
 
-// cropMap is the tensor-to-image map of the warp. Like ImageToTensorOpenCvConverter it builds the
-// region's corners in float32 (GetRoi, cv::RotatedRect with the angle in degrees, boxPoints) and
-// maps the top-left corner to tensor (0, 0), top-right to (tensorW, 0), bottom-left to
-// (0, tensorH); OpenCV solves and inverts that as a perspective matrix, which for these points
-// is this affine map up to rounding.
-func cropMap(roi Rect, imgW, imgH, tensorW, tensorH int) (affine, error) {
+// warpMatrix is ImageToTensorOpenCvConverter's matrix for roi, as MediaPipe computes it. In
+// float32: the region in pixels (GetRoi: centre and size times the image's size), padded to the
+// tensor's aspect ratio when keepAspect (PadRoi), the angle in degrees, and the corners of
+// cv::RotatedRect::points (cos and sin of the angle in double, then halved in float32),
+// bottom-left, top-left, top-right, bottom-right, mapped to the tensor's (0, H), (0, 0), (W, 0),
+// (W, H). Then getPerspectiveTransform's 8x8 system (its products of two float32 values rounded
+// to float32) solved by LU decomposition with partial pivoting in float64, and the 3x3 result
+// inverted by its adjugate, as warpPerspective does. The four float32 corners are not quite a
+// parallelogram, so the map is not quite affine: an affine map through three of them put 7 of
+// the astronaut's 65536 landmark-crop pixels a few levels off MediaPipe's.
+func warpMatrix(roi Rect, imgW, imgH, tensorW, tensorH int, keepAspect bool) (warp, error) {
 	w, h := float32(imgW), float32(imgH)
 	cx, cy := roi.XCenter*w, roi.YCenter*h
 	rw, rh := roi.Width*w, roi.Height*h
 	if !(rw > 0 && rh > 0) || !finite32(cx) || !finite32(cy) || !finite32(rw) || !finite32(rh) || !finite32(roi.Rotation) {
-		return affine{}, fmt.Errorf("%w: centre (%g, %g) size %gx%g px rotation %g", ErrBadROI, cx, cy, rw, rh, roi.Rotation)
+		return warp{}, fmt.Errorf("%w: centre (%g, %g) size %gx%g px rotation %g", ErrBadROI, cx, cy, rw, rh, roi.Rotation)
+	}
+	if keepAspect {
+		tensorAspect := float32(tensorH) / float32(tensorW)
+		if tensorAspect > rh/rw {
+			rh = rw * tensorAspect
+		} else {
+			rw = rh / tensorAspect
+		}
 	}
 	deg := float32(float64(roi.Rotation*180) / math.Pi)
 	rad := float64(deg) * math.Pi / 180
-	b := float32(math.Cos(rad)) * 0.5
-	a := float32(math.Sin(rad)) * 0.5
-	blx := cx - float32(a*rh) - float32(b*rw) // boxPoints order: bottom-left,
-	bly := cy + float32(b*rh) - float32(a*rw)
-	tlx := cx + float32(a*rh) - float32(b*rw) // top-left,
-	tly := cy - float32(b*rh) - float32(a*rw)
-	trx, try := 2*cx-blx, 2*cy-bly // top-right
-	tw, th := float64(tensorW), float64(tensorH)
-	return affine{
-		x0: interScale * float64(tlx),
-		xi: interScale * (float64(trx) - float64(tlx)) / tw,
-		xj: interScale * (float64(blx) - float64(tlx)) / th,
-		y0: interScale * float64(tly),
-		yi: interScale * (float64(try) - float64(tly)) / tw,
-		yj: interScale * (float64(bly) - float64(tly)) / th,
-	}, nil
+	b := float32(cos(rad)) * 0.5
+	a := float32(sin(rad)) * 0.5
+	var src [4][2]float32
+	src[0] = [2]float32{cx - float32(a*rh) - float32(b*rw), cy + float32(b*rh) - float32(a*rw)}
+	src[1] = [2]float32{cx + float32(a*rh) - float32(b*rw), cy - float32(b*rh) - float32(a*rw)}
+	src[2] = [2]float32{2*cx - src[0][0], 2*cy - src[0][1]}
+	src[3] = [2]float32{2*cx - src[1][0], 2*cy - src[1][1]}
+	tw, th := float32(tensorW), float32(tensorH)
+	dst := [4][2]float32{{0, th}, {0, 0}, {tw, 0}, {tw, th}}
+	var sys [8][8]float64
+	var rhs [8]float64
+	for i := range src {
+		sx, sy, dx, dy := src[i][0], src[i][1], dst[i][0], dst[i][1]
+		sys[i] = [8]float64{float64(sx), float64(sy), 1, 0, 0, 0, float64(-sx * dx), float64(-sy * dx)}
+		sys[i+4] = [8]float64{0, 0, 0, float64(sx), float64(sy), 1, float64(-sx * dy), float64(-sy * dy)}
+		rhs[i], rhs[i+4] = float64(dx), float64(dy)
+	}
+	if !luSolve(&sys, &rhs) {
+		return warp{}, fmt.Errorf("%w: its corners map to no perspective", ErrBadROI)
+	}
+	m, ok := invert3([9]float64{rhs[0], rhs[1], rhs[2], rhs[3], rhs[4], rhs[5], rhs[6], rhs[7], 1})
+	if !ok {
+		return warp{}, fmt.Errorf("%w: its perspective is singular", ErrBadROI)
+	}
+	// WarpPerspectiveInvoker's blocks: 16 rows (fewer if the tensor has fewer), and as many
+	// columns as make 1024 pixels.
+	return warp{m: m, block: min(1024/min(16, tensorH), tensorW)}, nil
 }
 
-func toFixed(v float64) int64 { return int64(math.Round(v * fixedOne)) }
-
-func inRange(v float64) bool { return v > -maxCoord && v < maxCoord }
-
-// saturate rounds a coordinate in 1/32 pixels, saturated to where it still samples the border.
-func saturate(v float64) int {
-	if !(v > -maxCoord) { // NaN too; cropMap rejects non-finite regions, this is belt and braces
-		return -maxCoord
+// luSolve solves a·x = b in place (x in b) as OpenCV's LU decomposition (hal::LU64f, which
+// cv::solve's DECOMP_LU calls): partial pivoting on the first largest magnitude, the pivot's
+// reciprocal negated for elimination and kept for back substitution. It reports false for a
+// singular system (a pivot below DBL_EPSILON·100, OpenCV's eps).
+func luSolve(a *[8][8]float64, b *[8]float64) bool {
+	const n = 8
+	for i := 0; i < n; i++ {
+		k := i
+		for j := i + 1; j < n; j++ {
+			if math.Abs(a[j][i]) > math.Abs(a[k][i]) {
+				k = j
+			}
+		}
+		if math.Abs(a[k][i]) < 100*2.220446049250313e-16 {
+			return false
+		}
+		if k != i {
+			a[i], a[k] = a[k], a[i]
+			b[i], b[k] = b[k], b[i]
+		}
+		d := -1 / a[i][i]
+		for j := i + 1; j < n; j++ {
+			alpha := float64(a[j][i] * d)
+			for c := i + 1; c < n; c++ {
+				a[j][c] += float64(alpha * a[i][c])
+			}
+			b[j] += float64(alpha * b[i])
+		}
+		a[i][i] = -d
 	}
-	if v > maxCoord {
-		return maxCoord
+	for i := n - 1; i >= 0; i-- {
+		s := b[i]
+		for c := i + 1; c < n; c++ {
+			s -= float64(a[i][c] * b[c])
+		}
+		b[i] = s * a[i][i]
 	}
-	return int(math.Floor(v + 0.5))
+	return true
+}
+
+// invert3 is cv::invert of a 3x3 matrix with DECOMP_LU: the adjugate times the reciprocal of the
+// determinant, each term in the order OpenCV writes it.
+func invert3(s [9]float64) ([9]float64, bool) {
+	p := func(a, b, c, d int) float64 { return float64(s[a]*s[b]) - float64(s[c]*s[d]) }
+	det := float64(float64(s[0]*p(4, 8, 5, 7))-float64(s[1]*p(3, 8, 5, 6))) + float64(s[2]*p(3, 7, 4, 6))
+	if det == 0 {
+		return s, false
+	}
+	d := 1 / det
+	return [9]float64{
+		p(4, 8, 5, 7) * d, p(2, 7, 1, 8) * d, p(1, 5, 2, 4) * d,
+		p(5, 6, 3, 8) * d, p(0, 8, 2, 6) * d, p(2, 3, 0, 5) * d,
+		p(3, 7, 4, 6) * d, p(1, 6, 0, 7) * d, p(0, 4, 1, 3) * d,
+	}, true
+}
+
+// warpCoords fills xs and ys with the source coordinates, in 1/32 pixels, of the n tensor
+// pixels of row j from column x0 on, which must lie in one block, as WarpPerspectiveInvoker
+// computes them: per block, X0 = m0·x + m1·j + m2 (and Y0, W0) at its first column x; per
+// pixel x1 columns on, W = 32/(W0 + m6·x1), X = (X0 + m0·x1)·W clamped to the int range and
+// rounded to nearest even (cvRound); then bounded by maxCoord. crop_amd64.c's warp_coords is
+// the same in C.
+func (w *warp) coords(j, x0, n int, xs, ys []int32) {
+	m := &w.m
+	bx := x0 - x0%w.block
+	fb, fj := float64(bx), float64(j)
+	X0 := float64(float64(m[0]*fb)+float64(m[1]*fj)) + m[2]
+	Y0 := float64(float64(m[3]*fb)+float64(m[4]*fj)) + m[5]
+	W0 := float64(float64(m[6]*fb)+float64(m[7]*fj)) + m[8]
+	for k := 0; k < n; k++ {
+		x1 := float64(x0 - bx + k)
+		W := W0 + float64(m[6]*x1)
+		if W != 0 {
+			W = interScale / W
+		}
+		xs[k] = roundCoord(float64(X0+float64(m[0]*x1)) * W)
+		ys[k] = roundCoord(float64(Y0+float64(m[3]*x1)) * W)
+	}
+}
+
+// roundCoord is OpenCV's std::max(INT_MIN, std::min(INT_MAX, v)) then cvRound (a NaN becomes
+// INT_MAX), bounded by maxCoord.
+func roundCoord(v float64) int32 {
+	if !(v < math.MaxInt32) {
+		v = math.MaxInt32
+	}
+	if !(math.MinInt32 < v) {
+		v = math.MinInt32
+	}
+	return int32(min(max(math.RoundToEven(v), -maxCoord), maxCoord))
+}
+
+// cropKernel says what fills the tensor.
+type cropKernel int
+
+const (
+	kernelGo   cropKernel = iota // fillGo, the portable reference
+	kernelC                      // crop_amd64.c, scalar
+	kernelAVX2                   // crop_amd64.c, 8 pixels at a time with AVX2
+)
+
+// fillGo fills the tensW x tensH tensor dst pixel by pixel: warp's coordinates, sampled by s,
+// mapped through lut.
+func fillGo(s *sampler, dst []float32, w *warp, tensW, tensH int, lut *[256]float32) {
+	var xs, ys [1024]int32 // a block is at most 1024 pixels
+	for j := 0; j < tensH; j++ {
+		for x0 := 0; x0 < tensW; x0 += w.block {
+			n := min(w.block, tensW-x0)
+			w.coords(j, x0, n, xs[:n], ys[:n])
+			row := dst[(j*tensW+x0)*3 : (j*tensW+x0+n)*3]
+			for k := 0; k < n; k++ {
+				r, g, b := s.at(int(xs[k]), int(ys[k]))
+				o := row[k*3 : k*3+3 : k*3+3]
+				o[0], o[1], o[2] = lut[r], lut[g], lut[b]
+			}
+		}
+	}
 }
 
 // sampler reads an RGB image with OpenCV's remapBilinear rules for uint8.
@@ -211,96 +308,9 @@ type sampler struct {
 	border Border
 }
 
-// split finds the runs of the n-pixel tensor row that starts at tensor pixel first, pixel k
-// sampling (ax + k·dx, ay + k·dy) >> fixedBits in 1/32 pixels, arithmetically: the pixels whose
-// 2x2 neighbourhood lies inside the image form one run, and so do those that touch the image.
-func (s *sampler) split(ax, dx, ay, dy int64, first, n int) cropRow {
-	// Inside means 0 <= X < 32(w-1), that is 0 <= ix <= w-2, and the same for y. Coordinates
-	// here are below maxCoord, so capping the bound there changes nothing and avoids overflow.
-	x0, x1 := run(ax, dx, int64(min(interScale*(s.w-1), maxCoord))<<fixedBits, n)
-	y0, y1 := run(ay, dy, int64(min(interScale*(s.h-1), maxCoord))<<fixedBits, n)
-	k0, k1 := max(x0, y0), min(x1, y1)
-	if k0 >= k1 {
-		k0, k1 = n, n
-	}
-	// With a zero border, the pixels with no neighbour in the image, X < -32 or X >= 32w, are
-	// black, lut[0], as at would say; the others form a run [z0, z1) around [k0, k1). Shifted by
-	// 32, coordinates stay below maxCoord + 64, so that cap changes nothing either.
-	z0, z1 := 0, n
-	if s.border == BorderZero {
-		const one = interScale << fixedBits
-		zx0, zx1 := run(ax+one, dx, int64(min(interScale*(s.w+1), maxCoord+2*interScale))<<fixedBits, n)
-		zy0, zy1 := run(ay+one, dy, int64(min(interScale*(s.h+1), maxCoord+2*interScale))<<fixedBits, n)
-		z0, z1 = max(zx0, zy0), min(zx1, zy1)
-	}
-	return cropRow{ax: ax, ay: ay, first: int64(first), k0: int32(k0), k1: int32(k1), z0: int32(z0), z1: int32(z1)}
-}
-
-// edge samples tensor pixel k of row at the fixed-point coordinates (fx, fy) through at, or
-// makes it black when it touches no pixel of the image (touches is then false).
-func (s *sampler) edge(row []float32, k int, fx, fy int64, touches bool, lut *[256]float32) {
-	o := row[k*3 : k*3+3 : k*3+3]
-	if !touches {
-		o[0], o[1], o[2] = lut[0], lut[0], lut[0]
-		return
-	}
-	r, g, b := s.at(int(fx>>fixedBits), int(fy>>fixedBits))
-	o[0], o[1], o[2] = lut[r], lut[g], lut[b]
-}
-
-// run returns the indices [k0, k1) within [0, n) for which 0 <= a + k·d < hi, an interval
-// because the sequence is monotonic; (n, n) when there are none.
-func run(a, d, hi int64, n int) (k0, k1 int) {
-	lo, up := int64(0), int64(n)
-	switch {
-	case d > 0:
-		lo = max(lo, ceilDiv(-a, d))   // a + k·d >= 0
-		up = min(up, ceilDiv(hi-a, d)) // a + k·d < hi
-	case d < 0:
-		lo = max(lo, floorDiv(a-hi, -d)+1) // a + k·d < hi
-		up = min(up, floorDiv(a, -d)+1)    // a + k·d >= 0
-	case a < 0 || a >= hi:
-		return n, n
-	}
-	if lo >= up {
-		return n, n
-	}
-	return int(lo), int(up)
-}
-
-// floorDiv and ceilDiv divide by b > 0, rounding toward −∞ and +∞.
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if a%b != 0 && a < 0 {
-		q--
-	}
-	return q
-}
-
-func ceilDiv(a, b int64) int64 { return -floorDiv(-a, b) }
-
-// interior fills row from samples whose 2x2 neighbourhoods all lie in the image, tensor pixel k
-// at fixed-point (ax + k·dx, ay + k·dy). It is the portable kernel's hot loop and the reference
-// for crop_amd64.c's, kept small so its values stay in registers.
-func interior(row []float32, pix []uint8, stride int, ax, dx, ay, dy int64, lut *[256]float32) {
-	for k := 0; k+3 <= len(row); k += 3 {
-		x, y := int(ax>>fixedBits), int(ay>>fixedBits)
-		ax += dx
-		ay += dy
-		fx, fy := x&interMask, y&interMask
-		off := (y>>interBits)*stride + (x>>interBits)*3
-		p := pix[off : off+6 : off+6]
-		q := pix[off+stride : off+stride+6 : off+stride+6]
-		o := row[k : k+3 : k+3]
-		o[0] = lut[lerp2(p[0], p[3], q[0], q[3], fx, fy)]
-		o[1] = lut[lerp2(p[1], p[4], q[1], q[4], fx, fy)]
-		o[2] = lut[lerp2(p[2], p[5], q[2], q[5], fx, fy)]
-	}
-}
-
-// lerp2 is blend with the weights of fractions fx and fy, factored: with top = 32·v00 +
-// (v01−v00)·fx and bottom likewise, (32·top + (bottom−top)·fy + 512) >> 10 is the same integer
-// as blend's four products.
+// lerp2 is the bilinear blend of four neighbours with the weights of fractions fx and fy in
+// 1/32, factored: with top = 32·v00 + (v01−v00)·fx and bottom likewise,
+// (32·top + (bottom−top)·fy + 512) >> 10 is the same integer as OpenCV's four products.
 func lerp2(v00, v01, v10, v11 uint8, fx, fy int) uint8 {
 	top := int(v00)<<interBits + (int(v01)-int(v00))*fx
 	bot := int(v10)<<interBits + (int(v11)-int(v10))*fx

@@ -6,7 +6,7 @@ import (
 )
 
 // TestCropPastTwoGiB: the AVX2 kernel gathers with 32-bit offsets, so an image of 2 GiB of pixels
-// or more goes to the scalar C loop instead (fillRows); both must give the reference crop's bits
+// or more goes to the scalar C loop instead (fill); both must give the reference crop's bits
 // at the far end of such an image, where the offsets pass 2^31. The image is 32768x22000 (2.16
 // GB, allocated lazily: only the corner the crops read is written).
 func TestCropPastTwoGiB(t *testing.T) {
@@ -32,8 +32,8 @@ func TestCropPastTwoGiB(t *testing.T) {
 		if err := referenceCrop(img, roi, ref, 256, 256, 0, 1, border); err != nil {
 			t.Fatal(err)
 		}
-		for _, k := range kernels() {
-			if err := crop(img, roi, got, 256, 256, 0, 1, border, k); err != nil {
+		for _, k := range kernels()[1:] {
+			if err := crop(img, roi, got, 256, 256, 0, 1, border, true, k); err != nil {
 				t.Fatal(err)
 			}
 			if j := sameBits(got, ref); j >= 0 {

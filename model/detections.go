@@ -129,8 +129,8 @@ func decodeBox(row []float32, a Anchor, o DecodeOptions) (Detection, bool) {
 	xc = float32(xc/o.XScale*a.W) + a.X
 	yc = float32(yc/o.YScale*a.H) + a.Y
 	if o.ApplyExponentialOnBoxSize {
-		h = float32(math.Exp(float64(h/o.HScale))) * a.H
-		w = float32(math.Exp(float64(w/o.WScale))) * a.W
+		h = expf(h/o.HScale) * a.H
+		w = expf(w/o.WScale) * a.W
 	} else {
 		h = h / o.HScale * a.H
 		w = w / o.WScale * a.W

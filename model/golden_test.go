@@ -167,8 +167,8 @@ func TestGoldenVideoMode(t *testing.T) {
 		matched, detections := 0, 0
 		for i, path := range frames {
 			img := loadImage(t, path)
-			// MediaPipe's Python solution stamps frames 33 333 us apart.
-			res, err := l.Track(img, &tr, time.Duration(i)*33333*time.Microsecond)
+			// MediaPipe's Python solution stamps frame i at (i+1)·33 333 us.
+			res, err := l.Track(img, &tr, time.Duration(i+1)*33333*time.Microsecond)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -45,7 +45,7 @@ func HandROIFromPose(wrist, pinky, index Point, imgW, imgH int) Rect {
 	my := (2*(index.Y*h) + pinky.Y*h) / 3
 	dx, dy := mx-wx, my-wy
 	side := float32(math.Sqrt(float64(dx*dx+dy*dy))) * 2
-	angle := float32(math.Pi*0.5) - float32(math.Atan2(float64(-dy), float64(dx)))
+	angle := float32(math.Pi*0.5) - atan2f(-dy, dx)
 	r := Rect{
 		XCenter:  mx / w,
 		YCenter:  my / h,
@@ -64,6 +64,7 @@ func HandROIFromPose(wrist, pinky, index Point, imgW, imgH int) Rect {
 func HandRecropROI(out []float32, roi Rect, imgW, imgH int) Rect {
 	var kps [2]Landmark
 	DecodeLandmarks(out[:4], handRecropInput, handRecropInput, kps[:])
+	removeCropPadding(kps[:], roi, imgW, imgH, handRecropInput)
 	ProjectLandmarks(kps[:], roi)
 	r := AlignmentRect(Point{kps[0].X, kps[0].Y}, Point{kps[1].X, kps[1].Y}, imgW, imgH, float64(float32(-math.Pi/2)))
 	return RectTransform{ScaleX: 1, ScaleY: 1, ShiftY: -0.1, SquareLong: true}.Apply(r, imgW, imgH)
@@ -91,7 +92,7 @@ func HandLandmarksROI(lms []Point, imgW, imgH int) Rect {
 	y1 := (pts[4].Y + pts[8].Y) / 2
 	x1 = (x1 + pts[6].X) / 2 * w
 	y1 = (y1 + pts[6].Y) / 2 * h
-	rotation := float32(NormalizeRadians(float64(float32(math.Pi*0.5) - float32(math.Atan2(float64(-(y1-y0)), float64(x1-x0))))))
+	rotation := float32(NormalizeRadians(float64(float32(math.Pi*0.5) - atan2f(-(y1-y0), x1-x0))))
 	reverse := float32(NormalizeRadians(float64(-rotation)))
 
 	xmin, ymin, xmax, ymax := landmarkBounds(pts[:])

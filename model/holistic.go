@@ -263,7 +263,7 @@ func (h *handInterpreters) handBranch(img Image, p *Pose, from [3]int, prev []Po
 	}
 	W, H := img.Width, img.Height
 	fromPose := HandROIFromPose(Point{wrist.X, wrist.Y}, landmarkPoint(p.Landmarks[from[1]]), landmarkPoint(p.Landmarks[from[2]]), W, H)
-	if ok, err := cropInto(img, fromPose, h.recrop.input, handRecropInput, 0, 1, BorderReplicate); !ok {
+	if ok, err := cropInto(Crop, img, fromPose, h.recrop.input, handRecropInput, 0, 1, BorderReplicate); !ok {
 		return nil, prev[:0], err
 	}
 	if err := h.recrop.invoke(); err != nil {
@@ -273,7 +273,7 @@ func (h *handInterpreters) handBranch(img Image, p *Pose, from [3]int, prev []Po
 	if len(prev) == NumHandLandmarks {
 		roi, _ = HandRoiTracking().Choose(HandLandmarksROI(prev, W, H), prev, roi, W, H)
 	}
-	if ok, err := cropInto(img, roi, h.hand.input, handLandmarkInput, 0, 1, BorderReplicate); !ok {
+	if ok, err := cropInto(Crop, img, roi, h.hand.input, handLandmarkInput, 0, 1, BorderReplicate); !ok {
 		return nil, prev[:0], err
 	}
 	if err := h.hand.invoke(); err != nil {
@@ -288,6 +288,7 @@ func (h *handInterpreters) handBranch(img Image, p *Pose, from [3]int, prev []Po
 	for i := range hand.Landmarks {
 		hand.Landmarks[i].Z /= handNormalizeZ
 	}
+	removeCropPadding(hand.Landmarks[:], roi, W, H, handLandmarkInput)
 	ProjectLandmarks(hand.Landmarks[:], roi)
 	ProjectWorldLandmarks(out[3], roi, hand.World[:])
 	return hand, landmarkPoints(prev, hand.Landmarks[:]), nil
@@ -304,7 +305,7 @@ func (h *holisticWorker) faceBranch(l *Landmarker, img Image, p *Pose, prev []Po
 		h.facePts[i] = landmarkPoint(p.Landmarks[i])
 	}
 	fromPose := FaceROIFromPose(h.facePts[:], W, H)
-	if ok, err := cropInto(img, fromPose, h.faceDet.input, faceDetectorInput, -1, 1, BorderZero); !ok {
+	if ok, err := cropInto(Crop, img, fromPose, h.faceDet.input, faceDetectorInput, -1, 1, BorderZero); !ok {
 		return nil, prev[:0], err
 	}
 	if err := h.faceDet.invoke(); err != nil {
@@ -321,7 +322,8 @@ func (h *holisticWorker) faceBranch(l *Landmarker, img Image, p *Pose, prev []Po
 	if len(prev) == h.numFaceLandmarks() {
 		roi, _ = FaceRoiTracking().Choose(FaceLandmarksROI(prev, W, H), prev, roi, W, H)
 	}
-	if ok, err := cropInto(img, roi, h.faceLm.input, faceLandmarkInput, 0, 1, BorderReplicate); !ok {
+	// face_landmark's ImageToTensorCalculator alone does not keep the aspect ratio.
+	if ok, err := cropInto(CropStretched, img, roi, h.faceLm.input, faceLandmarkInput, 0, 1, BorderReplicate); !ok {
 		return nil, prev[:0], err
 	}
 	if err := h.faceLm.invoke(); err != nil {
@@ -349,10 +351,11 @@ func (h *holisticWorker) numFaceLandmarks() int {
 	return NumFaceLandmarks
 }
 
-// cropInto crops roi into a size x size tensor. A degenerate ROI is not an error but no result
-// (ok false, err nil), as MediaPipe's ImageToTensorCalculator drops it.
-func cropInto(img Image, roi Rect, dst []float32, size int, lo, hi float32, border Border) (ok bool, err error) {
-	err = Crop(img, roi, dst, size, size, lo, hi, border)
+// cropInto crops roi into a size x size tensor with crop (Crop or CropStretched). A degenerate
+// ROI is not an error but no result (ok false, err nil), as MediaPipe's ImageToTensorCalculator
+// drops it.
+func cropInto(crop func(Image, Rect, []float32, int, int, float32, float32, Border) error, img Image, roi Rect, dst []float32, size int, lo, hi float32, border Border) (ok bool, err error) {
+	err = crop(img, roi, dst, size, size, lo, hi, border)
 	if errors.Is(err, ErrBadROI) {
 		return false, nil
 	}

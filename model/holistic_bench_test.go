@@ -145,7 +145,7 @@ func BenchmarkHolisticStages(b *testing.B) {
 		return nil
 	})
 	stage("face-landmark", func() error {
-		if err := Crop(img, res.Face.ROI, w.faceLm.input, faceLandmarkInput, faceLandmarkInput, 0, 1, BorderReplicate); err != nil {
+		if err := CropStretched(img, res.Face.ROI, w.faceLm.input, faceLandmarkInput, faceLandmarkInput, 0, 1, BorderReplicate); err != nil {
 			return err
 		}
 		return w.faceLm.invoke()
@@ -154,7 +154,7 @@ func BenchmarkHolisticStages(b *testing.B) {
 	wr := refined.all[0].hol
 	face := make([]Landmark, NumRefinedFaceLandmarks)
 	stage("face-landmark-attention", func() error {
-		if err := Crop(img, res.Face.ROI, wr.faceLm.input, faceLandmarkInput, faceLandmarkInput, 0, 1, BorderReplicate); err != nil {
+		if err := CropStretched(img, res.Face.ROI, wr.faceLm.input, faceLandmarkInput, faceLandmarkInput, 0, 1, BorderReplicate); err != nil {
 			return err
 		}
 		if err := wr.faceLm.invoke(); err != nil {

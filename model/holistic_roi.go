@@ -19,7 +19,7 @@ func pointRotation(p0, p1 Point, imgW, imgH int, targetAngle float32) float32 {
 	w, h := float32(imgW), float32(imgH)
 	x0, y0 := p0.X*w, p0.Y*h
 	x1, y1 := p1.X*w, p1.Y*h
-	angle := targetAngle - float32(math.Atan2(float64(-(y1-y0)), float64(x1-x0)))
+	angle := targetAngle - atan2f(-(y1-y0), x1-x0)
 	return float32(NormalizeRadians(float64(angle)))
 }
 
@@ -143,9 +143,10 @@ func (t RoiTracking) landmarksOK(lms []Point, recrop Rect, imgW, imgH int) bool 
 	return true
 }
 
-// cosSin are the float32 cosine and sine of an angle in radians.
+// cosSin are the float32 cosine and sine of an angle in radians, as std::cos and std::sin on
+// a float (libm.go).
 func cosSin(a float32) (c, s float32) {
-	return float32(math.Cos(float64(a))), float32(math.Sin(float64(a)))
+	return cosf(a), sinf(a)
 }
 
 // rotate turns (x, y) by the angle whose cosine and sine are c and s, counter-clockwise in a

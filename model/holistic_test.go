@@ -347,7 +347,7 @@ func holisticGoldenVideoMode(t *testing.T, kind Kind) {
 		n := 0
 		stats := holisticVideoRun(t, kind, seq, maxGoldenError, nil, func(i int, img Image, tr *Track) Result {
 			n++
-			res, err := l.Track(img, tr, time.Duration(i)*33333*time.Microsecond)
+			res, err := l.Track(img, tr, time.Duration(i+1)*33333*time.Microsecond)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,10 +1,9 @@
 package model
 
-import "math"
-
-// Sigmoid is 1/(1+e^-x) in float32, the SIGMOID activation of MediaPipe's tensor calculators.
+// Sigmoid is 1/(1+e^-x) in float32, the SIGMOID activation of MediaPipe's tensor calculators,
+// with the C library's expf as they call it (libm.go).
 func Sigmoid(x float32) float32 {
-	return 1 / (1 + float32(math.Exp(float64(-x))))
+	return 1 / (1 + expf(-x))
 }
 
 // DecodeLandmarks decodes a landmark model's flat output into len(dst) landmarks normalized to
@@ -99,8 +98,7 @@ func heatmapCell(v float32, size int) (int, bool) {
 // the offset from the ROI centre is rotated by the ROI's rotation and scaled by its normalized
 // size; z is scaled by its normalized width. It inverts Crop's mapping for the same ROI.
 func ProjectLandmarks(lms []Landmark, roi Rect) {
-	c := float32(math.Cos(float64(roi.Rotation)))
-	s := float32(math.Sin(float64(roi.Rotation)))
+	c, s := cosf(roi.Rotation), sinf(roi.Rotation)
 	for i := range lms {
 		lm := &lms[i]
 		x, y := lm.X-0.5, lm.Y-0.5
@@ -125,13 +123,24 @@ func RemoveLandmarkLetterbox(lms []Landmark, p Padding) {
 	}
 }
 
+// removeCropPadding is the LandmarkLetterboxRemovalCalculator after a landmark model whose
+// ImageToTensorCalculator keeps the aspect ratio (pose, hand recrop, hand): Crop padded the
+// size x size tensor's region, roi in pixels, to a square, and the landmarks are mapped back out
+// of that padding. A region that is square in pixels is padded by nothing, but one whose width
+// and height in float32 pixels differ by an ulp is padded by a few 1e-8, which moves x or y (and
+// z) by an ulp: enough to set tracking apart from MediaPipe's frames later.
+func removeCropPadding(lms []Landmark, roi Rect, imgW, imgH, size int) {
+	if _, pad := PadRect(roi, imgW, imgH, size, size); pad != (Padding{}) {
+		RemoveLandmarkLetterbox(lms, pad)
+	}
+}
+
 // ProjectWorldLandmarks decodes len(dst) world landmarks from raw (x, y, z in metres, 3 values
 // each) and rotates x and y by the ROI's rotation, as TensorsToLandmarksCalculator then
 // WorldLandmarkProjectionCalculator (mediapipe/calculators/util/world_landmark_projection_calculator.cc).
 // z is unchanged and so is each Visibility, which the caller copies from the image landmarks.
 func ProjectWorldLandmarks(raw []float32, roi Rect, dst []WorldLandmark) {
-	c := float32(math.Cos(float64(roi.Rotation)))
-	s := float32(math.Sin(float64(roi.Rotation)))
+	c, s := cosf(roi.Rotation), sinf(roi.Rotation)
 	for i := range dst {
 		v := raw[i*3 : i*3+3 : i*3+3]
 		dst[i].X = float32(c*v[0]) - float32(s*v[1])

@@ -116,6 +116,7 @@ func (w *poseWorker) pose(l *Landmarker, img Image, tr *Track, ts time.Duration)
 	DecodeLandmarks(out[0], landmarkInput, landmarkInput, raw)
 	RefineFromHeatmap(raw, out[3], heatmapSize, heatmapSize, numRawLandmarks, heatmapKernel, heatmapMinConf)
 	lms := raw[:NumPoseLandmarks+numAux]
+	removeCropPadding(lms, roi, img.Width, img.Height, landmarkInput)
 	ProjectLandmarks(lms, roi)
 
 	p := &Pose{ROI: roi}
@@ -136,8 +137,9 @@ func (w *poseWorker) pose(l *Landmarker, img Image, tr *Track, ts time.Duration)
 // detect runs pose_detection on the letterboxed frame and returns the first detection after
 // weighted NMS, mapped to normalized image coordinates (pose_detection_cpu.pbtxt).
 func (w *poseWorker) detect(l *Landmarker, img Image) (Detection, bool, error) {
-	roi, pad := LetterboxROI(img.Width, img.Height, detectorInput, detectorInput)
-	if err := Crop(img, roi, w.det.input, detectorInput, detectorInput, -1, 1, BorderZero); err != nil {
+	// The whole image: Crop letterboxes it as ImageToTensorCalculator does without a rectangle.
+	_, pad := LetterboxROI(img.Width, img.Height, detectorInput, detectorInput)
+	if err := Crop(img, Rect{XCenter: 0.5, YCenter: 0.5, Width: 1, Height: 1}, w.det.input, detectorInput, detectorInput, -1, 1, BorderZero); err != nil {
 		return Detection{}, false, err
 	}
 	if err := w.det.invoke(); err != nil {

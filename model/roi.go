@@ -22,7 +22,7 @@ func AlignmentRect(center, scalePoint Point, imgW, imgH int, targetAngle float64
 	x1, y1 := scalePoint.X*w, scalePoint.Y*h
 	dx, dy := x1-x0, y1-y0
 	side := float32(math.Sqrt(float64(float32(dx*dx)+float32(dy*dy)))) * 2
-	angle := float32(targetAngle) - float32(math.Atan2(float64(-dy), float64(dx)))
+	angle := float32(targetAngle) - atan2f(-dy, dx)
 	return Rect{
 		XCenter:  x0 / w,
 		YCenter:  y0 / h,
@@ -62,8 +62,7 @@ func (t RectTransform) Apply(r Rect, imgW, imgH int) Rect {
 		r.XCenter += float32(w * t.ShiftX)
 		r.YCenter += float32(h * t.ShiftY)
 	} else {
-		c := float32(math.Cos(float64(r.Rotation)))
-		s := float32(math.Sin(float64(r.Rotation)))
+		c, s := cosf(r.Rotation), sinf(r.Rotation)
 		ax := float32(iw * w * t.ShiftX) // pixel shift along the rect's x axis
 		ay := float32(ih * h * t.ShiftY) // and along its y axis
 		r.XCenter += (float32(ax*c) - float32(ay*s)) / iw
