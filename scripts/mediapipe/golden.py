@@ -14,6 +14,10 @@ files. Images are read with OpenCV and converted BGR -> RGB, as MediaPipe's exam
   testdata/golden/holistic-refined/<image>.json        holistic with refine_face_landmarks=True
                                                        (478 face points), image mode
   testdata/golden/holistic-refined-video/<seq>.jsonl   the same in video mode, vtest and pan
+  testdata/golden/sequences/<seq>.<model>.jsonl video mode over the close-up sequences of SEQUENCES
+                                                (a repeated still, pans, a zoom, a person leaving and
+                                                coming back), every pose model, holistic and
+                                                holistic-refined: compact lines (see sequence_mode)
   testdata/golden/decode.json                   sha256 of OpenCV's RGB decode of every test image
                                                 (and of messi5.jpg with each EXIF orientation), which
                                                 our decoder must match bit for bit
@@ -182,6 +186,93 @@ def holistic_video_mode(video_dir, out_dir, refine=False):
         print(f"video {name} {seq_name} over {n} frames: " + ", ".join(f"{k} {c}" for k, c in found.items()))
 
 
+# Close-up sequences made from the repo's photos, where people fill much of the frame, so that
+# tracking errors show (the footage's people are small and far away). Frame i of a sequence is
+# the window windows[i] = [x, y, w, h] of the photo, in its pixels, scaled to size = [W, H] by
+# nearest neighbour in integers: output pixel (c, r) is photo pixel (x + c*w // W, y + r*h // H),
+# black where that falls outside the photo. model/sequence_test.go cuts the same frames.
+def _lerp_windows(a, b, n):
+    """n windows from a to b (inclusive), each coordinate rounded down."""
+    return [[a[k] + (b[k] - a[k]) * i // (n - 1) for k in range(4)] for i in range(n)]
+
+
+SEQUENCES = {
+    # The same photo 12 times: tracking's steady state against image mode on the same image.
+    "still": {"image": "testdata/images/astronaut.png", "size": [512, 512],
+              "windows": [[0, 0, 512, 512]] * 12},
+    # A slow pan across two close-up people, 1.6x: the left one leaves the frame at the left.
+    "pan": {"image": "testdata/images/basketball1.png", "size": [640, 480],
+            "windows": _lerp_windows([0, 90, 400, 300], [240, 90, 400, 300], 40)},
+    # A zoom from the whole photo to the head and shoulders.
+    "zoom": {"image": "testdata/images/astronaut.png", "size": [512, 512],
+             "windows": _lerp_windows([0, 0, 512, 512], [110, 20, 260, 260], 30)},
+    # The window slides right until the person has left the frame (black beyond the photo's
+    # right edge), then back until they are in full view again.
+    "leave": {"image": "testdata/images/astronaut.png", "size": [512, 512],
+              "windows": _lerp_windows([0, 0, 512, 512], [512, 0, 512, 512], 17)[:-1] +
+                         _lerp_windows([512, 0, 512, 512], [0, 0, 512, 512], 17)},
+}
+
+# The pipelines the sequence goldens cover, as the Go test names them.
+SEQUENCE_MODELS = ["pose-lite", "pose-full", "pose-heavy", "holistic", "holistic-refined"]
+
+
+def sequence_frame(img, window, size):
+    """The frame of window [x, y, w, h] of img scaled to size [W, H], nearest neighbour in integers."""
+    (x, y, w, h), (W, H) = window, size
+    cols = x + np.arange(W) * w // W
+    rows = y + np.arange(H) * h // H
+    out = np.zeros((H, W, 3), np.uint8)
+    cin = (cols >= 0) & (cols < img.shape[1])
+    rin = (rows >= 0) & (rows < img.shape[0])
+    out[np.ix_(rin, cin)] = img[np.ix_(rows[rin], cols[cin])]
+    return out
+
+
+def rounded(v):
+    return round(float(v), 7)
+
+
+def compact_points(lms, visibility=False):
+    if lms is None:
+        return None
+    if visibility:
+        return [[rounded(l.x), rounded(l.y), rounded(l.z), rounded(l.visibility)] for l in lms.landmark]
+    return [[rounded(l.x), rounded(l.y), rounded(l.z)] for l in lms.landmark]
+
+
+def sequence_mode(out_dir):
+    """One line a frame: the frame's window, then MediaPipe's landmarks in video mode (x, y, z and,
+    for the pose, visibility), null when not found; smoothing on, MediaPipe's defaults."""
+    os.makedirs(os.path.join(out_dir, "sequences"), exist_ok=True)
+    for name, seq in SEQUENCES.items():
+        img = read_rgb(os.path.join(ROOT, seq["image"]))
+        frames = [sequence_frame(img, w, seq["size"]) for w in seq["windows"]]
+        for model in SEQUENCE_MODELS:
+            holistic = model.startswith("holistic")
+            if holistic:
+                solution = mp.solutions.holistic.Holistic(static_image_mode=False, model_complexity=1,
+                                                          smooth_landmarks=True,
+                                                          refine_face_landmarks=model == "holistic-refined")
+            else:
+                solution = mp.solutions.pose.Pose(static_image_mode=False, model_complexity=MODELS[model],
+                                                  smooth_landmarks=True, enable_segmentation=False)
+            found = 0
+            with solution, open(os.path.join(out_dir, "sequences", f"{name}.{model}.jsonl"), "w") as f:
+                for i, (window, frame) in enumerate(zip(seq["windows"], frames)):
+                    r = solution.process(frame)
+                    rec = {"source": seq["image"], "window": window, "width": seq["size"][0],
+                           "height": seq["size"][1], "model": model, "mediapipe_version": mp.__version__,
+                           "pose": compact_points(r.pose_landmarks, visibility=True)}
+                    if holistic:
+                        rec["face"] = compact_points(r.face_landmarks)
+                        rec["left_hand"] = compact_points(r.left_hand_landmarks)
+                        rec["right_hand"] = compact_points(r.right_hand_landmarks)
+                    found += rec["pose"] is not None
+                    f.write(json.dumps(rec, separators=(",", ":")) + "\n")
+            print(f"sequence {name} {model}: person in {found} of {len(frames)} frames")
+
+
 def with_orientation(jpeg, o):
     """The JPEG with an APP1 Exif segment after SOI whose first IFD holds Orientation = o
     (little-endian TIFF): the bytes model/exif_test.go's withOrientation builds."""
@@ -235,6 +326,7 @@ SETS = {
     "holistic-video": lambda a: holistic_video_mode(a.video, a.out),
     "holistic-refined": lambda a: holistic_mode(a.images, a.out, refine=True),
     "holistic-refined-video": lambda a: holistic_video_mode(a.video, a.out, refine=True),
+    "sequences": lambda a: sequence_mode(a.out),
 }
 
 if __name__ == "__main__":
