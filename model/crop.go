@@ -184,8 +184,10 @@ func warpMatrix(roi Rect, imgW, imgH, tensorW, tensorH int, keepAspect bool) (wa
 
 // luSolve solves a·x = b in place (x in b) as OpenCV's LU decomposition (hal::LU64f, which
 // cv::solve's DECOMP_LU calls): partial pivoting on the first largest magnitude, the pivot's
-// reciprocal negated for elimination and kept for back substitution. It reports false for a
-// singular system (a pivot below DBL_EPSILON·100, OpenCV's eps).
+// reciprocal negated for elimination, and back substitution dividing by the pivot, as the
+// OpenCV in MediaPipe's wheel does (newer OpenCV multiplies by the kept reciprocal, which put one
+// crop pixel in a hundred a level off MediaPipe's: scripts/mediapipe/stages.py crop). It
+// reports false for a singular system (a pivot below DBL_EPSILON·100, OpenCV's eps).
 func luSolve(a *[8][8]float64, b *[8]float64) bool {
 	const n = 8
 	for i := 0; i < n; i++ {
@@ -210,14 +212,13 @@ func luSolve(a *[8][8]float64, b *[8]float64) bool {
 			}
 			b[j] += float64(alpha * b[i])
 		}
-		a[i][i] = -d
 	}
 	for i := n - 1; i >= 0; i-- {
 		s := b[i]
 		for c := i + 1; c < n; c++ {
 			s -= float64(a[i][c] * b[c])
 		}
-		b[i] = s * a[i][i]
+		b[i] = s / a[i][i]
 	}
 	return true
 }
