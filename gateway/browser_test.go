@@ -555,7 +555,7 @@ func testUploadNotImage(t *testing.T, tab context.Context, url string) {
 	}
 	status := eval[string](t, tab, `document.getElementById("status").textContent`)
 	// The page shows the API's own message (415 NOT_IMAGE), not a generic one.
-	if !strings.Contains(status, "not a JPEG or PNG image") {
+	if !strings.Contains(status, "not a JPEG, PNG or WebP image") {
 		t.Errorf("status %q lacks the API's message", status)
 	}
 	if eval[bool](t, tab, `document.getElementById("status").classList.contains("error")`) == false {

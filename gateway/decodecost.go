@@ -28,7 +28,7 @@ func (h imageHeader) cost() int64 {
 // megapixels is the image's size as --max-megapixels counts it.
 func (h imageHeader) megapixels() float64 { return float64(h.width) * float64(h.height) / 1e6 }
 
-// readImageHeader reads the dimensions of a JPEG or PNG from its header alone. ok is false when
+// readImageHeader reads the dimensions of a JPEG, PNG or WebP from its header alone. ok is false when
 // the header cannot be read: then decoding stops at the header too (model.DecodeImage reads the
 // same markers and chunks), with the error that says what is wrong.
 func readImageHeader(data []byte) (imageHeader, bool) {
@@ -36,6 +36,11 @@ func readImageHeader(data []byte) (imageHeader, bool) {
 		return readJPEGHeader(data)
 	}
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	if err == nil && format == "webp" {
+		// golang.org/x/image/webp decodes lossless into ARGB words and then NRGBA (8 bytes a
+		// pixel), lossy into 4:2:0 planes and an alpha plane (2.5); then the packed RGB (3).
+		return imageHeader{format: "webp", width: cfg.Width, height: cfg.Height, bytesPerPixel: 8 + 3}, true
+	}
 	if err != nil || format != "png" {
 		return imageHeader{}, false
 	}

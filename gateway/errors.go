@@ -11,8 +11,10 @@ import (
 const (
 	CodeBadRequest   = "BAD_REQUEST"   // a parameter or the request's form is wrong
 	CodeEmpty        = "EMPTY"         // no image in the request
-	CodeNotImage     = "NOT_IMAGE"     // the bytes are not a JPEG or PNG image (415)
-	CodeCorrupt      = "CORRUPT_IMAGE" // a JPEG or PNG that cannot be decoded (400)
+	CodeNotImage     = "NOT_IMAGE"     // the bytes are not a JPEG, PNG or WebP image (415)
+	CodeCorrupt      = "CORRUPT_IMAGE" // a JPEG, PNG or WebP that cannot be decoded (400)
+	CodeBadRaw       = "BAD_RAW"       // raw pixels (format=...) whose size does not match width, height, stride (400)
+	CodeRawFormat    = "UNKNOWN_RAW"   // a format= that is not one of the raw layouts (400)
 	CodeTooLarge     = "TOO_LARGE"     // body over the limit, or more megapixels than allowed (413)
 	CodeQueueFull    = "QUEUE_FULL"    // every inference worker busy and the queue full (503)
 	CodeTimeout      = "TIMEOUT"       // no answer within the inference timeout (504)

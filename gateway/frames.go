@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/holostream/holostream/model"
 	"github.com/holostream/holostream/schemas"
 )
 
@@ -119,6 +120,10 @@ func (s *Server) handleFrames(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, CodeBadRequest, err.Error(), 0)
 		return
 	}
+	if up.raw != nil {
+		s.sendRaw(w, r, up, f)
+		return
+	}
 	// The header only: a frame whose pixels are damaged still goes to Kafka, and the processor
 	// dead-letters it with the reason, like a frame from any other producer.
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(up.data))
@@ -132,6 +137,25 @@ func (s *Server) handleFrames(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.Width, f.Height = int32(cfg.Width), int32(cfg.Height)
+	s.send(w, r, f)
+}
+
+// sendRaw sends raw pixels whose layout matches their bytes (what the processor would
+// dead-letter is refused here, where the client can still fix it), with their size and stride.
+func (s *Server) sendRaw(w http.ResponseWriter, r *http.Request, up *upload, f schemas.Frame) {
+	if err := rawSize(up, s.cfg.MaxMegapixels); err != nil {
+		writeImageError(w, err)
+		return
+	}
+	f.Width, f.Height = int32(up.raw.Width), int32(up.raw.Height)
+	if up.raw.Stride != 0 {
+		f.Attributes = map[string]string{model.StrideAttribute: strconv.Itoa(up.raw.Stride)}
+	}
+	s.send(w, r, f)
+}
+
+// send produces the frame and answers with where it landed.
+func (s *Server) send(w http.ResponseWriter, r *http.Request, f schemas.Frame) {
 	d, err := s.cfg.Frames.Send(r.Context(), f)
 	switch {
 	case errors.Is(err, ErrFrameTooLarge):
@@ -147,7 +171,7 @@ func (s *Server) handleFrames(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, FrameAccepted{CameraID: f.CameraID, UserID: f.UserID, Seq: f.Seq,
-		CapturedAt: f.CapturedAt, Width: cfg.Width, Height: cfg.Height, Delivery: d})
+		CapturedAt: f.CapturedAt, Width: int(f.Width), Height: int(f.Height), Delivery: d})
 }
 
 // frameOf builds the Frame from the upload and the camera, user, seq and captured_at

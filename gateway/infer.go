@@ -35,7 +35,7 @@ func (s *Server) handleInfer(w http.ResponseWriter, r *http.Request) {
 		writeUploadError(w, err)
 		return
 	}
-	cost, err := s.admissionCost(up.data)
+	cost, err := s.admissionCost(up)
 	if err != nil {
 		writeImageError(w, err)
 		return
@@ -53,7 +53,7 @@ func (s *Server) handleInfer(w http.ResponseWriter, r *http.Request) {
 	var inferErr error
 	err = s.pool.do(r.Context(), t, func() {
 		start := time.Now()
-		img, _, err := model.DecodeImage(up.data, s.cfg.MaxMegapixels)
+		img, err := s.decode(up)
 		if err != nil {
 			inferErr = err
 			return
@@ -81,7 +81,14 @@ func (s *Server) handleInfer(w http.ResponseWriter, r *http.Request) {
 // as its header declares them. An image that can never be decoded is refused here, before it
 // waits for a worker: too many megapixels, more memory than the whole budget, or a header that
 // cannot be read (decoding stops at the header, so it runs here to say what is wrong).
-func (s *Server) admissionCost(data []byte) (int64, error) {
+func (s *Server) admissionCost(up *upload) (int64, error) {
+	data := up.data
+	if up.raw != nil {
+		if err := rawSize(up, s.cfg.MaxMegapixels); err != nil {
+			return 0, err
+		}
+		return s.checkCost(imageHeader{format: string(up.raw.Format), width: up.raw.Width, height: up.raw.Height, bytesPerPixel: 3}, data)
+	}
 	h, ok := readImageHeader(data)
 	if !ok {
 		// Decoding stops at the same header (libjpeg's markers, image/png's chunks): this says
@@ -92,6 +99,11 @@ func (s *Server) admissionCost(data []byte) (int64, error) {
 		}
 		h = imageHeader{format: format, width: img.Width, height: img.Height, bytesPerPixel: 12}
 	}
+	return s.checkCost(h, data)
+}
+
+// checkCost is the admission cost of an image of header h sent as data, or why it can never fit.
+func (s *Server) checkCost(h imageHeader, data []byte) (int64, error) {
 	if mp := h.megapixels(); mp > s.cfg.MaxMegapixels {
 		return 0, fmt.Errorf("%w: %s header declares %dx%d (%.1f MP), limit %.1f MP",
 			model.ErrImageTooLarge, h.format, h.width, h.height, mp, s.cfg.MaxMegapixels)
@@ -102,6 +114,15 @@ func (s *Server) admissionCost(data []byte) (int64, error) {
 			model.ErrImageTooLarge, h.format, h.width, h.height, cost>>20, s.cfg.InferMemory>>20)
 	}
 	return cost, nil
+}
+
+// decode turns an upload into RGB: raw pixels by their layout, an image by its bytes.
+func (s *Server) decode(up *upload) (model.Image, error) {
+	if up.raw != nil {
+		return model.DecodeRaw(up.data, *up.raw, s.cfg.MaxMegapixels)
+	}
+	img, _, err := model.DecodeImage(up.data, s.cfg.MaxMegapixels)
+	return img, err
 }
 
 // shed answers a refused request with 503 and Retry-After. It is the overload path, so it is
@@ -143,6 +164,10 @@ func writeImageError(w http.ResponseWriter, err error) {
 		writeError(w, http.StatusRequestEntityTooLarge, CodeTooLarge, err.Error()+": send a smaller image", 0)
 	case errors.Is(err, model.ErrNotImage):
 		writeError(w, http.StatusUnsupportedMediaType, CodeNotImage, err.Error(), 0)
+	case errors.Is(err, model.ErrBadRaw):
+		writeError(w, http.StatusBadRequest, CodeBadRaw, err.Error(), 0)
+	case errors.Is(err, model.ErrUnknownRawFormat):
+		writeError(w, http.StatusBadRequest, CodeRawFormat, err.Error(), 0)
 	case errors.Is(err, model.ErrEmptyImage):
 		writeError(w, http.StatusBadRequest, CodeEmpty, err.Error(), 0)
 	case errors.Is(err, model.ErrCorruptImage):

@@ -8,13 +8,17 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"strconv"
 	"strings"
+
+	"github.com/holostream/holostream/model"
 )
 
 // upload is an image taken from a request, with the form fields that came with it.
 type upload struct {
 	data        []byte
-	contentType string            // "image/jpeg" or "image/png", from the bytes, not the header
+	contentType string            // "image/jpeg", "image/png" or "image/webp" from the bytes, not the header; or the raw layout's
+	raw         *model.RawLayout  // raw pixels, from the format, width, height and stride parameters; nil for an encoded image
 	filename    string            // multipart file name, or ""
 	fields      map[string]string // multipart form fields (camera, user, seq, captured_at)
 }
@@ -66,11 +70,18 @@ func readUpload(w http.ResponseWriter, r *http.Request, limit int64) (*upload, e
 	}
 	if len(up.data) == 0 {
 		return nil, &uploadError{http.StatusBadRequest, CodeEmpty,
-			`no image in the request: send the JPEG or PNG bytes as the body, or as the multipart field "image"`}
+			`no image in the request: send the JPEG, PNG or WebP bytes (or raw pixels with format, width and height) as the body, or as the multipart field "image"`}
+	}
+	if format := up.param(r, "format"); format != "" {
+		if up.raw, err = rawParams(r, up, format); err != nil {
+			return nil, err
+		}
+		up.contentType = up.raw.Format.ContentType()
+		return up, nil
 	}
 	if up.contentType = sniffImage(up.data); up.contentType == "" {
 		return nil, &uploadError{http.StatusUnsupportedMediaType, CodeNotImage,
-			fmt.Sprintf("the body is not a JPEG or PNG image (first bytes % x, looks like %s): send a JPEG or PNG",
+			fmt.Sprintf("the body is not a JPEG, PNG or WebP image (first bytes % x, looks like %s): send one, or raw pixels with format, width and height parameters",
 				head(up.data), http.DetectContentType(up.data))}
 	}
 	return up, nil
@@ -110,6 +121,47 @@ func readMultipart(up *upload, mr *multipart.Reader, limit int64) error {
 	return nil
 }
 
+// rawParams reads the layout of raw pixels: format (bgr24, rgb24, rgba, gray8, nv12, i420),
+// width, height and an optional stride, from the query string or the form fields. Their
+// agreement with the bytes is checked where the frame is used (RawLayout.RawSize).
+func rawParams(r *http.Request, up *upload, format string) (*model.RawLayout, error) {
+	f, err := model.ParseRawFormat(format)
+	if err != nil {
+		return nil, &uploadError{http.StatusBadRequest, CodeRawFormat, "format: " + err.Error()}
+	}
+	l := &model.RawLayout{Format: f}
+	for _, p := range []struct {
+		name     string
+		v        *int
+		optional bool
+	}{{"width", &l.Width, false}, {"height", &l.Height, false}, {"stride", &l.Stride, true}} {
+		v := up.param(r, p.name)
+		if v == "" && p.optional {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n == 0 && !p.optional {
+			return nil, &uploadError{http.StatusBadRequest, CodeBadRaw, fmt.Sprintf(
+				"%s %s: raw pixels (format=%s) need width and height in pixels, and stride (optional) in bytes, as whole numbers", p.name, quote(v), f)}
+		}
+		*p.v = n
+	}
+	return l, nil
+}
+
+// rawSize checks raw pixels against their layout and the megapixel limit.
+func rawSize(up *upload, maxMegapixels float64) error {
+	size, err := up.raw.RawSize(maxMegapixels)
+	if err != nil {
+		return err
+	}
+	if int64(len(up.data)) != size {
+		return fmt.Errorf("%w: %s %dx%d is %d bytes, got %d: check format, width, height and stride",
+			model.ErrBadRaw, up.raw.Format, up.raw.Width, up.raw.Height, size, len(up.data))
+	}
+	return nil
+}
+
 // sniffImage names the image type from its signature, or "" for anything else.
 func sniffImage(b []byte) string {
 	switch {
@@ -117,6 +169,8 @@ func sniffImage(b []byte) string {
 		return "image/jpeg"
 	case bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")):
 		return "image/png"
+	case len(b) >= 12 && string(b[:4]) == "RIFF" && string(b[8:12]) == "WEBP":
+		return "image/webp"
 	}
 	return ""
 }
