@@ -20,6 +20,7 @@ import (
 	"github.com/lovoo/goka"
 
 	"github.com/holostream/holostream/kafka"
+	"github.com/holostream/holostream/model"
 	"github.com/holostream/holostream/schemas"
 )
 
@@ -164,21 +165,35 @@ func testForeignProducer(t *testing.T, brokers []string, registryURL, name strin
 		name, len(cams), perCamera, forwarded)
 }
 
-// foreignFrames are n frames of each camera, the repository's photos of people in turn,
-// captured 100 ms apart.
+// foreignFrames are n frames of each camera, the repository's photos of people in turn (JPEG,
+// PNG, WebP, and raw BGR24 pixels with their width and height), captured 100 ms apart.
 func foreignFrames(t *testing.T, cams []string, n int) []schemas.Frame {
 	t.Helper()
 	type photo struct {
-		name, contentType string
+		path, contentType string
+		raw               bool // sent as raw BGR24 pixels, as OpenCV's frame.tobytes()
 	}
-	photos := []photo{{"messi5.jpg", "image/jpeg"}, {"basketball1.png", "image/png"}, {"basketball2.png", "image/png"}}
+	photos := []photo{{"images/messi5.jpg", "image/jpeg", false}, {"images/basketball1.png", "image/png", false},
+		{"images/basketball2.png", "image/png", false}, {"webp/messi5.q90.webp", "image/webp", false},
+		{"images/basketball1.png", model.RawBGR24.ContentType(), true}}
 	images := make([][]byte, len(photos))
+	sizes := make([][2]int32, len(photos))
 	for i, p := range photos {
-		b, err := os.ReadFile(filepath.Join("testdata", "images", p.name))
+		b, err := os.ReadFile(filepath.Join("testdata", p.path))
 		if err != nil {
 			t.Fatal(err)
 		}
 		images[i] = b
+		if p.raw {
+			img, _, err := model.DecodeImage(b, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if images[i], err = model.EncodeRaw(img, model.RawBGR24); err != nil {
+				t.Fatal(err)
+			}
+			sizes[i] = [2]int32{int32(img.Width), int32(img.Height)}
+		}
 	}
 	start := time.Now().UTC().Truncate(time.Microsecond)
 	var out []schemas.Frame
@@ -186,7 +201,8 @@ func foreignFrames(t *testing.T, cams []string, n int) []schemas.Frame {
 		for i, c := range cams {
 			p := (seq + i) % len(photos)
 			out = append(out, schemas.Frame{CameraID: c, UserID: "user-" + c, Seq: int64(seq),
-				CapturedAt: start.Add(time.Duration(seq) * 100 * time.Millisecond), ContentType: photos[p].contentType, Image: images[p]})
+				CapturedAt: start.Add(time.Duration(seq) * 100 * time.Millisecond), ContentType: photos[p].contentType,
+				Width: sizes[p][0], Height: sizes[p][1], Image: images[p]})
 		}
 	}
 	return out
