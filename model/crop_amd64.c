@@ -6,6 +6,14 @@
 
 #include "crop.h"
 
+// No multiply and add may be fused into one rounding, whatever the target: the coordinates must
+// be OpenCV's, operation for operation (_mm256_fmadd_ps in to_float is explicit and stays).
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
 #include <emmintrin.h>
 #include <immintrin.h>
 #include <limits.h>
@@ -51,8 +59,11 @@ static void warp_coords(const double *m, int64_t block, int64_t j, int64_t x0, i
 }
 
 // warp_coords_avx2 is warp_coords 4 pixels at a time: the same double operations, each
-// rounded as the scalar one is (no fused multiply-add), and the same conversion to nearest even.
-__attribute__((target("avx2,fma"))) static void warp_coords_avx2(const double *m, int64_t block, int64_t j,
+// rounded as the scalar one is, and the same conversion to nearest even. It is compiled for AVX2
+// without FMA, so the compiler cannot contract a multiply and an add, scalar or vector, into a
+// fused multiply-add (it would, in a function that may use FMA: a coordinate off by one 1/32 at
+// a rounding tie).
+__attribute__((target("avx2"))) static void warp_coords_avx2(const double *m, int64_t block, int64_t j,
 		int64_t x0, int64_t n, int32_t *xs, int32_t *ys) {
 	const int64_t bx = x0 - x0 % block;
 	const double fb = (double)bx, fj = (double)j;
@@ -222,7 +233,7 @@ __attribute__((target("avx2,fma"), always_inline)) static inline void block8(flo
 }
 
 // interior8 reports whether the 8 pixels at xs, ys all have their 2x2 neighbourhood in the image.
-__attribute__((target("avx2,fma"))) static int interior8(const int32_t *xs, const int32_t *ys, int64_t w, int64_t h) {
+__attribute__((target("avx2"))) static int interior8(const int32_t *xs, const int32_t *ys, int64_t w, int64_t h) {
 	const __m256i x = _mm256_loadu_si256((const __m256i *)xs), y = _mm256_loadu_si256((const __m256i *)ys);
 	const __m256i neg = _mm256_set1_epi32(-1);
 	// 0 <= X < 32(w-1) and 0 <= Y < 32(h-1).
