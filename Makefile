@@ -12,7 +12,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 GO      ?= go
 PKGS    := ./...
 
-.PHONY: all setup build demo test unit lint bench bench-mediapipe bench-gunicorn profile-mediapipe goldens clean help
+.PHONY: all setup build demo test unit lint bench bench-mediapipe bench-gunicorn profile-mediapipe soak goldens clean help
 
 all: build
 
@@ -26,6 +26,7 @@ help:
 	@echo "make bench-mediapipe  MediaPipe's Python pipeline on the same frames, for the ratio"
 	@echo "make bench-gunicorn   serve's defaults against Gunicorn + MediaPipe under the same Locust load"
 	@echo "make profile-mediapipe  share of each pipeline's time inside the models (perf), the ratio's ceiling"
+	@echo "make soak       demo and serve under steady load, 10 min each: RSS slope after warm-up (SOAK_MINUTES=...)"
 	@echo "make goldens    regenerate testdata/golden with MediaPipe's Python pipeline (by hand)"
 
 setup:
@@ -68,6 +69,12 @@ bench-gunicorn: setup
 
 profile-mediapipe:
 	bash scripts/mediapipe/profile.sh
+
+# soak: `demo` and `serve --no-kafka` under steady load, SOAK_MINUTES (10) each, RSS sampled from
+# /proc; prints the RSS after the warm-up and at the end and the slope in MB/min (scripts/soak.sh
+# lists its settings). It builds bin/holostream itself. It measures: run it alone.
+soak:
+	bash scripts/soak.sh
 
 goldens:
 	bash scripts/mediapipe/goldens.sh
