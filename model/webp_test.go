@@ -99,3 +99,22 @@ func canvasOver(vp8x, chunk []byte) []byte {
 	b[4], b[5], b[6], b[7] = byte(n), byte(n>>8), byte(n>>16), byte(n>>24)
 	return b
 }
+
+// BenchmarkDecodeWebP is the cost of a WebP frame to RGB: messi5.jpg (548x342) as lossy q90
+// and astronaut.png (512x512) lossless, beside BenchmarkDecodeJPEG's 640x480.
+func BenchmarkDecodeWebP(b *testing.B) {
+	for _, name := range []string{"messi5.q90.webp", "astronaut.lossless.webp"} {
+		b.Run(name, func(b *testing.B) {
+			data, err := os.ReadFile("../testdata/webp/" + name)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := DecodeImage(data, 0); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
