@@ -197,9 +197,8 @@ func (s *Server) frameOf(r *http.Request, up *upload) (schemas.Frame, error) {
 			return f, fmt.Errorf("captured_at %s: want RFC 3339, like 2026-11-22T10:00:00.123Z", quote(v))
 		}
 		f.CapturedAt = t.UTC().Truncate(time.Microsecond)
-		if f.CapturedAt.Before(schemas.MinCapturedAt) || f.CapturedAt.After(time.Now().Add(s.cfg.MaxClockSkew)) {
-			return f, fmt.Errorf("captured_at %s: want a time after %s and at most %v ahead of this server's clock (%s)",
-				clip(v), schemas.MinCapturedAt.Format(time.RFC3339), s.cfg.MaxClockSkew, time.Now().UTC().Format(time.RFC3339))
+		if err := schemas.CheckCapturedAt(f.CapturedAt, time.Now(), s.cfg.MaxClockSkew); err != nil {
+			return f, err
 		}
 	}
 	if v := up.param(r, "seq"); v != "" {

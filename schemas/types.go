@@ -1,6 +1,9 @@
 package schemas
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // The range of a frame's captured_at that holostream takes up (the gateway answers 400 outside
 // it, the processor dead-letters with BAD_TIME): not before MinCapturedAt (a camera whose clock
@@ -11,6 +14,21 @@ var MinCapturedAt = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // DefaultMaxClockSkew: see MinCapturedAt.
 const DefaultMaxClockSkew = time.Hour
+
+// CheckCapturedAt says what is wrong with a capture time, or nil: before MinCapturedAt (a
+// camera whose clock was never set), or more than skew after now (a clock far ahead, which would
+// keep every later frame's order and staleness wrong).
+// The gateway (400) and the landmarks processor (BAD_TIME) apply this one rule.
+func CheckCapturedAt(at, now time.Time, skew time.Duration) error {
+	if at.Before(MinCapturedAt) {
+		return fmt.Errorf("captured_at %s is before %s: is the camera's clock set?", at.UTC().Format(time.RFC3339Nano), MinCapturedAt.Format(time.RFC3339))
+	}
+	if skew > 0 && at.After(now.Add(skew)) {
+		return fmt.Errorf("captured_at %s is more than %v ahead of the receiver's clock (%s): check the camera's clock",
+			at.UTC().Format(time.RFC3339Nano), skew, now.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
 
 // Frame is one camera frame on the frames topic (Frame.avsc). Key: camera id.
 type Frame struct {

@@ -3,8 +3,6 @@ package landmarks
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
-	"time"
 
 	"github.com/holostream/holostream/schemas"
 )
@@ -46,20 +44,6 @@ func judgeSeq(st *CameraState, f *schemas.Frame, maxJump int64) seqVerdict {
 		return seqNext
 	}
 	return seqGap
-}
-
-// checkTime says what is wrong with a capture time, or nil: before schemas.MinCapturedAt (a
-// camera whose clock was never set), or more than skew after now (a clock far ahead, which would
-// keep every later frame's order and staleness wrong).
-func checkTime(at, now time.Time, skew time.Duration) error {
-	if at.Before(schemas.MinCapturedAt) {
-		return fmt.Errorf("captured_at %s is before %s: is the camera's clock set?", at.UTC().Format(time.RFC3339Nano), schemas.MinCapturedAt.Format(time.RFC3339))
-	}
-	if skew > 0 && at.After(now.Add(skew)) {
-		return fmt.Errorf("captured_at %s is more than %v ahead of this processor's clock (%s): check the camera's clock",
-			at.UTC().Format(time.RFC3339Nano), skew, now.UTC().Format(time.RFC3339))
-	}
-	return nil
 }
 
 // deadLetterReserve is what a dead letter needs besides its original bytes, its key fields and

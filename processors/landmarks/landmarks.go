@@ -248,7 +248,7 @@ func (c *Config) process(ctx goka.Context, st *CameraState, msg any, start time.
 		return c.deadLetter(ctx, st, raw, &frame, CodeBadFrame,
 			fmt.Sprintf("record key %q differs from camera_id %q: producers must key frames by camera", ctx.Key(), frame.CameraID))
 	}
-	if err := checkTime(frame.CapturedAt, start, c.maxClockSkew()); err != nil {
+	if err := schemas.CheckCapturedAt(frame.CapturedAt, start, c.maxClockSkew()); err != nil {
 		return c.deadLetter(ctx, st, raw, &frame, CodeBadTime, err.Error())
 	}
 	verdict := judgeSeq(st, &frame, c.maxSeqJump())
