@@ -20,6 +20,7 @@ import (
 
 	"github.com/holostream/holostream/camera"
 	"github.com/holostream/holostream/kafka"
+	"github.com/holostream/holostream/stream"
 )
 
 // The ACL integration test starts its own one-node broker with the authorizer on
@@ -38,14 +39,14 @@ type aclRig struct {
 	pki         testPKI
 	sasl, plain []string
 	admin       sarama.ClusterAdmin
-	topo        Topology
+	topo        stream.Topology
 }
 
 var aclUsers = []scramUser{{"holostream", "holostream-s3cret"}, {"camera", "camera-s3cret"}, {"reader", "reader-s3cret"}, {"gateway", "gateway-s3cret"}}
 
 func newACLRig(t *testing.T) *aclRig {
 	t.Helper()
-	r := &aclRig{dir: t.TempDir(), topo: NewTopology(aclPrefix)}
+	r := &aclRig{dir: t.TempDir(), topo: stream.NewTopology(aclPrefix)}
 	r.pki = newTestPKI(t, r.dir)
 	r.sasl, r.plain = startBroker(t, r.dir, r.pki, aclUsers, "--acl")
 	for _, u := range aclUsers {
@@ -160,7 +161,7 @@ func (r *aclRig) revoke(t *testing.T, principal string, b aclBinding) {
 // none: all granted): the broker applies ACL changes a moment after it acknowledges them.
 func (r *aclRig) settle(t *testing.T, k *kafka.Clients, want *aclBinding) {
 	t.Helper()
-	r.settleAccess(t, k, processorAccess(r.topo), want)
+	r.settleAccess(t, k, stream.ProcessorAccess(r.topo), want)
 }
 
 func (r *aclRig) settleAccess(t *testing.T, k *kafka.Clients, a kafka.Access, want *aclBinding) {
@@ -337,7 +338,7 @@ func TestRealKafkaACLs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := admin.EnsureStreams(append(topo.Streams(), loopTopic(topo.Analytics))...); err != nil {
+	if err := admin.EnsureStreams(append(topo.Streams(), topo.Loop())...); err != nil {
 		t.Fatal(err)
 	}
 	if err := admin.EnsureTables(topo.Landmarks, topo.Analytics); err != nil {
@@ -346,15 +347,15 @@ func TestRealKafkaACLs(t *testing.T) {
 	if _, err := admin.EnsureCopartitioned(topo.Frames, topo.Repartition); err != nil {
 		t.Fatal(err)
 	}
-	processor := bindings(processorAccess(topo))
+	processor := bindings(stream.ProcessorAccess(topo))
 	r.grant(t, "User:holostream", processor...)
-	r.grant(t, "User:camera", bindings(producerAccess(topo))...)
-	r.grant(t, "User:reader", bindings(readerAccess(topo))...)
-	r.grant(t, "User:gateway", bindings(gatewayAccess(topo))...)
+	r.grant(t, "User:camera", bindings(stream.ProducerAccess(topo))...)
+	r.grant(t, "User:reader", bindings(stream.ReaderAccess(topo))...)
+	r.grant(t, "User:gateway", bindings(stream.GatewayAccess(topo))...)
 	hs := r.clients(t, "holostream")
 	r.settle(t, hs, nil)
 
-	w, err := newWire(context.Background(), topo, "")
+	w, err := stream.NewWire(context.Background(), topo, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,12 +366,12 @@ func TestRealKafkaACLs(t *testing.T) {
 	out := &outputs{keypoints: map[int64]bool{}}
 	tctx, stopTail := context.WithCancel(context.Background())
 	defer stopTail()
-	go tail(tctx, r.clients(t, "reader"), []string{string(topo.Keypoints), string(topo.Stats), string(topo.Actions)}, true, func(rec record) error {
+	go stream.Tail(tctx, r.clients(t, "reader"), []string{string(topo.Keypoints), string(topo.Stats), string(topo.Actions)}, true, func(rec stream.Record) error {
 		out.mu.Lock()
 		defer out.mu.Unlock()
 		switch rec.Topic {
 		case string(topo.Keypoints):
-			if ev, err := w.keypoints.Decode(rec.Value); err == nil {
+			if ev, err := w.Keypoints.Decode(rec.Value); err == nil {
 				out.keypoints[ev.Seq] = true
 			}
 		case string(topo.Stats):
@@ -385,7 +386,7 @@ func TestRealKafkaACLs(t *testing.T) {
 		t.Helper()
 		c := cam
 		c.FirstSeq = int64(first)
-		if got, err := produceFrames(context.Background(), r.clients(t, "camera"), topo, w, src, []camera.Camera{c}, n); err != nil || got != int64(n) {
+		if got, err := stream.Produce(context.Background(), r.clients(t, "camera"), topo, w, src, []camera.Camera{c}, n); err != nil || got != int64(n) {
 			t.Fatalf("camera produced %d of %d frames: %v", got, n, err)
 		}
 	}
@@ -505,7 +506,7 @@ watch:
 	// The camera without Write: produce exits at start, naming it.
 	framesWrite := aclBinding{sarama.AclResourceTopic, string(topo.Frames), kafka.Write}
 	r.revoke(t, "User:camera", framesWrite)
-	r.settleAccess(t, r.clients(t, "camera"), producerAccess(topo), &framesWrite)
+	r.settleAccess(t, r.clients(t, "camera"), stream.ProducerAccess(topo), &framesWrite)
 	var log lockedBuffer
 	code := dispatch(context.Background(), append(r.connArgs("produce", "camera"), "--count", "1"), &log, &log)
 	if text := log.String(); code != 1 || !strings.Contains(text, "principal User:camera lacks Write on topic acl.frames") {
@@ -521,7 +522,7 @@ watch:
 	gw.stop(t)
 	tableRead := aclBinding{sarama.AclResourceTopic, string(goka.GroupTable(topo.Landmarks)), kafka.Read}
 	r.revoke(t, "User:gateway", tableRead)
-	r.settleAccess(t, r.clients(t, "gateway"), gatewayAccess(topo), &tableRead)
+	r.settleAccess(t, r.clients(t, "gateway"), stream.GatewayAccess(topo), &tableRead)
 	log = lockedBuffer{}
 	code = dispatch(context.Background(), serveArgs, &log, &log)
 	if text := log.String(); code != 1 || !strings.Contains(text, "principal User:gateway lacks Read on topic acl.landmarks-table") {

@@ -17,11 +17,11 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/holostream/holostream/camera"
-	"github.com/holostream/holostream/embedded"
 	"github.com/holostream/holostream/kafka"
 	"github.com/holostream/holostream/model"
 	"github.com/holostream/holostream/processors/landmarks"
 	"github.com/holostream/holostream/schemas"
+	"github.com/holostream/holostream/stream"
 )
 
 // demoSummary is the JSON line `demo --frames N` prints at the end.
@@ -66,6 +66,31 @@ func (s *demoStats) addLatency(ms float64) {
 	}
 	s.latencies[s.next] = ms
 	s.next = (s.next + 1) % s.keep
+}
+
+// observe counts the frames the processors drop without an output to read.
+func (s *demoStats) observe(ob landmarks.Observation) {
+	switch ob.Outcome {
+	case landmarks.OutcomeStale:
+		s.stale.Add(1)
+	case landmarks.OutcomeDuplicate:
+		s.dup.Add(1)
+	}
+}
+
+// record counts one record of the keypoints or dead-letter topic.
+func (s *demoStats) record(topo stream.Topology, w *stream.Wire, r stream.Record) {
+	if r.Topic == string(topo.DLQ) {
+		s.dlq.Add(1)
+		return
+	}
+	if ev, err := w.Keypoints.Decode(r.Value); err == nil {
+		s.keypoints.Add(1)
+		if ev.Status == schemas.StatusDetected {
+			s.detected.Add(1)
+		}
+		s.addLatency(float64(time.Since(ev.CapturedAt).Microseconds()) / 1000)
+	}
 }
 
 func (s *demoStats) accounted() int64 {
@@ -140,23 +165,8 @@ func demo(ctx context.Context, log *slog.Logger, pf processorFlags, o demoOption
 	if err != nil {
 		return nil, err
 	}
-	cluster, err := embedded.Start(embedded.Options{Partitions: o.partitions})
-	if err != nil {
-		return nil, err
-	}
-	defer cluster.Close()
-	clients, err := kafka.New(kafka.Config{Brokers: cluster.Brokers(), ClientID: "holostream-demo", Partitions: o.partitions,
-		MaxImageBytes: pf.maxImageBytes})
-	if err != nil {
-		return nil, err
-	}
-	lm, err := pf.open()
-	if err != nil {
-		return nil, err
-	}
-	defer lm.Close()
-	topo := NewTopology("")
-	w, err := newWire(ctx, topo, cluster.RegistryURL())
+	topo := stream.NewTopology("")
+	cfg, err := pf.config(topo, log, slog.LevelDebug)
 	if err != nil {
 		return nil, err
 	}
@@ -164,45 +174,45 @@ func demo(ctx context.Context, log *slog.Logger, pf processorFlags, o demoOption
 	if o.frames == 0 {
 		stats.keep = demoLatencyWindow
 	}
-	cfg := pf.pipeline(topo, lm)
-	cfg.log, cfg.gokaLevel = log, slog.LevelDebug
-	cfg.observe = func(ob landmarks.Observation) {
-		switch ob.Outcome {
-		case landmarks.OutcomeStale:
-			stats.stale.Add(1)
-		case landmarks.OutcomeDuplicate:
-			stats.dup.Add(1)
-		}
-	}
-	reg := newProcessRegistry()
-	if err := registerModel(reg, lm); err != nil {
-		return nil, err
-	}
-	p, err := newPipeline(cfg, clients, w, reg)
+	cfg.Observe = stats.observe
+	lm, err := pf.open()
 	if err != nil {
 		return nil, err
 	}
-	log.Info("demo starting", "brokers", cluster.Brokers(), "registry", cluster.RegistryURL(), "model", lm.Kind(),
-		"workers", lm.Workers(), "cameras", o.cameras, "fps", o.fps, "footage_frames", len(src))
-
+	defer lm.Close()
+	cfg.Landmarker = lm
+	reg := stream.NewProcessRegistry()
+	if err := stream.RegisterModel(reg, lm); err != nil {
+		return nil, err
+	}
 	if o.frames > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, o.timeout)
 		defer cancel()
 	}
+	e, err := stream.StartEmbedded(ctx, cfg, o.partitions, kafka.Config{ClientID: "holostream-demo", MaxImageBytes: pf.maxImageBytes}, reg)
+	if err != nil {
+		return nil, err
+	}
+	defer e.Close()
+	log.Info("demo starting", "brokers", e.Cluster.Brokers(), "registry", e.Cluster.RegistryURL(), "model", lm.Kind(),
+		"workers", lm.Workers(), "cameras", o.cameras, "fps", o.fps, "footage_frames", len(src))
+
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return p.run(gctx) })
-	if err := p.waitRunning(gctx); err != nil {
-		stop()
-		g.Wait()
-		return nil, fmt.Errorf("processors did not start: %w", err)
-	}
+	g.Go(func() error {
+		select {
+		case <-e.Done():
+			return fmt.Errorf("processors stopped: %w", e.Err())
+		case <-gctx.Done():
+			return nil
+		}
+	})
 	if o.http.addr != "" {
 		o.http.maxImageBytes = pf.maxImageBytes
 		o.http.maxMegapixels = pf.maxMegapixels
-		if err := demoGateway(gctx, log, g, o.http, clients, topo, w, lm, reg); err != nil {
+		if err := demoGateway(gctx, log, g, o.http, e, lm, reg); err != nil {
 			stop()
 			g.Wait()
 			return nil, err
@@ -223,21 +233,13 @@ func demo(ctx context.Context, log *slog.Logger, pf processorFlags, o demoOption
 		if o.cameras == 1 {
 			pfl.camera = "camera-1"
 		}
-		n, err := produceFrames(gctx, clients, topo, w, corruptEvery(src, o.badEvery), pfl.cams(), perCamera)
+		n, err := stream.Produce(gctx, e.Clients, topo, e.Wire, corruptEvery(src, o.badEvery), pfl.cams(), perCamera)
 		produced.Store(n)
 		return err
 	})
 	g.Go(func() error {
-		return tail(gctx, clients, []string{string(topo.Keypoints), string(topo.DLQ)}, true, func(r record) error {
-			if r.Topic == string(topo.DLQ) {
-				stats.dlq.Add(1)
-			} else if ev, err := w.keypoints.Decode(r.Value); err == nil {
-				stats.keypoints.Add(1)
-				if ev.Status == schemas.StatusDetected {
-					stats.detected.Add(1)
-				}
-				stats.addLatency(float64(time.Since(ev.CapturedAt).Microseconds()) / 1000)
-			}
+		return stream.Tail(gctx, e.Clients, []string{string(topo.Keypoints), string(topo.DLQ)}, true, func(r stream.Record) error {
+			stats.record(topo, e.Wire, r)
 			if total > 0 && stats.accounted() >= total {
 				stop()
 			}
@@ -262,7 +264,7 @@ func demo(ctx context.Context, log *slog.Logger, pf processorFlags, o demoOption
 	<-producerDone
 	s := stats.summary(produced.Load())
 	if o.frames == 0 {
-		return &s, ignoreCanceled(err)
+		return &s, stream.IgnoreCanceled(err)
 	}
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return &s, err
@@ -292,7 +294,7 @@ func corruptEvery(src camera.Source, n int) camera.Source {
 
 // demoGateway serves the HTTP API and the web UI beside the demo's processors, with their
 // landmarker for POST /v1/infer.
-func demoGateway(ctx context.Context, log *slog.Logger, g *errgroup.Group, gf gatewayFlags, clients *kafka.Clients, topo Topology, w *wire, lm *model.Landmarker, reg *prometheus.Registry) error {
+func demoGateway(ctx context.Context, log *slog.Logger, g *errgroup.Group, gf gatewayFlags, e *stream.Embedded, lm *model.Landmarker, reg *prometheus.Registry) error {
 	cfg, err := gf.config(log)
 	if err != nil {
 		return err
@@ -301,7 +303,7 @@ func demoGateway(ctx context.Context, log *slog.Logger, g *errgroup.Group, gf ga
 	if gf.inferWorkers == 0 {
 		cfg.InferWorkers = lm.Workers() // the processors' landmarker: --workers
 	}
-	gk, err := startGatewayKafka(ctx, g, clients, topo, w)
+	gk, err := startGatewayKafka(ctx, g, e.Clients, e.Topology, e.Wire)
 	if err != nil {
 		return err
 	}

@@ -94,6 +94,7 @@ func (c *clusterFlags) saslPassword() (string, error) {
 	return p, nil
 }
 
+// kafka is the cluster configuration the flags describe, validated.
 func (c *clusterFlags) kafka(clientID string) (kafka.Config, error) {
 	if c.envErr != nil {
 		return kafka.Config{}, c.envErr
@@ -104,23 +105,22 @@ func (c *clusterFlags) kafka(clientID string) (kafka.Config, error) {
 			brokers = append(brokers, b)
 		}
 	}
-	if len(brokers) == 0 {
-		return kafka.Config{}, fmt.Errorf("--brokers: no broker given")
-	}
+	// 0 is a Config's "default", but typed as a flag it is a mistake.
 	if c.partitions < 1 || c.replication < 1 {
 		return kafka.Config{}, fmt.Errorf("--partitions and --replication must be >= 1")
 	}
-	part, err := kafka.ParsePartitioner(c.partitioner)
-	if err != nil {
-		return kafka.Config{}, fmt.Errorf("--partitioner: %w", err)
-	}
 	sasl := c.sasl
+	var err error
 	if sasl.Password, err = c.saslPassword(); err != nil {
 		return kafka.Config{}, err
 	}
-	return kafka.Config{Brokers: brokers, ClientID: clientID, Version: c.version,
+	kc := kafka.Config{Brokers: brokers, ClientID: clientID, Version: c.version,
 		Partitions: c.partitions, Replication: c.replication, MinInsyncReplicas: c.minInsync, Compression: c.compression, Linger: c.linger, Idempotent: c.idempotent,
-		TLS: c.tls, SASL: sasl, Partitioner: part, MaxImageBytes: c.maxImageBytes}.Defaults(), nil
+		TLS: c.tls, SASL: sasl, Partitioner: kafka.Partitioner(c.partitioner), MaxImageBytes: c.maxImageBytes}.Defaults()
+	if err := kc.Validate(); err != nil {
+		return kafka.Config{}, err
+	}
+	return kc, nil
 }
 
 // clients validates the flags and builds the Kafka client configuration.

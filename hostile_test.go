@@ -26,6 +26,7 @@ import (
 	"github.com/holostream/holostream/model"
 	"github.com/holostream/holostream/processors/landmarks"
 	"github.com/holostream/holostream/schemas"
+	"github.com/holostream/holostream/stream"
 )
 
 // The hostile-record suite: records that once stopped the pipeline or vanished from its account,
@@ -39,7 +40,7 @@ func TestHostileRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cluster.Close() }) // after the processors stop: cleanups run last-in first-out
-	testHostileRecords(t, cluster.Brokers(), cluster.RegistryURL(), NewTopology("hostile."))
+	testHostileRecords(t, cluster.Brokers(), cluster.RegistryURL(), stream.NewTopology("hostile."))
 }
 
 func TestUnwritableDeadLetterIsSkipped(t *testing.T) {
@@ -48,17 +49,17 @@ func TestUnwritableDeadLetterIsSkipped(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cluster.Close() }) // after the processors stop: cleanups run last-in first-out
-	testUnwritableDeadLetter(t, cluster.Brokers(), cluster.RegistryURL(), NewTopology("unwritable."))
+	testUnwritableDeadLetter(t, cluster.Brokers(), cluster.RegistryURL(), stream.NewTopology("unwritable."))
 }
 
 func TestRealKafkaHostileRecords(t *testing.T) {
 	brokers, registry := realCluster(t)
-	testHostileRecords(t, brokers, registry, NewTopology(uniquePrefix("hostile")))
+	testHostileRecords(t, brokers, registry, stream.NewTopology(uniquePrefix("hostile")))
 }
 
 func TestRealKafkaUnwritableDeadLetterIsSkipped(t *testing.T) {
 	brokers, registry := realCluster(t)
-	testUnwritableDeadLetter(t, brokers, registry, NewTopology(uniquePrefix("unwritable")))
+	testUnwritableDeadLetter(t, brokers, registry, stream.NewTopology(uniquePrefix("unwritable")))
 }
 
 // hostileImageBytes is the suite's --max-image-bytes: small, so records at the limits stay small.
@@ -66,9 +67,9 @@ const hostileImageBytes = 256 << 10
 
 // hostileRig is a pipeline under test with what the suite sends and reads.
 type hostileRig struct {
-	topo    Topology
+	topo    stream.Topology
 	clients *kafka.Clients
-	w       *wire
+	w       *stream.Wire
 	raw     sarama.SyncProducer
 	reg     *prometheus.Registry
 	done    chan error
@@ -80,7 +81,7 @@ type hostileRig struct {
 // existing topics are left as they are), starts one instance of the processors, and a plain
 // producer whose own size limit is far above every topic's, so the brokers' limits are what
 // is tested.
-func newHostileRig(t *testing.T, brokers []string, registryURL string, topo Topology, precreate map[string]int) *hostileRig {
+func newHostileRig(t *testing.T, brokers []string, registryURL string, topo stream.Topology, precreate map[string]int) *hostileRig {
 	t.Helper()
 	clients, err := kafka.New(kafka.Config{Brokers: brokers, ClientID: "hostile-test", Partitions: 3, MaxImageBytes: hostileImageBytes})
 	if err != nil {
@@ -101,18 +102,18 @@ func newHostileRig(t *testing.T, brokers []string, registryURL string, topo Topo
 	admin.Close()
 	w, lm, src := pipelineParts(t, topo, registryURL)
 	rig := &hostileRig{topo: topo, clients: clients, w: w, reg: prometheus.NewRegistry(), done: make(chan error, 1), photo: src[0].Data}
-	cfg := pipelineConfig{topo: topo, landmarker: lm, maxImageBytes: hostileImageBytes, maxMegapixels: 50,
-		maxAge: time.Minute, window: time.Second, grace: 100 * time.Millisecond, log: quietLog()}
-	p, err := newPipeline(cfg, clients, w, rig.reg)
+	cfg := stream.Config{Topology: topo, Landmarker: lm, MaxImageBytes: hostileImageBytes, MaxMegapixels: 50,
+		MaxAge: time.Minute, Window: time.Second, Grace: 100 * time.Millisecond, Log: quietLog()}
+	p, err := stream.NewPipeline(cfg, clients, w, rig.reg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	rig.stop = cancel
-	go func() { rig.done <- p.run(ctx) }()
+	go func() { rig.done <- p.Run(ctx) }()
 	wctx, wcancel := context.WithTimeout(ctx, time.Minute)
 	defer wcancel()
-	if err := p.waitRunning(wctx); err != nil {
+	if err := p.WaitRunning(wctx); err != nil {
 		t.Fatalf("processors did not start: %v", err)
 	}
 	pc := *clients.Sarama
@@ -164,7 +165,7 @@ func (r *hostileRig) send(t *testing.T, key, value []byte) error {
 // frame encodes a Frame as the frames topic carries it.
 func (r *hostileRig) frame(t *testing.T, cam string, seq int64, at time.Time, img []byte) []byte {
 	t.Helper()
-	b, err := r.w.frames.Encode(schemas.Frame{CameraID: cam, UserID: cam, Seq: seq, CapturedAt: at, ContentType: "image/jpeg", Image: img})
+	b, err := r.w.Frames.Encode(schemas.Frame{CameraID: cam, UserID: cam, Seq: seq, CapturedAt: at, ContentType: "image/jpeg", Image: img})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +184,7 @@ func (r *hostileRig) control(ctx context.Context, t *testing.T, cam string, fram
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		n, err = produceFrames(ctx, r.clients, r.topo, r.w, src, []camera.Camera{{ID: cam, User: cam, FPS: 10}}, frames)
+		n, err = stream.Produce(ctx, r.clients, r.topo, r.w, src, []camera.Camera{{ID: cam, User: cam, FPS: 10}}, frames)
 	}()
 	return func() int64 {
 		wg.Wait()
@@ -199,7 +200,7 @@ func (r *hostileRig) deadLetters(t *testing.T, want int) []schemas.DeadLetter {
 	t.Helper()
 	var out []schemas.DeadLetter
 	collectGroup(t, r.clients.Config.Brokers, string(r.topo.DLQ)+"-reader", []string{string(r.topo.DLQ)}, time.Minute, func(_ string, v []byte) bool {
-		d, err := r.w.dlq.Decode(v)
+		d, err := r.w.DLQ.Decode(v)
 		if err != nil {
 			t.Errorf("dead letter: %v", err)
 		}
@@ -248,7 +249,7 @@ func paddedJPEG(t *testing.T, img []byte, size int) []byte {
 // rawFrame encodes a Frame of raw pixels.
 func (r *hostileRig) rawFrame(t *testing.T, cam string, seq int64, at time.Time, contentType string, w, h int32, pix []byte) []byte {
 	t.Helper()
-	b, err := r.w.frames.Encode(schemas.Frame{CameraID: cam, UserID: cam, Seq: seq, CapturedAt: at,
+	b, err := r.w.Frames.Encode(schemas.Frame{CameraID: cam, UserID: cam, Seq: seq, CapturedAt: at,
 		ContentType: contentType, Width: w, Height: h, Image: pix})
 	if err != nil {
 		t.Fatal(err)
@@ -274,7 +275,7 @@ func halfBGR(t *testing.T, photo []byte) (pix []byte, w, h int32) {
 	return pix, w, h
 }
 
-func testHostileRecords(t *testing.T, brokers []string, registryURL string, topo Topology) {
+func testHostileRecords(t *testing.T, brokers []string, registryURL string, topo stream.Topology) {
 	// The admin made the frames topic take records of up to 1 MiB, more than holostream's own
 	// record limit: a dead letter of such a record must be cut to fit.
 	rig := newHostileRig(t, brokers, registryURL, topo, map[string]int{string(topo.Frames): 1 << 20})
@@ -371,7 +372,7 @@ func testHostileRecords(t *testing.T, brokers []string, registryURL string, topo
 	waitAccounted(t, topo, rig.clients, []string{"cam-poisoned"}, 3)
 	waitAccounted(t, topo, rig.clients, []string{"cam-raw"}, 5)
 	waitAccounted(t, topo, rig.clients, []string{"cam-control"}, sent)
-	states, err := cameraStates(context.Background(), rig.clients, topo, []string{cam, "cam-control", "cam-poisoned", "cam-raw"})
+	states, err := stream.CameraStates(context.Background(), rig.clients, topo, []string{cam, "cam-control", "cam-poisoned", "cam-raw"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -393,7 +394,7 @@ func testHostileRecords(t *testing.T, brokers []string, registryURL string, topo
 	t.Logf("hostile camera %+v; control camera %d of %d emitted; dead letters %v", h, c.Emitted, sent, codes)
 }
 
-func testUnwritableDeadLetter(t *testing.T, brokers []string, registryURL string, topo Topology) {
+func testUnwritableDeadLetter(t *testing.T, brokers []string, registryURL string, topo stream.Topology) {
 	// The admin made the dead-letter topic with a 64 KiB limit: the dead letter of a 100 KiB
 	// record can never be written. It costs that dead letter, not the stream.
 	rig := newHostileRig(t, brokers, registryURL, topo, map[string]int{string(topo.DLQ): 64 << 10})
@@ -452,7 +453,7 @@ func TestServeFramesAtTheSizeLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cluster.Close() })
-	small := NewTopology("small.")
+	small := stream.NewTopology("small.")
 	admin, err := sarama.NewClusterAdmin(cluster.Brokers(), sarama.NewConfig())
 	if err != nil {
 		t.Fatal(err)

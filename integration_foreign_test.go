@@ -22,6 +22,7 @@ import (
 	"github.com/holostream/holostream/kafka"
 	"github.com/holostream/holostream/model"
 	"github.com/holostream/holostream/schemas"
+	"github.com/holostream/holostream/stream"
 )
 
 // Foreign producers against the real broker and registry: cameras that write their frames with
@@ -45,11 +46,11 @@ func TestRealKafkaJavaProducer(t *testing.T) {
 	if jars, _ := filepath.Glob(filepath.Join(lib, "kafka-clients-*.jar")); err != nil || len(jars) == 0 {
 		t.Fatalf("no java (%v) or no kafka-clients jar in %s: scripts/integration.sh fetches it (scripts/kafka/fetch.sh)", err, lib)
 	}
-	send := func(t *testing.T, topo Topology, w *wire, frames []schemas.Frame) []foreignAck {
+	send := func(t *testing.T, topo stream.Topology, w *stream.Wire, frames []schemas.Frame) []foreignAck {
 		t.Helper()
 		var in bytes.Buffer
 		for _, f := range frames {
-			v, err := w.frames.Encode(f) // the registry's wire format, as a Java Avro serializer writes it
+			v, err := w.Frames.Encode(f) // the registry's wire format, as a Java Avro serializer writes it
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -73,7 +74,7 @@ func TestRealKafkaPythonProducer(t *testing.T) {
 	if _, err := os.Stat(python); err != nil {
 		t.Fatalf("HOLOSTREAM_TEST_PYTHON: %v (scripts/pyclients.sh makes it)", err)
 	}
-	send := func(t *testing.T, topo Topology, w *wire, frames []schemas.Frame) []foreignAck {
+	send := func(t *testing.T, topo stream.Topology, w *stream.Wire, frames []schemas.Frame) []foreignAck {
 		t.Helper()
 		var in bytes.Buffer
 		enc := json.NewEncoder(&in)
@@ -95,10 +96,10 @@ func TestRealKafkaPythonProducer(t *testing.T) {
 // placed says), checks that keypoint events come out, restarts the processor, sends the same
 // frames again and checks that they are counted as duplicates on the camera's one table row.
 func testForeignProducer(t *testing.T, brokers []string, registryURL, name string, cams []string,
-	placed func(key string, n int32) int32, send func(*testing.T, Topology, *wire, []schemas.Frame) []foreignAck) {
+	placed func(key string, n int32) int32, send func(*testing.T, stream.Topology, *stream.Wire, []schemas.Frame) []foreignAck) {
 	t.Helper()
 	const partitions, perCamera = 4, 5
-	topo := NewTopology(uniquePrefix("foreign-" + name))
+	topo := stream.NewTopology(uniquePrefix("foreign-" + name))
 	clients, err := kafka.New(kafka.Config{Brokers: brokers, ClientID: "it-foreign-" + name, Partitions: partitions, Version: "4.1.0"})
 	if err != nil {
 		t.Fatal(err)
@@ -121,7 +122,7 @@ func testForeignProducer(t *testing.T, brokers []string, registryURL, name strin
 	}
 	seen := map[string]bool{}
 	collectGroup(t, brokers, string(topo.Keypoints)+"-reader", []string{string(topo.Keypoints)}, 2*time.Minute, func(_ string, v []byte) bool {
-		ev, err := w.keypoints.Decode(v)
+		ev, err := w.Keypoints.Decode(v)
 		if err != nil {
 			t.Errorf("keypoint event: %v", err)
 			return false

@@ -19,6 +19,7 @@ import (
 	"github.com/holostream/holostream/codecs"
 	"github.com/holostream/holostream/kafka"
 	"github.com/holostream/holostream/schemas"
+	"github.com/holostream/holostream/stream"
 )
 
 // Integration tests against a real Apache Kafka broker and a real Schema Registry (Apicurio
@@ -91,7 +92,7 @@ func (h *groupHandler) ConsumeClaim(s sarama.ConsumerGroupSession, c sarama.Cons
 // codecs resolve every writer schema from the registry by id.
 func TestRealKafkaEndToEnd(t *testing.T) {
 	brokers, registryURL := realCluster(t)
-	topo := NewTopology(uniquePrefix("e2e"))
+	topo := stream.NewTopology(uniquePrefix("e2e"))
 	clients, err := kafka.New(kafka.Config{Brokers: brokers, ClientID: "it-e2e", Partitions: 3, Version: "4.1.0"})
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +104,7 @@ func TestRealKafkaEndToEnd(t *testing.T) {
 
 	// 20 frames, the 10th and 20th truncated: 18 keypoint events and 2 dead letters.
 	cam := camera.Camera{ID: "door-1", User: "alice", Now: steppingClock(time.Now())}
-	if n, err := produceFrames(ctx, clients, topo, w, corruptEvery(src[:20], 10), []camera.Camera{cam}, 20); err != nil || n != 20 {
+	if n, err := stream.Produce(ctx, clients, topo, w, corruptEvery(src[:20], 10), []camera.Camera{cam}, 20); err != nil || n != 20 {
 		t.Fatalf("produced %d: %v", n, err)
 	}
 
@@ -256,7 +257,7 @@ func TestRealRegistrySchemaEvolution(t *testing.T) {
 	if _, err := reg.Register(ctx, codecs.Subject(prefix+"keypoints"), v3); err != nil {
 		t.Fatalf("seed a clashing schema: %v", err)
 	}
-	_, err = newWire(ctx, NewTopology(prefix), registryURL)
+	_, err = stream.NewWire(ctx, stream.NewTopology(prefix), registryURL)
 	if !errors.Is(err, codecs.ErrIncompatible) || !strings.Contains(err.Error(), prefix+"keypoints") {
 		t.Errorf("start against an incompatible registry: err = %v, want ErrIncompatible naming the topic", err)
 	}
@@ -267,5 +268,5 @@ func TestRealRegistrySchemaEvolution(t *testing.T) {
 // the other carries on tracking its cameras from the table.
 func TestRealKafkaFailover(t *testing.T) {
 	brokers, registryURL := realCluster(t)
-	testFailover(t, brokers, registryURL, NewTopology(uniquePrefix("failover")))
+	testFailover(t, brokers, registryURL, stream.NewTopology(uniquePrefix("failover")))
 }

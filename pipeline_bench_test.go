@@ -14,6 +14,7 @@ import (
 	"github.com/holostream/holostream/embedded"
 	"github.com/holostream/holostream/kafka"
 	"github.com/holostream/holostream/model"
+	"github.com/holostream/holostream/stream"
 )
 
 // BenchmarkPipelineVsLoop measures, in one run, the same frames (4 cameras x 60 frames of real
@@ -88,8 +89,8 @@ func pipelineFPS(b *testing.B, lm *model.Landmarker, src camera.Source, cameras,
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	topo := NewTopology("")
-	w, err := newWire(ctx, topo, cluster.RegistryURL())
+	topo := stream.NewTopology("")
+	w, err := stream.NewWire(ctx, topo, cluster.RegistryURL())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -102,27 +103,27 @@ func pipelineFPS(b *testing.B, lm *model.Landmarker, src camera.Source, cameras,
 			return start.Add(time.Duration(n) * 33 * time.Millisecond)
 		}})
 	}
-	if n, err := produceFrames(ctx, clients, topo, w, src, cams, perCamera); err != nil || n != int64(cameras*perCamera) {
+	if n, err := stream.Produce(ctx, clients, topo, w, src, cams, perCamera); err != nil || n != int64(cameras*perCamera) {
 		b.Fatalf("produced %d: %v", n, err)
 	}
-	p, err := newPipeline(pipelineConfig{topo: topo, landmarker: lm, maxImageBytes: 8 << 20, maxMegapixels: 50,
-		window: 10 * time.Second, grace: 2 * time.Second}, clients, w, prometheus.NewRegistry())
+	p, err := stream.NewPipeline(stream.Config{Topology: topo, Landmarker: lm, MaxImageBytes: 8 << 20, MaxMegapixels: 50,
+		Window: 10 * time.Second, Grace: 2 * time.Second}, clients, w, prometheus.NewRegistry())
 	if err != nil {
 		b.Fatal(err)
 	}
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- p.run(runCtx) }()
+	go func() { done <- p.Run(runCtx) }()
 	var first, last time.Time
 	seen := 0
-	err = tail(ctx, clients, []string{string(topo.Keypoints)}, true, func(record) error {
+	err = stream.Tail(ctx, clients, []string{string(topo.Keypoints)}, true, func(stream.Record) error {
 		now := time.Now()
 		if seen == 0 {
 			first = now
 		}
 		last = now
 		if seen++; seen == cameras*perCamera {
-			return errStop
+			return stream.ErrStop
 		}
 		return nil
 	})

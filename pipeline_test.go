@@ -15,6 +15,7 @@ import (
 	"github.com/holostream/holostream/kafka"
 	"github.com/holostream/holostream/model"
 	"github.com/holostream/holostream/processors/landmarks"
+	"github.com/holostream/holostream/stream"
 )
 
 // Integration tests on the embedded Kafka-protocol cluster, with the real models, the real Avro
@@ -61,26 +62,26 @@ func (in *instance) observations() []landmarks.Observation {
 	return append([]landmarks.Observation(nil), in.obs...)
 }
 
-func startInstance(t *testing.T, topo Topology, clients *kafka.Clients, w *wire, lm *model.Landmarker) *instance {
+func startInstance(t *testing.T, topo stream.Topology, clients *kafka.Clients, w *stream.Wire, lm *model.Landmarker) *instance {
 	t.Helper()
 	in := &instance{done: make(chan error, 1)}
-	cfg := pipelineConfig{topo: topo, landmarker: lm, maxImageBytes: 8 << 20, maxMegapixels: 50,
-		window: 500 * time.Millisecond, grace: 100 * time.Millisecond}
-	cfg.observe = func(o landmarks.Observation) {
+	cfg := stream.Config{Topology: topo, Landmarker: lm, MaxImageBytes: 8 << 20, MaxMegapixels: 50,
+		Window: 500 * time.Millisecond, Grace: 100 * time.Millisecond}
+	cfg.Observe = func(o landmarks.Observation) {
 		in.mu.Lock()
 		in.obs = append(in.obs, o)
 		in.mu.Unlock()
 	}
-	p, err := newPipeline(cfg, clients, w, prometheus.NewRegistry())
+	p, err := stream.NewPipeline(cfg, clients, w, prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	in.cancel = cancel
-	go func() { in.done <- p.run(ctx) }()
+	go func() { in.done <- p.Run(ctx) }()
 	wctx, wcancel := context.WithTimeout(ctx, time.Minute)
 	defer wcancel()
-	if err := p.waitRunning(wctx); err != nil {
+	if err := p.WaitRunning(wctx); err != nil {
 		t.Fatalf("instance did not start: %v", err)
 	}
 	return in
@@ -105,12 +106,12 @@ func (in *instance) stop(t *testing.T) {
 }
 
 // waitAccounted polls the landmarks table until every camera has received want frames.
-func waitAccounted(t *testing.T, topo Topology, clients *kafka.Clients, cams []string, want int64) []*landmarks.CameraState {
+func waitAccounted(t *testing.T, topo stream.Topology, clients *kafka.Clients, cams []string, want int64) []*landmarks.CameraState {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		states, err := cameraStates(ctx, clients, topo, cams)
+		states, err := stream.CameraStates(ctx, clients, topo, cams)
 		cancel()
 		done := err == nil
 		for _, s := range states {
@@ -141,15 +142,15 @@ func TestFailoverKeepsTracking(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cluster.Close()
-	testFailover(t, cluster.Brokers(), cluster.RegistryURL(), NewTopology(""))
+	testFailover(t, cluster.Brokers(), cluster.RegistryURL(), stream.NewTopology(""))
 }
 
 // pipelineParts builds what a test pipeline needs: the topics' codecs (registered with the
 // registry at registryURL, if any), a pose-lite landmarker with 2 workers (closed when the test
 // ends, after its deferred instance stops) and the built-in footage.
-func pipelineParts(t *testing.T, topo Topology, registryURL string) (*wire, *model.Landmarker, camera.Source) {
+func pipelineParts(t *testing.T, topo stream.Topology, registryURL string) (*stream.Wire, *model.Landmarker, camera.Source) {
 	t.Helper()
-	w, err := newWire(context.Background(), topo, registryURL)
+	w, err := stream.NewWire(context.Background(), topo, registryURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +173,7 @@ func steppingClock(start time.Time) func() time.Time {
 	return func() time.Time { n++; return start.Add(time.Duration(n) * 100 * time.Millisecond) }
 }
 
-func testFailover(t *testing.T, brokers []string, registryURL string, topo Topology) {
+func testFailover(t *testing.T, brokers []string, registryURL string, topo stream.Topology) {
 	clients, err := kafka.New(kafka.Config{Brokers: brokers, ClientID: "failover-test", Partitions: 4})
 	if err != nil {
 		t.Fatal(err)
@@ -191,7 +192,7 @@ func testFailover(t *testing.T, brokers []string, registryURL string, topo Topol
 			cams = append(cams, camera.Camera{ID: id, User: "user-" + id, FirstSeq: first, Now: clocks[id]})
 		}
 		// Frames first..first+9 of each camera: footage frames first-1..first+8, all with a person.
-		n, err := produceFrames(ctx, clients, topo, w, src[first-1:], cams, 10)
+		n, err := stream.Produce(ctx, clients, topo, w, src[first-1:], cams, 10)
 		if err != nil || n != int64(10*len(ids)) {
 			t.Fatalf("produced %d frames: %v", n, err)
 		}

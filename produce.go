@@ -7,16 +7,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"sync"
-	"sync/atomic"
-
-	"github.com/lovoo/goka"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/holostream/holostream/camera"
-	"github.com/holostream/holostream/kafka"
 	"github.com/holostream/holostream/model"
-	"github.com/holostream/holostream/schemas"
+	"github.com/holostream/holostream/stream"
 )
 
 // footage is real video of people walking (OpenCV's vtest.avi, see testdata/video/SOURCES.md),
@@ -118,70 +112,6 @@ func (p *produceFlags) cams() []camera.Camera {
 	return out
 }
 
-// emitterSink sends frames through a goka Emitter without waiting for each acknowledgement,
-// counting the ones Kafka acknowledged and failing on the first error it reports.
-type emitterSink struct {
-	em    *goka.Emitter
-	acked atomic.Int64
-	mu    sync.Mutex
-	err   error
-}
-
-func (s *emitterSink) emit(_ context.Context, f schemas.Frame) error {
-	s.mu.Lock()
-	err := s.err
-	s.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	prom, err := s.em.Emit(f.CameraID, f)
-	if err != nil {
-		return err
-	}
-	prom.Then(func(err error) {
-		if err != nil {
-			s.mu.Lock()
-			if s.err == nil {
-				s.err = err
-			}
-			s.mu.Unlock()
-			return
-		}
-		s.acked.Add(1)
-	})
-	return nil
-}
-
-// produceFrames runs the cameras against the frames topic until each has sent count frames (or
-// ctx ends), then flushes; it returns the number of frames Kafka acknowledged.
-func produceFrames(ctx context.Context, clients *kafka.Clients, topo Topology, w *wire, src camera.Source, cams []camera.Camera, count int) (int64, error) {
-	if err := clients.EnsureStreams(topo.Frames); err != nil {
-		return 0, err
-	}
-	em, err := goka.NewEmitter(clients.Config.Brokers, topo.Frames, w.frames.Codec(), clients.EmitterOptions()...)
-	if err != nil {
-		return 0, fmt.Errorf("emitter: %w", err)
-	}
-	sink := &emitterSink{em: em}
-	g, gctx := errgroup.WithContext(ctx)
-	for _, c := range cams {
-		g.Go(func() error {
-			_, err := c.Run(gctx, src, count, sink.emit)
-			return err
-		})
-	}
-	runErr := g.Wait()
-	if err := em.Finish(); err != nil && runErr == nil {
-		runErr = err
-	}
-	sink.mu.Lock()
-	defer sink.mu.Unlock()
-	if runErr == nil {
-		runErr = sink.err
-	}
-	return sink.acked.Load(), runErr
-}
-
 func runProduce(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("produce", "produce [flags]\n\nA camera producer: sends frames to the frames topic, keyed by camera, as Avro Frame records.\nWithout --dir, --video or --synthetic it sends the footage built into the binary.", stderr)
 	var cf clusterFlags
@@ -192,7 +122,7 @@ func runProduce(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return usageExit(err)
 	}
 	log := newLogger(stderr)
-	fail := func(err error) int { logError(log, "holostream produce failed", err); return 1 }
+	fail := func(err error) int { stream.LogError(log, "holostream produce failed", err); return 1 }
 	if pf.cameras < 1 || pf.fps < 0 || pf.count < 0 {
 		fmt.Fprintln(stderr, "holostream produce: --cameras must be >= 1, --fps and --count >= 0")
 		return 2
@@ -205,16 +135,16 @@ func runProduce(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if err != nil {
 		return fail(err)
 	}
-	topo := NewTopology(cf.prefix)
-	if err := clients.CheckAccess(producerAccess(topo)); err != nil {
+	topo := stream.NewTopology(cf.prefix)
+	if err := clients.CheckAccess(stream.ProducerAccess(topo)); err != nil {
 		return fail(err)
 	}
-	w, err := newWire(ctx, topo, cf.registry)
+	w, err := stream.NewWire(ctx, topo, cf.registry)
 	if err != nil {
 		return fail(err)
 	}
 	log.Info("producing", "topic", topo.Frames, "cameras", pf.cameras, "fps", pf.fps, "frames_in_source", len(src))
-	acked, err := produceFrames(ctx, clients, topo, w, src, pf.cams(), pf.count)
+	acked, err := stream.Produce(ctx, clients, topo, w, src, pf.cams(), pf.count)
 	fmt.Fprintf(stdout, "{\"frames_acknowledged\":%d}\n", acked)
 	if err != nil {
 		return fail(err)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/holostream/holostream/kafka"
+	"github.com/holostream/holostream/stream"
 )
 
 // TestREADMEListsEveryGrant: README's "Running on a secured cluster" gives, for --prefix acl.,
@@ -19,16 +20,16 @@ func TestREADMEListsEveryGrant(t *testing.T) {
 		t.Fatal(err)
 	}
 	readme := string(b)
-	topo := NewTopology("acl.")
+	topo := stream.NewTopology("acl.")
 	for _, role := range []struct {
 		principal string
 		access    kafka.Access
 	}{
-		{"User:holostream", processorAccess(topo)},
-		{"User:camera", producerAccess(topo)},
-		{"User:reader", readerAccess(topo)},
-		{"User:gateway", gatewayAccess(topo)},
-		{"User:loadtest", loadtestAccess(topo)},
+		{"User:holostream", stream.ProcessorAccess(topo)},
+		{"User:camera", stream.ProducerAccess(topo)},
+		{"User:reader", stream.ReaderAccess(topo)},
+		{"User:gateway", stream.GatewayAccess(topo)},
+		{"User:loadtest", stream.LoadtestAccess(topo)},
 	} {
 		for _, g := range grants(role.principal, role.access) {
 			_, line, _ := strings.Cut(g.Command("B"), "--bootstrap-server B ")
@@ -41,7 +42,7 @@ func TestREADMEListsEveryGrant(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, ta := range processorAccess(topo).Topics {
+	for _, ta := range stream.ProcessorAccess(topo).Topics {
 		line := "--create --topic " + ta.Topic + " " + kafka.CreateArgs(6, 3, k.TopicConfig(ta.Table))
 		if !strings.Contains(readme, line) {
 			t.Errorf("README lacks the topic: %s", line)

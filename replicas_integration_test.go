@@ -5,6 +5,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/holostream/holostream/kafka"
 	"github.com/holostream/holostream/model"
+	"github.com/holostream/holostream/stream"
 )
 
 // lockedBuffer is a log sink that several goroutines write and the test reads.
@@ -64,8 +66,8 @@ func testSetUpRaces(t *testing.T, brokers []string) {
 	defer lm.Close()
 	const rounds, n = 12, 3
 	for round := range rounds {
-		topo := NewTopology(uniquePrefix(fmt.Sprintf("setup%d", round)))
-		w, err := newWire(context.Background(), topo, "")
+		topo := stream.NewTopology(uniquePrefix(fmt.Sprintf("setup%d", round)))
+		w, err := stream.NewWire(context.Background(), topo, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -77,7 +79,13 @@ func testSetUpRaces(t *testing.T, brokers []string) {
 			go func() {
 				defer wg.Done()
 				<-start
-				_, errs[i] = newPipeline(pf.pipeline(topo, lm), clients, w, prometheus.NewRegistry())
+				cfg, err := pf.config(topo, nil, slog.LevelInfo)
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				cfg.Landmarker = lm
+				_, errs[i] = stream.NewPipeline(cfg, clients, w, prometheus.NewRegistry())
 			}()
 		}
 		close(start)

@@ -11,6 +11,7 @@ import (
 	"github.com/holostream/holostream/embedded"
 	"github.com/holostream/holostream/kafka"
 	"github.com/holostream/holostream/processors/landmarks"
+	"github.com/holostream/holostream/stream"
 )
 
 // TestPipelineAcrossRetention runs the processors on an embedded cluster that keeps 256 KiB a
@@ -27,7 +28,7 @@ func TestPipelineAcrossRetention(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cluster.Close()
-	topo := NewTopology("")
+	topo := stream.NewTopology("")
 	clients, err := kafka.New(kafka.Config{Brokers: cluster.Brokers(), ClientID: "retention-test", Partitions: 2})
 	if err != nil {
 		t.Fatal(err)
@@ -43,7 +44,7 @@ func TestPipelineAcrossRetention(t *testing.T) {
 		for _, id := range ids {
 			cams = append(cams, camera.Camera{ID: id, User: "user-" + id, FirstSeq: next, FPS: 50, Now: steppingClock(time.Now())})
 		}
-		if got, err := produceFrames(context.Background(), clients, topo, w, src, cams, n); err != nil || got != int64(n*len(ids)) {
+		if got, err := stream.Produce(context.Background(), clients, topo, w, src, cams, n); err != nil || got != int64(n*len(ids)) {
 			t.Fatalf("produced %d of %d frames: %v", got, n*len(ids), err)
 		}
 		next += int64(n)
@@ -89,13 +90,13 @@ func TestPipelineAcrossRetention(t *testing.T) {
 
 // waitTotal polls the landmarks table until the cameras have received want frames together,
 // and fails if they received more.
-func waitTotal(t *testing.T, topo Topology, clients *kafka.Clients, cams []string, want int64) []*landmarks.CameraState {
+func waitTotal(t *testing.T, topo stream.Topology, clients *kafka.Clients, cams []string, want int64) []*landmarks.CameraState {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	settled := false
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		states, err := cameraStates(ctx, clients, topo, cams)
+		states, err := stream.CameraStates(ctx, clients, topo, cams)
 		cancel()
 		var got int64
 		for _, s := range states {

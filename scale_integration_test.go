@@ -22,6 +22,7 @@ import (
 	"github.com/holostream/holostream/kafka"
 	"github.com/holostream/holostream/processors/landmarks"
 	"github.com/holostream/holostream/schemas"
+	"github.com/holostream/holostream/stream"
 )
 
 // Scale-out and failure tests against clusters of their own: `holostream run` processes (the
@@ -155,13 +156,13 @@ type ackProducer struct {
 	errs  map[string]int // send errors by message
 }
 
-func newAckProducer(t *testing.T, clients *kafka.Clients, topo Topology, w *wire, cams []string) *ackProducer {
+func newAckProducer(t *testing.T, clients *kafka.Clients, topo stream.Topology, w *stream.Wire, cams []string) *ackProducer {
 	t.Helper()
 	src, err := defaultFootage()
 	if err != nil {
 		t.Fatal(err)
 	}
-	em, err := goka.NewEmitter(clients.Config.Brokers, topo.Frames, w.frames.Codec(), clients.EmitterOptions()...)
+	em, err := goka.NewEmitter(clients.Config.Brokers, topo.Frames, w.Frames.Codec(), clients.EmitterOptions()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,13 +253,13 @@ func (p *ackProducer) counts() (n, maxSeq map[string]int64, total int64) {
 
 // waitTaken polls the landmarks table until every camera has taken up (received, less
 // redeliveries recognised as duplicates) at least want[c] frames and seen seq maxSeq[c].
-func waitTaken(t *testing.T, topo Topology, clients *kafka.Clients, cams []string, want, maxSeq map[string]int64, timeout time.Duration) ([]*landmarks.CameraState, bool) {
+func waitTaken(t *testing.T, topo stream.Topology, clients *kafka.Clients, cams []string, want, maxSeq map[string]int64, timeout time.Duration) ([]*landmarks.CameraState, bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	var states []*landmarks.CameraState
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		s, err := cameraStates(ctx, clients, topo, cams)
+		s, err := stream.CameraStates(ctx, clients, topo, cams)
 		cancel()
 		if err == nil {
 			states = s
@@ -327,7 +328,7 @@ type keypointRecord struct {
 }
 
 // readKeypoints reads the whole keypoints topic (up to its current end).
-func readKeypoints(t *testing.T, clients *kafka.Clients, topo Topology, w *wire) []keypointRecord {
+func readKeypoints(t *testing.T, clients *kafka.Clients, topo stream.Topology, w *stream.Wire) []keypointRecord {
 	t.Helper()
 	client, err := sarama.NewClient(clients.Config.Brokers, clients.Sarama)
 	if err != nil {
@@ -362,7 +363,7 @@ func readKeypoints(t *testing.T, clients *kafka.Clients, topo Topology, w *wire)
 		for {
 			select {
 			case m := <-pc.Messages():
-				ev, err := w.keypoints.Decode(m.Value)
+				ev, err := w.Keypoints.Decode(m.Value)
 				if err != nil {
 					t.Errorf("keypoints %d/%d: %v", p, m.Offset, err)
 				} else {
@@ -400,9 +401,9 @@ func checkMinISR(t *testing.T, admin sarama.ClusterAdmin, topics []string, isr s
 // deploymentTopics creates every topic of the deployment (streams, tables, the analytics loop)
 // the way `holostream run` does, with the clients' partitions, replication and
 // min.insync.replicas (replication-1), and returns their names.
-func deploymentTopics(t *testing.T, clients *kafka.Clients, topo Topology) []string {
+func deploymentTopics(t *testing.T, clients *kafka.Clients, topo stream.Topology) []string {
 	t.Helper()
-	streams := append(topo.Streams(), loopTopic(topo.Analytics))
+	streams := append(topo.Streams(), topo.Loop())
 	if err := clients.EnsureStreams(streams...); err != nil {
 		t.Fatal(err)
 	}
@@ -440,7 +441,7 @@ func TestScaleOutAndProcessFailover(t *testing.T) {
 	t.Logf("cluster %v and binary ready in %v", brokers, time.Since(t0).Round(time.Second))
 
 	prefix := uniquePrefix("scale")
-	topo := NewTopology(prefix)
+	topo := stream.NewTopology(prefix)
 	clients, err := kafka.New(kafka.Config{Brokers: brokers, ClientID: "it-scale", Partitions: 6, Replication: 3, Version: "4.1.0"})
 	if err != nil {
 		t.Fatal(err)
@@ -451,7 +452,7 @@ func TestScaleOutAndProcessFailover(t *testing.T) {
 	}
 	defer admin.Close()
 	checkMinISR(t, admin, deploymentTopics(t, clients, topo), "2")
-	w, err := newWire(context.Background(), topo, os.Getenv("HOLOSTREAM_TEST_REGISTRY"))
+	w, err := stream.NewWire(context.Background(), topo, os.Getenv("HOLOSTREAM_TEST_REGISTRY"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -677,7 +678,7 @@ func TestBrokerRestartSingleNode(t *testing.T) {
 	dir, brokers := ownCluster(t, 1)
 	bin := buildBinary(t)
 	prefix := uniquePrefix("restart")
-	topo := NewTopology(prefix)
+	topo := stream.NewTopology(prefix)
 	clients, err := kafka.New(kafka.Config{Brokers: brokers, ClientID: "it-restart", Partitions: 6, Version: "4.1.0"})
 	if err != nil {
 		t.Fatal(err)
@@ -688,7 +689,7 @@ func TestBrokerRestartSingleNode(t *testing.T) {
 	}
 	defer admin.Close()
 	deploymentTopics(t, clients, topo)
-	w, err := newWire(context.Background(), topo, os.Getenv("HOLOSTREAM_TEST_REGISTRY"))
+	w, err := stream.NewWire(context.Background(), topo, os.Getenv("HOLOSTREAM_TEST_REGISTRY"))
 	if err != nil {
 		t.Fatal(err)
 	}

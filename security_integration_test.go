@@ -20,6 +20,7 @@ import (
 
 	"github.com/holostream/holostream/camera"
 	"github.com/holostream/holostream/kafka"
+	"github.com/holostream/holostream/stream"
 )
 
 // The security integration test starts its own one-node Apache Kafka broker with a SASL_SSL
@@ -183,13 +184,13 @@ func TestRealKafkaSASLSSL(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		topo := NewTopology(uniquePrefix("secure"))
+		topo := stream.NewTopology(uniquePrefix("secure"))
 		ctx := context.Background()
 		w, lm, src := pipelineParts(t, topo, "")
 		in := startInstance(t, topo, clients, w, lm)
 		defer in.stop(t)
 		cam := camera.Camera{ID: "vault-1", User: "bob", Now: steppingClock(time.Now())}
-		if n, err := produceFrames(ctx, clients, topo, w, src[:8], []camera.Camera{cam}, 8); err != nil || n != 8 {
+		if n, err := stream.Produce(ctx, clients, topo, w, src[:8], []camera.Camera{cam}, 8); err != nil || n != 8 {
 			t.Fatalf("produced %d of 8 frames: %v", n, err)
 		}
 		states := waitAccounted(t, topo, clients, []string{cam.ID}, 8)
@@ -200,14 +201,14 @@ func TestRealKafkaSASLSSL(t *testing.T) {
 		tctx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
 		seqs := map[int64]bool{}
-		err = tail(tctx, clients, []string{string(topo.Keypoints)}, true, func(r record) error {
-			ev, err := w.keypoints.Decode(r.Value)
+		err = stream.Tail(tctx, clients, []string{string(topo.Keypoints)}, true, func(r stream.Record) error {
+			ev, err := w.Keypoints.Decode(r.Value)
 			if err != nil {
 				return err
 			}
 			seqs[ev.Seq] = true
 			if len(seqs) == 8 {
-				return errStop
+				return stream.ErrStop
 			}
 			return nil
 		})
@@ -238,7 +239,7 @@ func TestRealKafkaSASLSSL(t *testing.T) {
 			}
 			t0 := time.Now()
 			errc := make(chan error, 1)
-			go func() { errc <- clients.EnsureStreams(NewTopology(uniquePrefix("denied")).Frames) }()
+			go func() { errc <- clients.EnsureStreams(stream.NewTopology(uniquePrefix("denied")).Frames) }()
 			select {
 			case err = <-errc:
 			case <-time.After(90 * time.Second):

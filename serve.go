@@ -14,8 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/IBM/sarama"
-	"github.com/lovoo/goka"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/holostream/holostream/gateway"
@@ -23,6 +21,7 @@ import (
 	"github.com/holostream/holostream/model"
 	"github.com/holostream/holostream/processors/landmarks"
 	"github.com/holostream/holostream/schemas"
+	"github.com/holostream/holostream/stream"
 )
 
 // gatewayFlags are the HTTP gateway's settings, shared by serve and demo.
@@ -83,25 +82,20 @@ func (g *gatewayFlags) config(log *slog.Logger) (gateway.Config, error) {
 	if err != nil {
 		return gateway.Config{}, err
 	}
-	if g.rateLimit < 0 || g.maxBody < 1 || g.inferWorkers < 0 || g.inferQueue < 0 || g.inferTimeout <= 0 || g.inferMemory <= 0 {
-		return gateway.Config{}, errors.New("--rate-limit, --infer-workers and --infer-queue must be >= 0, --max-body-bytes, --infer-timeout and --infer-memory-bytes > 0")
+	// Typed as a flag, 0 is a mistake for these (a Config's 0 means its default).
+	if g.maxBody < 1 || g.inferTimeout <= 0 || g.inferMemory <= 0 {
+		return gateway.Config{}, errors.New("--max-body-bytes, --infer-timeout and --infer-memory-bytes must be > 0")
 	}
-	// 0 keeps the gateway's default, as for a gatewayFlags built without these.
-	for _, f := range []struct {
-		name string
-		v    float64
-	}{{"--max-megapixels", g.maxMegapixels}, {"--max-streams", float64(g.maxStreams)}, {"--max-streams-per-client", float64(g.maxStreamsPerClient)},
-		{"--max-streams-per-camera", float64(g.maxStreamsPerCamera)}, {"--max-waiting-streams", float64(g.maxWaitingStreams)}} {
-		if f.v < 0 {
-			return gateway.Config{}, fmt.Errorf("%s %v: must be > 0", f.name, f.v)
-		}
-	}
-	return gateway.Config{Log: log, Version: version, Token: tok, RateLimit: g.rateLimit, MaxBodyBytes: g.maxBody,
+	cfg := gateway.Config{Log: log, Version: version, Token: tok, RateLimit: g.rateLimit, MaxBodyBytes: g.maxBody,
 		MaxMegapixels: g.maxMegapixels, MaxSubscribers: g.maxStreams, MaxSubscribersPerClient: g.maxStreamsPerClient,
 		MaxSubscribersPerCamera: g.maxStreamsPerCamera, MaxWaitingSubscribers: g.maxWaitingStreams,
 		InferWorkers: g.workers(), InferQueue: g.inferQueue, InferTimeout: g.inferTimeout, InferMemory: g.inferMemory,
 		InferRefusalDelay: refusalDelay(g.refusalDelay),
-		MaxImageBytes:     g.maxImageBytes}, nil
+		MaxImageBytes:     g.maxImageBytes}
+	if g.inferWorkers < 0 || g.inferQueue < 0 {
+		return gateway.Config{}, errors.New("--infer-workers and --infer-queue must be >= 0")
+	}
+	return cfg, cfg.Validate()
 }
 
 // refusalDelay maps --infer-refusal-delay 0 ("send at once") to the gateway's "none".
@@ -137,7 +131,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	log := newLogger(stderr)
 	if err := serve(ctx, log, cf, gf, *kind, *modelDir, *noKafka); err != nil {
-		logError(log, "holostream serve failed", err)
+		stream.LogError(log, "holostream serve failed", err)
 		return 1
 	}
 	return 0
@@ -163,10 +157,10 @@ func serve(ctx context.Context, log *slog.Logger, cf clusterFlags, gf gatewayFla
 		defer lm.Close()
 		cfg.Inferer = lm
 	}
-	reg := newProcessRegistry()
+	reg := stream.NewProcessRegistry()
 	cfg.Gatherer, cfg.Registerer = reg, reg
 	if lm, ok := cfg.Inferer.(*model.Landmarker); ok {
-		if err := registerModel(reg, lm); err != nil {
+		if err := stream.RegisterModel(reg, lm); err != nil {
 			return err
 		}
 	}
@@ -177,11 +171,11 @@ func serve(ctx context.Context, log *slog.Logger, cf clusterFlags, gf gatewayFla
 		if err != nil {
 			return err
 		}
-		topo := NewTopology(cf.prefix)
-		if err := clients.CheckAccess(gatewayAccess(topo)); err != nil {
+		topo := stream.NewTopology(cf.prefix)
+		if err := clients.CheckAccess(stream.GatewayAccess(topo)); err != nil {
 			return err
 		}
-		w, err := newWire(ctx, topo, cf.registry)
+		w, err := stream.NewWire(ctx, topo, cf.registry)
 		if err != nil {
 			return fmt.Errorf("schemas: %w", err)
 		}
@@ -200,46 +194,54 @@ func serve(ctx context.Context, log *slog.Logger, cf clusterFlags, gf gatewayFla
 	return g.Wait()
 }
 
-// gatewayKafka is what the gateway reads from and writes to a cluster: a producer of frames, a
+// gatewayKafka is what the gateway reads from and writes to a cluster: a writer of frames, a
 // view of the landmarks table, and the live events of the output topics.
 type gatewayKafka struct {
-	sink   *frameSink
-	view   *goka.View
+	frames *stream.FrameWriter
+	table  *stream.Table
 	hub    *gateway.Hub
 	recent *gateway.Recent
 }
 
-// startGatewayKafka starts the frames emitter, the table view and the output topics' follower
+// startGatewayKafka starts the frames writer, the table view and the output topics' follower
 // in g. The view and the follower run until ctx ends.
-func startGatewayKafka(ctx context.Context, g *errgroup.Group, clients *kafka.Clients, topo Topology, w *wire) (*gatewayKafka, error) {
+func startGatewayKafka(ctx context.Context, g *errgroup.Group, clients *kafka.Clients, topo stream.Topology, w *stream.Wire) (*gatewayKafka, error) {
 	if err := clients.EnsureStreams(topo.Streams()...); err != nil {
 		return nil, err
 	}
-	view, err := landmarksView(clients, topo)
+	table, err := stream.NewTable(clients, topo)
 	if err != nil {
 		return nil, err
 	}
-	em, err := goka.NewEmitter(clients.Config.Brokers, topo.Frames, w.frames.Codec(), clients.EmitterOptions()...)
+	frames, err := stream.NewFrameWriter(clients, topo, w)
 	if err != nil {
-		return nil, fmt.Errorf("frames emitter: %w", err)
+		return nil, err
 	}
-	gk := &gatewayKafka{sink: &frameSink{em: em, topic: string(topo.Frames)}, view: view, hub: gateway.NewHub(),
-		recent: gateway.NewRecent(gateway.RecentOptions{})}
+	gk := &gatewayKafka{frames: frames, table: table, hub: gateway.NewHub(), recent: gateway.NewRecent(gateway.RecentOptions{})}
 	g.Go(func() error {
 		<-ctx.Done()
-		return em.Finish()
+		return frames.Close()
 	})
-	g.Go(func() error { return ignoreCanceled(view.Run(ctx)) })
-	g.Go(func() error { return followOutputs(ctx, clients, topo, w, gk.hub, gk.recent) })
+	g.Go(func() error { return table.Run(ctx) })
+	// The frames too: the live page draws each skeleton over its picture (recent keeps the last
+	// few of each camera).
+	g.Go(func() error {
+		return stream.Follow(ctx, clients, topo, w, stream.Outputs{
+			Frame:     gk.recent.PutFrame,
+			Keypoints: func(ev schemas.KeypointEvent) { gk.recent.PutKeypoints(ev); gk.hub.PublishKeypoints(ev) },
+			Action:    func(ev schemas.ActionEvent) { gk.recent.PutAction(ev); gk.hub.PublishAction(ev) },
+			Stats:     func(ev schemas.PoseStats) { gk.recent.PutStats(ev); gk.hub.PublishStats(ev) },
+		})
+	})
 	return gk, nil
 }
 
 // apply plugs the cluster's parts into a gateway configuration.
 func (gk *gatewayKafka) apply(cfg *gateway.Config) {
-	cfg.Frames, cfg.Cameras, cfg.Events, cfg.Recent = gk.sink, viewStore{gk.view}, gk.hub, gk.recent
+	cfg.Frames, cfg.Cameras, cfg.Events, cfg.Recent = frameSink{gk.frames}, cameraStore{gk.table}, gk.hub, gk.recent
 	prev := cfg.Ready
 	cfg.Ready = func() error {
-		if !gk.view.Recovered() {
+		if !gk.table.Recovered() {
 			return errors.New("reading the landmarks table")
 		}
 		if prev != nil {
@@ -249,120 +251,39 @@ func (gk *gatewayKafka) apply(cfg *gateway.Config) {
 	}
 }
 
-// followOutputs publishes every new keypoint event, action and window of stats to the hub.
-// Records it cannot decode are skipped: the hub is a live view, not an account.
-func followOutputs(ctx context.Context, clients *kafka.Clients, topo Topology, w *wire, hub *gateway.Hub, recent *gateway.Recent) error {
-	// The frames too: the live page draws each skeleton over its picture (recent keeps the last
-	// few of each camera).
-	topics := []string{string(topo.Frames), string(topo.Keypoints), string(topo.Actions), string(topo.Stats)}
-	return tail(ctx, clients, topics, false, func(r record) error {
-		switch r.Topic {
-		case string(topo.Frames):
-			if f, err := w.frames.Decode(r.Value); err == nil && f.CameraID == r.Key {
-				recent.PutFrame(f)
-			}
-		case string(topo.Keypoints):
-			if ev, err := w.keypoints.Decode(r.Value); err == nil {
-				recent.PutKeypoints(ev)
-				hub.PublishKeypoints(ev)
-			}
-		case string(topo.Actions):
-			if ev, err := w.actions.Decode(r.Value); err == nil {
-				recent.PutAction(ev)
-				hub.PublishAction(ev)
-			}
-		case string(topo.Stats):
-			if ev, err := w.stats.Decode(r.Value); err == nil {
-				recent.PutStats(ev)
-				hub.PublishStats(ev)
-			}
-		}
+// frameSink is the gateway's POST /v1/frames on a stream.FrameWriter: a record that can never
+// be written is told apart, so that the client changes it rather than retrying.
+type frameSink struct{ w *stream.FrameWriter }
+
+func (s frameSink) Send(ctx context.Context, f schemas.Frame) (gateway.Delivery, error) {
+	at, err := s.w.Write(ctx, f)
+	switch code := kafka.Permanent(err); {
+	case err == nil:
+	case code == kafka.FailTooLarge:
+		err = fmt.Errorf("%w (topic %s): %v", gateway.ErrFrameTooLarge, s.w.Topic(), err)
+	case code != "":
+		err = fmt.Errorf("%w (topic %s): %v", gateway.ErrFrameRefused, s.w.Topic(), err)
+	}
+	return gateway.Delivery{Topic: at.Topic, Partition: at.Partition, Offset: at.Offset}, err
+}
+
+// cameraStore is the gateway's camera pages on a view of the landmarks table.
+type cameraStore struct{ t *stream.Table }
+
+func (c cameraStore) Cameras(context.Context) ([]gateway.Camera, error) {
+	var out []gateway.Camera
+	err := c.t.Each(func(id string, s *landmarks.CameraState) error {
+		out = append(out, gateway.CameraFromState(id, s))
 		return nil
 	})
-}
-
-// frameSink produces frames with a goka Emitter and waits for each acknowledgement.
-type frameSink struct {
-	em    *goka.Emitter
-	topic string
-}
-
-func (s *frameSink) Send(ctx context.Context, f schemas.Frame) (gateway.Delivery, error) {
-	prom, err := s.em.Emit(f.CameraID, f)
-	if err != nil {
-		return gateway.Delivery{}, err
-	}
-	// A record that can never be written is told apart: the client must change it, not retry.
-	classify := func(err error) error {
-		switch kafka.Permanent(err) {
-		case "":
-			return err
-		case kafka.FailTooLarge:
-			return fmt.Errorf("%w (topic %s): %v", gateway.ErrFrameTooLarge, s.topic, err)
-		default:
-			return fmt.Errorf("%w (topic %s): %v", gateway.ErrFrameRefused, s.topic, err)
-		}
-	}
-	type ack struct {
-		d   gateway.Delivery
-		err error
-	}
-	done := make(chan ack, 1)
-	prom.ThenWithMessage(func(m *sarama.ProducerMessage, err error) {
-		a := ack{err: classify(err)}
-		if m != nil {
-			a.d = gateway.Delivery{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset}
-		}
-		done <- a
-	})
-	select {
-	case a := <-done:
-		if a.d.Topic == "" {
-			a.d.Topic = s.topic
-		}
-		return a.d, a.err
-	case <-ctx.Done():
-		return gateway.Delivery{}, fmt.Errorf("waiting for Kafka's acknowledgement: %w", ctx.Err())
-	}
-}
-
-// viewStore reads camera states from a goka View of the landmarks table.
-type viewStore struct{ view *goka.View }
-
-func (v viewStore) Cameras(context.Context) ([]gateway.Camera, error) {
-	if !v.view.Recovered() {
-		return nil, errors.New("the landmarks table is still being read")
-	}
-	it, err := v.view.Iterator()
-	if err != nil {
-		return nil, err
-	}
-	defer it.Release()
-	var out []gateway.Camera
-	for it.Next() {
-		val, err := it.Value()
-		if err != nil {
-			return nil, err
-		}
-		if s, ok := val.(*landmarks.CameraState); ok && s != nil {
-			out = append(out, gateway.CameraFromState(it.Key(), s))
-		}
-	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, nil
+	return out, err
 }
 
-func (v viewStore) Camera(_ context.Context, id string) (gateway.Camera, bool, error) {
-	if !v.view.Recovered() {
-		return gateway.Camera{}, false, errors.New("the landmarks table is still being read")
-	}
-	val, err := v.view.Get(id)
-	if err != nil {
+func (c cameraStore) Camera(_ context.Context, id string) (gateway.Camera, bool, error) {
+	s, err := c.t.Camera(id)
+	if err != nil || s == nil {
 		return gateway.Camera{}, false, err
-	}
-	s, ok := val.(*landmarks.CameraState)
-	if !ok || s == nil {
-		return gateway.Camera{}, false, nil
 	}
 	return gateway.CameraFromState(id, s), true, nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/holostream/holostream/kafka"
 	"github.com/holostream/holostream/processors/landmarks"
 	"github.com/holostream/holostream/schemas"
+	"github.com/holostream/holostream/stream"
 )
 
 // TestServeEventStreamLimits runs `holostream serve` on the embedded cluster with small stream
@@ -70,7 +71,7 @@ func TestServeEventStreamLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	topo := NewTopology("")
+	topo := stream.NewTopology("")
 	rows, err := goka.NewEmitter(cluster.Brokers(), goka.Stream(goka.GroupTable(topo.Landmarks)), landmarks.StateCodec{}, clients.EmitterOptions()...)
 	if err != nil {
 		t.Fatal(err)
@@ -88,11 +89,11 @@ func TestServeEventStreamLimits(t *testing.T) {
 
 	// door-1's first keypoint event, through the keypoints topic: its stream gets it and stops
 	// waiting. serve follows the topic from its newest offset, so send until one arrives.
-	w, err := newWire(ctx, topo, cluster.RegistryURL())
+	w, err := stream.NewWire(ctx, topo, cluster.RegistryURL())
 	if err != nil {
 		t.Fatal(err)
 	}
-	kp, err := goka.NewEmitter(cluster.Brokers(), topo.Keypoints, w.keypoints.Codec(), clients.EmitterOptions()...)
+	kp, err := goka.NewEmitter(cluster.Brokers(), topo.Keypoints, w.Keypoints.Codec(), clients.EmitterOptions()...)
 	if err != nil {
 		t.Fatal(err)
 	}

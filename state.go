@@ -7,12 +7,8 @@ import (
 	"io"
 	"time"
 
-	"github.com/lovoo/goka"
-	"github.com/lovoo/goka/storage"
-
 	"github.com/holostream/holostream/gateway"
-	"github.com/holostream/holostream/kafka"
-	"github.com/holostream/holostream/processors/landmarks"
+	"github.com/holostream/holostream/stream"
 )
 
 func runState(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -36,7 +32,7 @@ func runState(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	states, err := cameraStates(ctx, clients, NewTopology(cf.prefix), cams)
+	states, err := stream.CameraStates(ctx, clients, stream.NewTopology(cf.prefix), cams)
 	if err != nil {
 		fmt.Fprintln(stderr, "holostream state:", err)
 		return 1
@@ -59,60 +55,4 @@ func runState(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 1
 	}
 	return 0
-}
-
-// cameraStates reads the landmarks table through a goka View and returns each camera's state
-// (nil when the table has none).
-func cameraStates(ctx context.Context, clients *kafka.Clients, topo Topology, cameras []string) ([]*landmarks.CameraState, error) {
-	table := goka.GroupTable(topo.Landmarks)
-	view, err := landmarksView(clients, topo)
-	if err != nil {
-		return nil, err
-	}
-	vctx, stop := context.WithCancel(ctx)
-	defer stop()
-	done := make(chan error, 1)
-	go func() { done <- view.Run(vctx) }()
-	exited := false
-	defer func() {
-		stop()
-		if !exited {
-			<-done
-		}
-	}()
-	select {
-	case <-view.WaitRunning():
-	case err := <-done:
-		exited = true
-		return nil, fmt.Errorf("view of %s: %w", table, err)
-	case <-ctx.Done():
-		return nil, fmt.Errorf("view of %s: not recovered: %w", table, ctx.Err())
-	}
-	out := make([]*landmarks.CameraState, len(cameras))
-	for i, id := range cameras {
-		v, err := view.Get(id)
-		if err != nil {
-			return nil, err
-		}
-		if v != nil {
-			out[i] = v.(*landmarks.CameraState)
-		}
-	}
-	return out, nil
-}
-
-// landmarksView is a goka View of the landmarks table (created if missing), not yet running.
-// It keeps its copy in memory: a local cache could outlive the cluster it came from and
-// mislead the view.
-func landmarksView(clients *kafka.Clients, topo Topology) (*goka.View, error) {
-	table := goka.GroupTable(topo.Landmarks)
-	if err := clients.EnsureTables(topo.Landmarks); err != nil {
-		return nil, err
-	}
-	opts := append(clients.ViewOptions(), goka.WithViewStorageBuilder(storage.MemoryBuilder()))
-	view, err := goka.NewView(clients.Config.Brokers, table, landmarks.StateCodec{}, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("view of %s: %w", table, err)
-	}
-	return view, nil
 }

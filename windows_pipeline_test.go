@@ -11,6 +11,7 @@ import (
 	"github.com/holostream/holostream/embedded"
 	"github.com/holostream/holostream/kafka"
 	"github.com/holostream/holostream/schemas"
+	"github.com/holostream/holostream/stream"
 )
 
 // TestPipelineEmitsIdleUsersLastWindow: a user's camera sends ten frames and stops. With no
@@ -23,7 +24,7 @@ func TestPipelineEmitsIdleUsersLastWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cluster.Close()
-	topo := NewTopology("")
+	topo := stream.NewTopology("")
 	clients, err := kafka.New(kafka.Config{Brokers: cluster.Brokers(), ClientID: "idle-test", Partitions: 2})
 	if err != nil {
 		t.Fatal(err)
@@ -34,7 +35,7 @@ func TestPipelineEmitsIdleUsersLastWindow(t *testing.T) {
 
 	// Frames 100 ms apart in event time, from now on: they span two or three windows.
 	cam := camera.Camera{ID: "idle-cam", User: "ivy", Now: steppingClock(time.Now())}
-	if n, err := produceFrames(context.Background(), clients, topo, w, src[:10], []camera.Camera{cam}, 10); err != nil || n != 10 {
+	if n, err := stream.Produce(context.Background(), clients, topo, w, src[:10], []camera.Camera{cam}, 10); err != nil || n != 10 {
 		t.Fatalf("produced %d frames: %v", n, err)
 	}
 
@@ -47,7 +48,7 @@ func TestPipelineEmitsIdleUsersLastWindow(t *testing.T) {
 	var last time.Time // when the last keypoint event was written
 	var lastAt time.Time
 	for _, m := range keypoints {
-		ev, err := w.keypoints.Decode(m.Value)
+		ev, err := w.Keypoints.Decode(m.Value)
 		if err != nil {
 			t.Fatalf("keypoint event: %v", err)
 		}
@@ -62,7 +63,7 @@ func TestPipelineEmitsIdleUsersLastWindow(t *testing.T) {
 	for frames < 10 && time.Now().Before(deadline) {
 		stats, frames, lastOut = nil, 0, time.Time{}
 		for _, m := range readRecords(t, client, string(topo.Stats), 0, 0) {
-			s, err := w.stats.Decode(m.Value)
+			s, err := w.Stats.Decode(m.Value)
 			if err != nil {
 				t.Fatalf("pose-stats: %v", err)
 			}

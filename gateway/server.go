@@ -4,7 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
-	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -126,6 +126,27 @@ func (c Config) Defaults() Config {
 	return c
 }
 
+// Validate checks the limits: zero means the default (Defaults), a negative value is a mistake
+// (except InferQueue and InferRefusalDelay, where it means none). The errors name the flags of
+// `holostream serve` that set each limit.
+func (c Config) Validate() error {
+	for _, f := range []struct {
+		flag string
+		v    float64
+	}{
+		{"--rate-limit", c.RateLimit}, {"--max-body-bytes", float64(c.MaxBodyBytes)}, {"--max-megapixels", c.MaxMegapixels},
+		{"--max-image-bytes", float64(c.MaxImageBytes)}, {"--max-clock-skew", float64(c.MaxClockSkew)},
+		{"--infer-workers", float64(c.InferWorkers)}, {"--infer-timeout", float64(c.InferTimeout)}, {"--infer-memory-bytes", float64(c.InferMemory)},
+		{"--max-streams", float64(c.MaxSubscribers)}, {"--max-streams-per-client", float64(c.MaxSubscribersPerClient)},
+		{"--max-streams-per-camera", float64(c.MaxSubscribersPerCamera)}, {"--max-waiting-streams", float64(c.MaxWaitingSubscribers)},
+	} {
+		if f.v < 0 {
+			return fmt.Errorf("%s %v: must be > 0", f.flag, f.v)
+		}
+	}
+	return nil
+}
+
 // Server is the HTTP handler of the gateway. It is safe for concurrent use.
 type Server struct {
 	cfg      Config
@@ -144,10 +165,10 @@ type Server struct {
 
 // New builds a Server. It registers the gateway's metrics with cfg.Registerer.
 func New(cfg Config) (*Server, error) {
-	cfg = cfg.Defaults()
-	if cfg.RateLimit < 0 {
-		return nil, errors.New("gateway: rate limit must be >= 0")
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
+	cfg = cfg.Defaults()
 	m, err := newMetrics(cfg.Registerer)
 	if err != nil {
 		return nil, err

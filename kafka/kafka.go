@@ -187,17 +187,31 @@ type Clients struct {
 	TopicMC *goka.TopicManagerConfig
 }
 
+// Validate checks c with its defaults filled in; the errors name the flags that set each field.
+func (c Config) Validate() error {
+	c = c.Defaults()
+	if len(c.Brokers) == 0 {
+		return errors.New("--brokers: no broker given")
+	}
+	if c.Partitions < 1 || c.Replication < 1 {
+		return errors.New("--partitions and --replication must be >= 1")
+	}
+	if c.MinInsyncReplicas > c.Replication {
+		return fmt.Errorf("kafka: min.insync.replicas %d > replication %d: no write could ever be acknowledged", c.MinInsyncReplicas, c.Replication)
+	}
+	if _, err := ParsePartitioner(string(c.Partitioner)); err != nil {
+		return fmt.Errorf("--partitioner: %w", err)
+	}
+	return nil
+}
+
 // New validates c and builds the client configurations.
 func New(c Config) (*Clients, error) {
 	c = c.Defaults()
-	if c.MinInsyncReplicas > c.Replication {
-		return nil, fmt.Errorf("kafka: min.insync.replicas %d > replication %d: no write could ever be acknowledged", c.MinInsyncReplicas, c.Replication)
-	}
-	p, err := ParsePartitioner(string(c.Partitioner))
-	if err != nil {
+	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	c.Partitioner = p
+	c.Partitioner, _ = ParsePartitioner(string(c.Partitioner))
 	sc, err := c.Sarama()
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package main
+package stream
 
 import (
 	"github.com/lovoo/goka"
@@ -26,8 +26,8 @@ func table(g goka.Group, why string) kafka.TopicAccess {
 	return kafka.TopicAccess{Topic: string(goka.GroupTable(g)), Ops: readWrite, Create: true, Table: true, Why: why}
 }
 
-// processorAccess is what run (and each replica of it) needs.
-func processorAccess(t Topology) kafka.Access {
+// ProcessorAccess is what run (and each replica of it) needs.
+func ProcessorAccess(t Topology) kafka.Access {
 	repartition := stream(t.Repartition, readWrite, "landmarks forwards the frames it finds off their camera's partition, and reads them back")
 	repartition.PartitionsLike = string(t.Frames)
 	return kafka.Access{
@@ -38,7 +38,7 @@ func processorAccess(t Topology) kafka.Access {
 			stream(t.Actions, write, "analytics writes actions"),
 			stream(t.Stats, write, "analytics writes pose-stats windows"),
 			stream(t.DLQ, write, "landmarks writes dead letters"),
-			stream(loopTopic(t.Analytics), readWrite, "analytics re-keys events by user through its loopback, where its punctuator sends flushes"),
+			stream(t.Loop(), readWrite, "analytics re-keys events by user through its loopback, where its punctuator sends flushes"),
 			table(t.Landmarks, "the landmarks processor's table: each camera's state"),
 			table(t.Analytics, "the analytics processor's table: each user's state, which its punctuator reads too"),
 		},
@@ -49,15 +49,15 @@ func processorAccess(t Topology) kafka.Access {
 	}
 }
 
-// producerAccess is what a camera producer needs: produce, or a producer of your own (which
+// ProducerAccess is what a camera producer needs: produce, or a producer of your own (which
 // needs no Create when the frames topic exists).
-func producerAccess(t Topology) kafka.Access {
+func ProducerAccess(t Topology) kafka.Access {
 	return kafka.Access{Topics: []kafka.TopicAccess{stream(t.Frames, write, "cameras write their frames")}}
 }
 
-// readerAccess is what a consumer of the outputs needs: consume (no group) reads one topic at a
+// ReaderAccess is what a consumer of the outputs needs: consume (no group) reads one topic at a
 // time; a consumer of your own also needs Read on its own group.
-func readerAccess(t Topology) kafka.Access {
+func ReaderAccess(t Topology) kafka.Access {
 	reads := func(s goka.Stream, why string) kafka.TopicAccess {
 		return kafka.TopicAccess{Topic: string(s), Ops: read, Why: why}
 	}
@@ -67,10 +67,10 @@ func readerAccess(t Topology) kafka.Access {
 	}}
 }
 
-// gatewayAccess is what serve needs: it writes frames (POST /v1/frames), follows the frames and
+// GatewayAccess is what serve needs: it writes frames (POST /v1/frames), follows the frames and
 // the outputs for the live pages, reads the landmarks table (GET /v1/cameras/{id}), and makes
 // sure every stream exists.
-func gatewayAccess(t Topology) kafka.Access {
+func GatewayAccess(t Topology) kafka.Access {
 	tbl := table(t.Landmarks, "camera states for GET /v1/cameras/{id}")
 	tbl.Ops = read
 	return kafka.Access{Topics: []kafka.TopicAccess{
@@ -83,9 +83,9 @@ func gatewayAccess(t Topology) kafka.Access {
 	}}
 }
 
-// loadtestAccess is what loadtest needs against a cluster: it writes frames, reads what comes
+// LoadtestAccess is what loadtest needs against a cluster: it writes frames, reads what comes
 // out, and reads the landmarks group's committed offsets for the lag.
-func loadtestAccess(t Topology) kafka.Access {
+func LoadtestAccess(t Topology) kafka.Access {
 	return kafka.Access{
 		Topics: []kafka.TopicAccess{
 			stream(t.Frames, write, "the simulated cameras"),

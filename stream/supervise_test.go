@@ -1,9 +1,11 @@
-package main
+package stream
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -36,7 +38,7 @@ func TestSuperviseRestartsStoppedProcessors(t *testing.T) {
 		return run, nil
 	}
 	start := time.Now()
-	if err := supervise(ctx, quietLog(), run, rebuild, nil); err != nil {
+	if err := supervise(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)), run, rebuild, nil); err != nil {
 		t.Fatalf("supervise: %v", err)
 	}
 	if runs.Load() != 3 || rebuilds.Load() != 3 {
@@ -77,7 +79,7 @@ func TestSuperviseGivesUpOnDenials(t *testing.T) {
 	// runs are refused.
 	rebuild := func() (func(context.Context) error, error) { return run, nil }
 	start := time.Now()
-	err := supervise(ctx, quietLog(), run, rebuild, d)
+	err := supervise(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)), run, rebuild, d)
 	var ae *kafka.AccessError
 	if !errors.As(err, &ae) || !strings.Contains(err.Error(), "3 times in a row") {
 		t.Fatalf("supervise: %v; want it to give up with the check's error", err)

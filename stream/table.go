@@ -1,78 +1,97 @@
-package main
+package stream
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
-	"time"
 
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/storage"
 
-	"github.com/holostream/holostream/gateway"
 	"github.com/holostream/holostream/kafka"
 	"github.com/holostream/holostream/processors/landmarks"
 )
 
-func runState(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("state", "state [flags] CAMERA...\n\nPrints each camera's state in the landmarks processor's table as JSON: its last seq and capture\ntime, whether it is tracked, and its counters (--internals: the whole value).", stderr)
-	var cf clusterFlags
-	cf.registerConnection(fs)
-	timeout := fs.Duration("timeout", 30*time.Second, "give up if the table has not been read by then")
-	internals := fs.Bool("internals", false, "print the whole table value: the tracking ROI and every smoothing filter's state (~30 KB a camera)")
-	cams, err := parseArgs(fs, args)
-	if err != nil {
-		return usageExit(err)
-	}
-	if len(cams) == 0 {
-		fmt.Fprintln(stderr, "holostream state: give at least one CAMERA id")
-		return 2
-	}
-	clients, err := cf.clients("holostream-state")
-	if err != nil {
-		fmt.Fprintln(stderr, "holostream state:", err)
-		return 2
-	}
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
-	states, err := cameraStates(ctx, clients, NewTopology(cf.prefix), cams)
-	if err != nil {
-		fmt.Fprintln(stderr, "holostream state:", err)
-		return 1
-	}
-	enc := json.NewEncoder(stdout)
-	missing := 0
-	for i, id := range cams {
-		if states[i] == nil {
-			fmt.Fprintf(stderr, "holostream state: no state for camera %q (no frame of it processed yet?)\n", id)
-			missing++
-			continue
-		}
-		if *internals {
-			enc.Encode(map[string]any{"camera": id, "state": states[i]})
-		} else {
-			enc.Encode(map[string]any{"camera": id, "state": gateway.CameraFromState(id, states[i])})
-		}
-	}
-	if missing > 0 {
-		return 1
-	}
-	return 0
+// Table is a read-only view of the landmarks table: each camera's state, as the landmarks
+// processor last wrote it. It keeps its copy in memory: a local cache could outlive the cluster
+// it came from and mislead the view. Safe for concurrent use once running.
+type Table struct {
+	view *goka.View
+	name goka.Table
 }
 
-// cameraStates reads the landmarks table through a goka View and returns each camera's state
-// (nil when the table has none).
-func cameraStates(ctx context.Context, clients *kafka.Clients, topo Topology, cameras []string) ([]*landmarks.CameraState, error) {
-	table := goka.GroupTable(topo.Landmarks)
-	view, err := landmarksView(clients, topo)
+// NewTable makes a view of the landmarks table (creating the table's topic if missing), not
+// yet running: Run it.
+func NewTable(clients *kafka.Clients, topo Topology) (*Table, error) {
+	name := goka.GroupTable(topo.Landmarks)
+	if err := clients.EnsureTables(topo.Landmarks); err != nil {
+		return nil, err
+	}
+	opts := append(clients.ViewOptions(), goka.WithViewStorageBuilder(storage.MemoryBuilder()))
+	view, err := goka.NewView(clients.Config.Brokers, name, landmarks.StateCodec{}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("view of %s: %w", name, err)
+	}
+	return &Table{view: view, name: name}, nil
+}
+
+// Run reads the table and follows it until ctx ends.
+func (t *Table) Run(ctx context.Context) error { return IgnoreCanceled(t.view.Run(ctx)) }
+
+// Recovered reports whether the table has been read to its end once.
+func (t *Table) Recovered() bool { return t.view.Recovered() }
+
+// errRecovering is what a read answers before the table has been read.
+var errRecovering = errors.New("the landmarks table is still being read")
+
+// Camera is one camera's state, nil when the table has none.
+func (t *Table) Camera(id string) (*landmarks.CameraState, error) {
+	if !t.view.Recovered() {
+		return nil, errRecovering
+	}
+	v, err := t.view.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	s, _ := v.(*landmarks.CameraState)
+	return s, nil
+}
+
+// Each calls fn for every camera in the table, in key order, until fn returns an error.
+func (t *Table) Each(fn func(id string, s *landmarks.CameraState) error) error {
+	if !t.view.Recovered() {
+		return errRecovering
+	}
+	it, err := t.view.Iterator()
+	if err != nil {
+		return err
+	}
+	defer it.Release()
+	for it.Next() {
+		val, err := it.Value()
+		if err != nil {
+			return err
+		}
+		if s, ok := val.(*landmarks.CameraState); ok && s != nil {
+			if err := fn(it.Key(), s); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// CameraStates reads the landmarks table once and returns each camera's state (nil when the
+// table has none); it gives up when ctx ends before the table has been read.
+func CameraStates(ctx context.Context, clients *kafka.Clients, topo Topology, cameras []string) ([]*landmarks.CameraState, error) {
+	t, err := NewTable(clients, topo)
 	if err != nil {
 		return nil, err
 	}
 	vctx, stop := context.WithCancel(ctx)
 	defer stop()
 	done := make(chan error, 1)
-	go func() { done <- view.Run(vctx) }()
+	go func() { done <- t.view.Run(vctx) }()
 	exited := false
 	defer func() {
 		stop()
@@ -81,38 +100,18 @@ func cameraStates(ctx context.Context, clients *kafka.Clients, topo Topology, ca
 		}
 	}()
 	select {
-	case <-view.WaitRunning():
+	case <-t.view.WaitRunning():
 	case err := <-done:
 		exited = true
-		return nil, fmt.Errorf("view of %s: %w", table, err)
+		return nil, fmt.Errorf("view of %s: %w", t.name, err)
 	case <-ctx.Done():
-		return nil, fmt.Errorf("view of %s: not recovered: %w", table, ctx.Err())
+		return nil, fmt.Errorf("view of %s: not recovered: %w", t.name, ctx.Err())
 	}
 	out := make([]*landmarks.CameraState, len(cameras))
 	for i, id := range cameras {
-		v, err := view.Get(id)
-		if err != nil {
+		if out[i], err = t.Camera(id); err != nil {
 			return nil, err
-		}
-		if v != nil {
-			out[i] = v.(*landmarks.CameraState)
 		}
 	}
 	return out, nil
-}
-
-// landmarksView is a goka View of the landmarks table (created if missing), not yet running.
-// It keeps its copy in memory: a local cache could outlive the cluster it came from and
-// mislead the view.
-func landmarksView(clients *kafka.Clients, topo Topology) (*goka.View, error) {
-	table := goka.GroupTable(topo.Landmarks)
-	if err := clients.EnsureTables(topo.Landmarks); err != nil {
-		return nil, err
-	}
-	opts := append(clients.ViewOptions(), goka.WithViewStorageBuilder(storage.MemoryBuilder()))
-	view, err := goka.NewView(clients.Config.Brokers, table, landmarks.StateCodec{}, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("view of %s: %w", table, err)
-	}
-	return view, nil
 }

@@ -1,4 +1,4 @@
-package main
+package stream
 
 import (
 	"github.com/lovoo/goka"
@@ -48,3 +48,7 @@ func NewTopology(prefix string) Topology {
 func (t Topology) Streams() []goka.Stream {
 	return []goka.Stream{t.Frames, t.Keypoints, t.Actions, t.Stats, t.DLQ}
 }
+
+// Loop is the analytics group's goka.Loop topic (goka names it "<group>-loop"): events re-keyed
+// by user, and the punctuator's flushes.
+func (t Topology) Loop() goka.Stream { return goka.Stream(string(t.Analytics) + "-loop") }
