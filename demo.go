@@ -229,11 +229,11 @@ func demo(ctx context.Context, log *slog.Logger, pf processorFlags, o demoOption
 	stats.start = time.Now()
 	g.Go(func() error {
 		defer close(producerDone)
-		pfl := produceFlags{camera: "camera", cameras: o.cameras, fps: o.fps}
+		prefix := "camera"
 		if o.cameras == 1 {
-			pfl.camera = "camera-1"
+			prefix = "camera-1"
 		}
-		n, err := stream.Produce(gctx, e.Clients, topo, e.Wire, corruptEvery(src, o.badEvery), pfl.cams(), perCamera)
+		n, err := stream.Produce(gctx, e.Clients, topo, e.Wire, corruptEvery(src, o.badEvery), cameras(prefix, "", o.cameras, o.fps), perCamera)
 		produced.Store(n)
 		return err
 	})

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,7 +11,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/holostream/holostream/gateway"
 	"github.com/holostream/holostream/kafka"
+	"github.com/holostream/holostream/model"
+	"github.com/holostream/holostream/processors/landmarks"
+	"github.com/holostream/holostream/schemas"
+	"github.com/holostream/holostream/stream"
 )
 
 // clusterFlags are the flags every command that talks to Kafka shares. Each has an environment
@@ -212,4 +218,162 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	return nil
+}
+
+// processorFlags are the settings of the processors, shared by run, demo and loadtest.
+type processorFlags struct {
+	model         string
+	modelDir      string
+	workers       int
+	threads       int
+	maxAge        time.Duration
+	maxImageBytes int
+	maxMegapixels float64
+	maxClockSkew  time.Duration
+	maxSeqJump    int64
+	window, grace time.Duration
+	stateDir      string
+}
+
+func (p *processorFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&p.model, "model", string(model.PoseFull), fmt.Sprintf("landmark pipeline: one of %v", model.Kinds()))
+	fs.StringVar(&p.modelDir, "models", "", "directory of the .tflite models (default $HOLOSTREAM_MODELS or .deps/models)")
+	fs.IntVar(&p.workers, "workers", model.CPUs(), "frames inferred at once, one interpreter set each (default: the CPUs this process may use, affinity and cgroup quota counted; 0 too)")
+	fs.IntVar(&p.threads, "threads", 1, "threads per TFLite interpreter")
+	fs.DurationVar(&p.maxAge, "max-age", 10*time.Second, "drop frames captured longer ago than this as stale (0: never)")
+	fs.IntVar(&p.maxImageBytes, "max-image-bytes", kafka.DefaultMaxImageBytes, "dead-letter frames whose image is larger than this; the producers' record limit and the max.message.bytes of the topics holostream creates follow it (this + 65 KiB)")
+	fs.Float64Var(&p.maxMegapixels, "max-megapixels", model.DefaultMaxMegapixels, "dead-letter images whose header declares more megapixels")
+	fs.DurationVar(&p.maxClockSkew, "max-clock-skew", schemas.DefaultMaxClockSkew, "dead-letter (BAD_TIME) frames captured further than this ahead of this machine's clock")
+	fs.Int64Var(&p.maxSeqJump, "max-seq-jump", landmarks.DefaultMaxSeqJump, "dead-letter (BAD_SEQ) frames whose seq is further than this ahead of their camera's last")
+	fs.DurationVar(&p.window, "window", 10*time.Second, "event-time window of pose-stats")
+	fs.DurationVar(&p.grace, "grace", 2*time.Second, "how long after a window's end late events are still counted in it")
+	fs.StringVar(&p.stateDir, "state-dir", "", "keep local copies of the tables here (LevelDB) for fast restarts; empty: in memory, rebuilt from Kafka at start")
+}
+
+// config is the processors' configuration the flags describe, for topo, without its
+// landmarker; validated, so that a mistake is reported before a model is opened.
+func (p *processorFlags) config(topo stream.Topology, log *slog.Logger, gokaLevel slog.Level) (stream.Config, error) {
+	cfg := stream.Config{Topology: topo, MaxAge: p.maxAge, MaxImageBytes: p.maxImageBytes,
+		MaxMegapixels: p.maxMegapixels, MaxClockSkew: p.maxClockSkew, MaxSeqJump: p.maxSeqJump,
+		Window: p.window, Grace: p.grace, StateDir: p.stateDir, Log: log, GokaLevel: gokaLevel}
+	if _, err := model.ParseKind(p.model); err != nil {
+		return cfg, fmt.Errorf("--model: %w", err)
+	}
+	if p.workers < 0 {
+		return cfg, fmt.Errorf("--workers %d: must be >= 0 (0: the CPUs this process may use, %d here)", p.workers, model.CPUs())
+	}
+	return cfg, cfg.Validate()
+}
+
+// open opens the landmarker the flags describe.
+func (p *processorFlags) open() (*model.Landmarker, error) {
+	kind, err := model.ParseKind(p.model)
+	if err != nil {
+		return nil, fmt.Errorf("--model: %w", err)
+	}
+	workers := p.workers
+	if workers == 0 {
+		workers = model.CPUs()
+	}
+	return model.Open(kind, model.WithModelDir(p.modelDir), model.WithWorkers(workers), model.WithThreads(p.threads))
+}
+
+// gatewayFlags are the HTTP gateway's settings, shared by serve and demo.
+type gatewayFlags struct {
+	addr         string
+	tokenFile    string
+	rateLimit    float64
+	maxBody      int64
+	inferWorkers int
+	inferQueue   int
+	inferTimeout time.Duration
+	inferMemory  int64
+	refusalDelay time.Duration
+	// maxImageBytes bounds POST /v1/frames' images: serve's --max-image-bytes, demo's processors'.
+	maxImageBytes int
+	// maxMegapixels bounds the images of /v1/infer and /v1/frames: serve's --max-megapixels,
+	// demo's processors'.
+	maxMegapixels float64
+	// The event streams' limits: in all, per client, per camera, waiting for unknown cameras.
+	maxStreams, maxStreamsPerClient, maxStreamsPerCamera, maxWaitingStreams int
+}
+
+func (g *gatewayFlags) register(fs *flag.FlagSet, addrFlag, defaultAddr string) {
+	fs.StringVar(&g.addr, addrFlag, env("HOLOSTREAM_HTTP_ADDR", defaultAddr), "serve the HTTP API and the web UI here; empty: off ($HOLOSTREAM_HTTP_ADDR)")
+	fs.StringVar(&g.tokenFile, "token-file", env("HOLOSTREAM_TOKEN_FILE", ""), "file holding the bearer token that /v1/ requires; or $HOLOSTREAM_TOKEN; neither: no auth")
+	fs.Float64Var(&g.rateLimit, "rate-limit", 0, "requests per second each client may send to /v1/ (bursts of twice that); 0: no limit")
+	fs.Int64Var(&g.maxBody, "max-body-bytes", 16<<20, "largest request body (413 above)")
+	fs.IntVar(&g.maxStreams, "max-streams", 256, "event streams (GET /v1/cameras/{id}/events) open at once, in all (503 above)")
+	fs.IntVar(&g.maxStreamsPerClient, "max-streams-per-client", 16, "event streams one client address (IPv6: its /64) may hold open (429 above); behind a proxy every client is the proxy's address")
+	fs.IntVar(&g.maxStreamsPerCamera, "max-streams-per-camera", 64, "event streams open for one camera (503 above)")
+	fs.IntVar(&g.maxWaitingStreams, "max-waiting-streams", 32, "event streams open, in all, for cameras with no frame seen yet (503 above): made-up camera ids take no more")
+	fs.IntVar(&g.inferWorkers, "infer-workers", 0, fmt.Sprintf("images POST /v1/infer decodes and infers at once (0: the CPUs this process may use, %d here)", model.CPUs()))
+	fs.IntVar(&g.inferQueue, "infer-queue", 0, fmt.Sprintf("most POST /v1/infer requests waiting for a worker (0: %d; the wait bound of --infer-timeout binds first)", gateway.DefaultInferQueue))
+	fs.DurationVar(&g.inferTimeout, "infer-timeout", 10*time.Second, "POST /v1/infer's latency budget: a request whose expected answer (requests ahead / workers x measured time each) is later gets 503 at once, one not answered within it 504")
+	fs.DurationVar(&g.refusalDelay, "infer-refusal-delay", time.Second, "hold a POST /v1/infer 503 this long (at most its Retry-After) before sending it, so clients that ignore Retry-After do not come back at once; 0: send at once")
+	fs.Int64Var(&g.inferMemory, "infer-memory-bytes", gateway.DefaultInferMemory, "memory the POST /v1/infer requests admitted may hold together (bodies and decoded pixels, from each image's header); 503 past it, 413 for an image that alone needs more")
+}
+
+// token reads the bearer token from --token-file, else $HOLOSTREAM_TOKEN; never from a flag,
+// which any user could read in ps.
+func (g *gatewayFlags) token() (string, error) {
+	if g.tokenFile == "" {
+		return os.Getenv("HOLOSTREAM_TOKEN"), nil
+	}
+	b, err := os.ReadFile(g.tokenFile)
+	if err != nil {
+		return "", fmt.Errorf("--token-file: %w", err)
+	}
+	t := strings.TrimSpace(string(b))
+	if t == "" {
+		return "", fmt.Errorf("--token-file %s: empty", g.tokenFile)
+	}
+	return t, nil
+}
+
+func (g *gatewayFlags) config(log *slog.Logger) (gateway.Config, error) {
+	tok, err := g.token()
+	if err != nil {
+		return gateway.Config{}, err
+	}
+	// Typed as a flag, 0 is a mistake for these (a Config's 0 means its default).
+	if g.maxBody < 1 || g.inferTimeout <= 0 || g.inferMemory <= 0 {
+		return gateway.Config{}, errors.New("--max-body-bytes, --infer-timeout and --infer-memory-bytes must be > 0")
+	}
+	cfg := gateway.Config{Log: log, Version: version, Token: tok, RateLimit: g.rateLimit, MaxBodyBytes: g.maxBody,
+		MaxMegapixels: g.maxMegapixels, MaxSubscribers: g.maxStreams, MaxSubscribersPerClient: g.maxStreamsPerClient,
+		MaxSubscribersPerCamera: g.maxStreamsPerCamera, MaxWaitingSubscribers: g.maxWaitingStreams,
+		InferWorkers: g.workers(), InferQueue: g.inferQueue, InferTimeout: g.inferTimeout, InferMemory: g.inferMemory,
+		InferRefusalDelay: refusalDelay(g.refusalDelay),
+		MaxImageBytes:     g.maxImageBytes}
+	if g.inferWorkers < 0 || g.inferQueue < 0 {
+		return gateway.Config{}, errors.New("--infer-workers and --infer-queue must be >= 0")
+	}
+	return cfg, cfg.Validate()
+}
+
+// refusalDelay maps --infer-refusal-delay 0 ("send at once") to the gateway's "none".
+func refusalDelay(d time.Duration) time.Duration {
+	if d <= 0 {
+		return -1
+	}
+	return d
+}
+
+// workers is --infer-workers, 0 resolved to the CPUs this process may use: the model and the
+// gateway's pool get the same number.
+func (g *gatewayFlags) workers() int {
+	if g.inferWorkers > 0 {
+		return g.inferWorkers
+	}
+	return model.CPUs()
+}
+
+// usageExit maps a flag parse error to an exit status: 0 for -h, 2 otherwise (the flag package
+// has already printed what was wrong).
+func usageExit(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 2
 }

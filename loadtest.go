@@ -10,7 +10,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/lovoo/goka"
@@ -18,6 +17,7 @@ import (
 	"github.com/holostream/holostream/camera"
 	"github.com/holostream/holostream/kafka"
 	"github.com/holostream/holostream/loadtest"
+	"github.com/holostream/holostream/model"
 	"github.com/holostream/holostream/processors/landmarks"
 	"github.com/holostream/holostream/schemas"
 	"github.com/holostream/holostream/stream"
@@ -92,8 +92,7 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if plan.Mode == "http" {
 		err = plan.ExecuteHTTP(ctx, log, o.http, src, rec, &run, stderr)
 	} else {
-		lk := ltKafka{plan: plan, src: src, rec: rec, run: &run, log: log, progress: stderr, metricsURL: o.http.MetricsURL}
-		err = lk.execute(ctx, cf, pf, explicitBrokers)
+		err = ltKafka(ctx, log, plan, cf, pf, explicitBrokers, o.http.MetricsURL, src, rec, &run, stderr)
 	}
 	run.Finished = time.Now()
 	rep := rec.Report(run)
@@ -178,29 +177,15 @@ func ltSource(dir string) (camera.Source, string, error) {
 	return src, "built-in footage (OpenCV vtest.avi, people walking)", err
 }
 
-// ltKafka is a load test through Kafka: frames produced to the frames topic, outcomes read
-// from the keypoints and dead-letter topics (and, embedded, the processors' observer; external,
-// their table's per-camera counters).
-type ltKafka struct {
-	plan       loadtest.Plan
-	src        camera.Source
-	rec        *loadtest.Recorder
-	run        *loadtest.Run
-	log        *slog.Logger
-	progress   io.Writer
-	metricsURL string
-	// model is the landmark model the first keypoint event names.
-	model atomic.Pointer[string]
-}
-
-// execute runs the plan against the cluster the flags name (explicit), or an embedded one with
-// the processors in this process.
-func (lk *ltKafka) execute(ctx context.Context, cf clusterFlags, pf processorFlags, explicit bool) error {
+// ltKafka runs the load test through Kafka: against the cluster the flags name (explicit),
+// whose processors run elsewhere, or an embedded one with the processors in this process.
+func ltKafka(ctx context.Context, log *slog.Logger, plan loadtest.Plan, cf clusterFlags, pf processorFlags, explicit bool, metricsURL string,
+	src camera.Source, rec *loadtest.Recorder, run *loadtest.Run, progress io.Writer) error {
 	topo := stream.NewTopology(cf.prefix)
 	var (
+		p       loadtest.Pipeline
 		clients *kafka.Clients
 		w       *stream.Wire
-		d       loadtest.Driver
 	)
 	if explicit {
 		var err error
@@ -211,25 +196,38 @@ func (lk *ltKafka) execute(ctx context.Context, cf clusterFlags, pf processorFla
 		if w, err = stream.NewWire(ctx, topo, cf.registry); err != nil {
 			return fmt.Errorf("schemas: %w", err)
 		}
-		lk.run.Target = strings.Join(clients.Config.Brokers, ",")
-		if lk.metricsURL != "" {
-			d.Meter = loadtest.NewMeter(loadtest.Scrape{URL: lk.metricsURL})
-			lk.run.Process = "the process at " + lk.metricsURL
+		run.Target = strings.Join(clients.Config.Brokers, ",")
+		if metricsURL != "" {
+			p.Meter = loadtest.NewMeter(loadtest.Scrape{URL: metricsURL})
+			run.Process = "the process at " + metricsURL
 		}
-		refresh, stop, err := lk.tableCounts(ctx, clients, topo)
+		// The processors' per-camera stale and duplicate counters, from their table.
+		t, err := stream.NewTable(clients, topo)
 		if err != nil {
 			return err
 		}
-		defer stop()
-		d.Refresh = refresh
+		tctx, stop := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- t.Run(tctx) }()
+		defer func() { stop(); <-done }()
+		p.Counts = func(id string) (int64, int64, bool) {
+			st, err := t.Camera(id)
+			if err != nil || st == nil {
+				return 0, 0, false
+			}
+			return st.Counters.Stale, st.Counters.Duplicate, true
+		}
 	} else {
-		e, close, err := lk.embedded(ctx, cf, pf, topo)
+		e, lm, err := ltEmbedded(ctx, log, cf, pf, topo, rec)
 		if err != nil {
 			return err
 		}
-		defer close()
+		defer lm.Close()
+		defer e.Close()
 		clients, w = e.Clients, e.Wire
-		d.Meter = loadtest.NewMeter(loadtest.Self{})
+		run.Target, run.Model = "embedded", string(lm.Kind())
+		run.Process = "this process: the processors, the embedded cluster and registry, and the load generator"
+		p.Meter = loadtest.NewMeter(loadtest.Self{})
 	}
 	if err := clients.EnsureStreams(topo.Frames, topo.Keypoints, topo.DLQ); err != nil {
 		return err
@@ -240,12 +238,7 @@ func (lk *ltKafka) execute(ctx context.Context, cf clusterFlags, pf processorFla
 		return err
 	}
 	defer lag.Close()
-	d.Lag = lag.Read
-	stopTail, err := lk.tail(ctx, clients, topo, w, !explicit)
-	if err != nil {
-		return err
-	}
-	defer stopTail() // a second call only cancels
+	p.Lag = lag.Read
 	em, err := goka.NewEmitter(clients.Config.Brokers, topo.Frames, w.Frames.Codec(), clients.EmitterOptions()...)
 	if err != nil {
 		return fmt.Errorf("emitter: %w", err)
@@ -256,51 +249,45 @@ func (lk *ltKafka) execute(ctx context.Context, cf clusterFlags, pf processorFla
 			em.Finish()
 		}
 	}()
-	d.Camera = func(ctx context.Context, id string, fps float64, dur time.Duration) error {
-		ctx, cancel := context.WithTimeout(ctx, dur)
-		defer cancel()
-		_, err := camera.Camera{ID: id, User: id, FPS: fps}.Run(ctx, lk.src, 0, lk.sink(em))
+	p.Emit = func(f schemas.Frame, done func(error)) error {
+		prom, err := em.Emit(f.CameraID, f)
+		if err == nil {
+			prom.Then(done)
+		}
 		return err
 	}
-	d.Flush = func(context.Context) error {
+	p.Flush = func() error {
 		finished = true
 		return em.Finish()
 	}
-	err = lk.plan.Execute(ctx, lk.log, d, lk.rec, lk.progress)
-	if m := lk.model.Load(); m != nil && lk.run.Model == "" {
-		lk.run.Model = *m
-	}
-	if terr := stopTail(); terr != nil && err == nil {
-		err = fmt.Errorf("reading the outputs: %w", terr)
-	}
-	return err
-}
-
-// sink sends a camera's frames with em, recording each as sent, then acknowledged or failed.
-func (lk *ltKafka) sink(em *goka.Emitter) camera.Sink {
-	return func(_ context.Context, f schemas.Frame) error {
-		id := loadtest.FrameID{Camera: f.CameraID, Seq: f.Seq}
-		lk.rec.Sent(id, time.Now())
-		prom, err := em.Emit(f.CameraID, f)
-		if err != nil {
-			lk.rec.Failed(id, "produce")
-			return nil
-		}
-		prom.Then(func(err error) {
-			if err != nil {
-				lk.rec.Failed(id, "produce")
-				return
+	prefix := loadtest.CameraPrefix(plan.RunID)
+	p.Follow = func(ctx context.Context, ready func(), out *loadtest.Outputs) error {
+		return stream.TailNotify(ctx, clients, []string{string(topo.Keypoints), string(topo.DLQ)}, !explicit, ready, func(r stream.Record) error {
+			if !strings.HasPrefix(r.Key, prefix) {
+				return nil
 			}
-			lk.rec.Acked(id)
+			now := time.Now()
+			if r.Topic == string(topo.DLQ) {
+				if dl, err := w.DLQ.Decode(r.Value); err == nil {
+					out.DeadLetter(dl, now)
+				} else {
+					rec.Error("undecodable_dead_letter", now)
+				}
+			} else if ev, err := w.Keypoints.Decode(r.Value); err == nil {
+				out.Keypoints(ev, now)
+			} else {
+				rec.Error("undecodable_keypoints", now)
+			}
+			return nil
 		})
-		return nil
 	}
+	return plan.ExecuteKafka(ctx, log, p, src, rec, run, progress)
 }
 
-// embedded starts the embedded cluster with the processors, as demo does, recording the frames
-// they drop as stale or duplicate (which produce no output to read).
-func (lk *ltKafka) embedded(ctx context.Context, cf clusterFlags, pf processorFlags, topo stream.Topology) (*stream.Embedded, func(), error) {
-	cfg, err := pf.config(topo, lk.log, slog.LevelDebug)
+// ltEmbedded starts the embedded cluster with the processors, as demo does, recording the
+// frames they drop as stale or duplicate (which produce no output to read).
+func ltEmbedded(ctx context.Context, log *slog.Logger, cf clusterFlags, pf processorFlags, topo stream.Topology, rec *loadtest.Recorder) (*stream.Embedded, *model.Landmarker, error) {
+	cfg, err := pf.config(topo, log, slog.LevelDebug)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -308,9 +295,9 @@ func (lk *ltKafka) embedded(ctx context.Context, cf clusterFlags, pf processorFl
 		id := loadtest.FrameID{Camera: ob.Camera, Seq: ob.Seq}
 		switch ob.Outcome {
 		case landmarks.OutcomeStale:
-			lk.rec.Outcome(id, loadtest.Stale, time.Now(), 0, false)
+			rec.Outcome(id, loadtest.Stale, time.Now(), 0, false)
 		case landmarks.OutcomeDuplicate:
-			lk.rec.Outcome(id, loadtest.Duplicate, time.Now(), 0, false)
+			rec.Outcome(id, loadtest.Duplicate, time.Now(), 0, false)
 		}
 	}
 	lm, err := pf.open()
@@ -324,94 +311,6 @@ func (lk *ltKafka) embedded(ctx context.Context, cf clusterFlags, pf processorFl
 		lm.Close()
 		return nil, nil, err
 	}
-	lk.run.Target, lk.run.Model = "embedded", string(lm.Kind())
-	lk.run.Process = "this process: the processors, the embedded cluster and registry, and the load generator"
-	lk.log.Info("loadtest: embedded cluster and processors running", "model", lm.Kind(), "partitions", cf.partitions)
-	return e, func() { e.Close(); lm.Close() }, nil
-}
-
-// tail reads the keypoint and dead-letter topics and records the outcomes of this run's frames
-// until stopped. On a real cluster it starts at the newest offsets: it returns only once it has
-// them, or the first outcomes could land before them and the frames count as unaccounted.
-// The tail ends at the first error reading, which stop returns.
-func (lk *ltKafka) tail(ctx context.Context, clients *kafka.Clients, topo stream.Topology, w *stream.Wire, fromOldest bool) (stop func() error, err error) {
-	tctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	ready := make(chan struct{})
-	prefix := loadtest.CameraPrefix(lk.plan.RunID)
-	go func() {
-		done <- stream.TailNotify(tctx, clients, []string{string(topo.Keypoints), string(topo.DLQ)}, fromOldest, func() { close(ready) },
-			func(r stream.Record) error {
-				if strings.HasPrefix(r.Key, prefix) {
-					lk.outcome(topo, w, r)
-				}
-				return nil
-			})
-	}()
-	stopped := false
-	stop = func() error {
-		cancel()
-		if stopped {
-			return nil
-		}
-		stopped = true
-		return <-done
-	}
-	select {
-	case <-ready:
-		return stop, nil
-	case err := <-done:
-		cancel()
-		if err == nil {
-			err = ctx.Err()
-		}
-		return nil, fmt.Errorf("reading the keypoint and dead-letter topics: %w", err)
-	case <-ctx.Done():
-		stop()
-		return nil, ctx.Err()
-	}
-}
-
-// outcome records what one record of the keypoints or dead-letter topic says of its frame.
-func (lk *ltKafka) outcome(topo stream.Topology, w *stream.Wire, r stream.Record) {
-	now := time.Now()
-	if r.Topic == string(topo.DLQ) {
-		dl, err := w.DLQ.Decode(r.Value)
-		if err != nil {
-			lk.rec.Error("undecodable_dead_letter", now)
-			return
-		}
-		lk.rec.Outcome(loadtest.FrameID{Camera: dl.CameraID, Seq: dl.Seq}, loadtest.DeadLettered, now, 0, false)
-		return
-	}
-	ev, err := w.Keypoints.Decode(r.Value)
-	if err != nil {
-		lk.rec.Error("undecodable_keypoints", now)
-		return
-	}
-	if lk.model.Load() == nil {
-		m := ev.Model
-		lk.model.Store(&m)
-	}
-	lk.rec.Outcome(loadtest.FrameID{Camera: ev.CameraID, Seq: ev.Seq}, loadtest.Emitted, now, now.Sub(ev.CapturedAt), ev.Status == schemas.StatusDetected)
-}
-
-// tableCounts follows the landmarks table, for the per-camera stale and duplicate counters of
-// processors that run elsewhere: refresh copies those of the run's cameras into the recorder.
-func (lk *ltKafka) tableCounts(ctx context.Context, clients *kafka.Clients, topo stream.Topology) (refresh func(context.Context), stop func(), err error) {
-	t, err := stream.NewTable(clients, topo)
-	if err != nil {
-		return nil, nil, err
-	}
-	vctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- t.Run(vctx) }()
-	refresh = func(context.Context) {
-		for _, id := range lk.rec.Cameras() {
-			if st, err := t.Camera(id); err == nil && st != nil {
-				lk.rec.CameraCounts(id, st.Counters.Stale, st.Counters.Duplicate)
-			}
-		}
-	}
-	return refresh, func() { cancel(); <-done }, nil
+	log.Info("loadtest: embedded cluster and processors running", "model", lm.Kind(), "partitions", cf.partitions)
+	return e, lm, nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"embed"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,14 +11,6 @@ import (
 	"github.com/holostream/holostream/model"
 	"github.com/holostream/holostream/stream"
 )
-
-// footage is real video of people walking (OpenCV's vtest.avi, see testdata/video/SOURCES.md),
-// built into the binary so `holostream demo` and `produce` need no files.
-//
-//go:embed testdata/video/*.jpg
-var footage embed.FS
-
-func defaultFootage() (camera.Source, error) { return camera.FromFS(footage, "testdata/video/*.jpg") }
 
 type produceFlags struct {
 	camera, user string
@@ -96,22 +87,6 @@ func (p *produceFlags) encoded(ctx context.Context) (camera.Source, error) {
 	return defaultFootage()
 }
 
-func (p *produceFlags) cams() []camera.Camera {
-	var out []camera.Camera
-	for i := 1; i <= p.cameras; i++ {
-		id := p.camera
-		if p.cameras > 1 {
-			id = fmt.Sprintf("%s-%d", p.camera, i)
-		}
-		user := p.user
-		if user == "" {
-			user = id
-		}
-		out = append(out, camera.Camera{ID: id, User: user, FPS: p.fps})
-	}
-	return out
-}
-
 func runProduce(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("produce", "produce [flags]\n\nA camera producer: sends frames to the frames topic, keyed by camera, as Avro Frame records.\nWithout --dir, --video or --synthetic it sends the footage built into the binary.", stderr)
 	var cf clusterFlags
@@ -144,7 +119,7 @@ func runProduce(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return fail(err)
 	}
 	log.Info("producing", "topic", topo.Frames, "cameras", pf.cameras, "fps", pf.fps, "frames_in_source", len(src))
-	acked, err := stream.Produce(ctx, clients, topo, w, src, pf.cams(), pf.count)
+	acked, err := stream.Produce(ctx, clients, topo, w, src, cameras(pf.camera, pf.user, pf.cameras, pf.fps), pf.count)
 	fmt.Fprintf(stdout, "{\"frames_acknowledged\":%d}\n", acked)
 	if err != nil {
 		return fail(err)
