@@ -72,9 +72,8 @@ type hostileRig struct {
 	w       *stream.Wire
 	raw     sarama.SyncProducer
 	reg     *prometheus.Registry
-	done    chan error
-	stop    context.CancelFunc
 	photo   []byte // a real JPEG of people
+	*instance
 }
 
 // newHostileRig creates the topics that the test's admin makes (before holostream starts:
@@ -101,21 +100,10 @@ func newHostileRig(t *testing.T, brokers []string, registryURL string, topo stre
 	}
 	admin.Close()
 	w, lm, src := pipelineParts(t, topo, registryURL)
-	rig := &hostileRig{topo: topo, clients: clients, w: w, reg: prometheus.NewRegistry(), done: make(chan error, 1), photo: src[0].Data}
+	rig := &hostileRig{topo: topo, clients: clients, w: w, reg: prometheus.NewRegistry(), photo: src[0].Data}
 	cfg := stream.Config{Topology: topo, Landmarker: lm, MaxImageBytes: hostileImageBytes, MaxMegapixels: 50,
 		MaxAge: time.Minute, Window: time.Second, Grace: 100 * time.Millisecond, Log: quietLog()}
-	p, err := stream.NewPipeline(cfg, clients, w, rig.reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	rig.stop = cancel
-	go func() { rig.done <- p.Run(ctx) }()
-	wctx, wcancel := context.WithTimeout(ctx, time.Minute)
-	defer wcancel()
-	if err := p.WaitRunning(wctx); err != nil {
-		t.Fatalf("processors did not start: %v", err)
-	}
+	rig.instance = runInstance(t, cfg, clients, w, rig.reg)
 	pc := *clients.Sarama
 	pc.Producer.Return.Successes = true
 	pc.Producer.MaxMessageBytes = 8 << 20
@@ -128,23 +116,9 @@ func newHostileRig(t *testing.T, brokers []string, registryURL string, topo stre
 	}
 	t.Cleanup(func() {
 		rig.raw.Close()
-		cancel()
-		if err := <-rig.done; err != nil {
-			t.Errorf("processors: %v", err)
-		}
+		rig.stop(t)
 	})
 	return rig
-}
-
-// running fails the test if the processors have stopped.
-func (r *hostileRig) running(t *testing.T) {
-	t.Helper()
-	select {
-	case err := <-r.done:
-		r.done <- err
-		t.Fatalf("the processors stopped: %v", err)
-	default:
-	}
 }
 
 // send writes one record as any producer could: key nil for no key, value nil for a tombstone.

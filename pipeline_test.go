@@ -62,17 +62,30 @@ func (in *instance) observations() []landmarks.Observation {
 	return append([]landmarks.Observation(nil), in.obs...)
 }
 
+// startInstance runs the processors with the test settings (500 ms windows, 100 ms grace) and
+// waits until they are running.
 func startInstance(t *testing.T, topo stream.Topology, clients *kafka.Clients, w *stream.Wire, lm *model.Landmarker) *instance {
 	t.Helper()
-	in := &instance{done: make(chan error, 1)}
 	cfg := stream.Config{Topology: topo, Landmarker: lm, MaxImageBytes: 8 << 20, MaxMegapixels: 50,
 		Window: 500 * time.Millisecond, Grace: 100 * time.Millisecond}
+	return runInstance(t, cfg, clients, w, prometheus.NewRegistry())
+}
+
+// runInstance runs the processors of cfg, recording their observations, and waits until they
+// are running.
+func runInstance(t *testing.T, cfg stream.Config, clients *kafka.Clients, w *stream.Wire, reg prometheus.Registerer) *instance {
+	t.Helper()
+	in := &instance{done: make(chan error, 1)}
+	observe := cfg.Observe
 	cfg.Observe = func(o landmarks.Observation) {
 		in.mu.Lock()
 		in.obs = append(in.obs, o)
 		in.mu.Unlock()
+		if observe != nil {
+			observe(o)
+		}
 	}
-	p, err := stream.NewPipeline(cfg, clients, w, prometheus.NewRegistry())
+	p, err := stream.NewPipeline(cfg, clients, w, reg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,6 +98,17 @@ func startInstance(t *testing.T, topo stream.Topology, clients *kafka.Clients, w
 		t.Fatalf("instance did not start: %v", err)
 	}
 	return in
+}
+
+// running fails the test if the processors have stopped.
+func (in *instance) running(t *testing.T) {
+	t.Helper()
+	select {
+	case err := <-in.done:
+		in.done <- err
+		t.Fatalf("the processors stopped: %v", err)
+	default:
+	}
 }
 
 // stop stops the instance once; later calls do nothing.

@@ -4,5 +4,6 @@
 // topics with the right partitions, replication and cleanup policy. On a cluster with an
 // authorizer, CheckAccess (access.go) asks the brokers which grants a principal lacks for the
 // topics and groups a command uses, and names them all; Denied tells authorization errors from
-// others. It knows nothing of the pipeline's logic; main gives it the topics.
+// others. LagReader (lag.go) reads a consumer group's lag. It knows nothing of the pipeline's
+// logic; the stream package gives it the topics.
 package kafka
