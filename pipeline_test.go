@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -266,8 +268,22 @@ func testFailover(t *testing.T, brokers []string, registryURL string, topo strea
 	for i, s := range after {
 		c := s.Counters
 		if c.Received != 20 || c.Emitted != 20 || !c.Balanced() || s.LastSeq != 20 {
-			t.Errorf("%s: counters %+v last seq %d: want 20 received and emitted", ids[i], c, s.LastSeq)
+			// What each instance saw of the camera, in the order it saw it: which record (topic,
+			// partition, offset) came when tells a producer's reordering from a consumer's.
+			t.Errorf("%s: counters %+v last seq %d: want 20 received and emitted; A saw %s; B saw %s",
+				ids[i], c, s.LastSeq, seen(a.observations(), ids[i]), seen(b.observations(), ids[i]))
 		}
 	}
 	t.Logf("A had %d of %d cameras; B took them over at seq 11 without re-detecting; 120 frames accounted for", len(onA), len(ids))
+}
+
+// seen lists an instance's observations of one camera in order: seq, outcome and the record.
+func seen(obs []landmarks.Observation, cam string) string {
+	var out []string
+	for _, o := range obs {
+		if o.Camera == cam {
+			out = append(out, fmt.Sprintf("%d %s %s/%d@%d", o.Seq, o.Outcome, o.Topic, o.Partition, o.Offset))
+		}
+	}
+	return "[" + strings.Join(out, ", ") + "]"
 }
