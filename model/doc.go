@@ -9,10 +9,8 @@
 // previous frame's landmarks as MediaPipe's RoiTrackingCalculator decides. The three branches
 // run at once when the process has more than one CPU, as MediaPipe's scheduler runs them.
 //
-// Images are decoded as OpenCV's imdecode decodes them, bit for bit (jpeg.go, decode.go, exif.go,
-// webp.go): libjpeg-turbo, CMYK converted, EXIF orientation applied; WebP with libwebp's chroma
-// upsampling. Raw pixels (raw.go: BGR24, RGB24, RGBA, GRAY8, NV12, I420, as cameras and video
-// pipelines send them) are converted without a decode step, NV12 and I420 as OpenCV's cvtColor.
+// The pipeline reads frames as package pixels gives them (pixels.Image: packed RGB, decoded or
+// converted as OpenCV would); decoding is not this package's.
 //
 // The stages are small functions over plain values, each naming the MediaPipe calculator it
 // follows, so they can be unit-tested against values worked out from MediaPipe's sources.
