@@ -273,7 +273,7 @@ func (h *handInterpreters) handBranch(img pixels.Image, p *Pose, from [3]int, pr
 	}
 	roi := HandRecropROI(h.recrop.outputs[0], fromPose, W, H)
 	if len(prev) == NumHandLandmarks {
-		roi, _ = HandRoiTracking().Choose(HandLandmarksROI(prev, W, H), prev, roi, W, H)
+		roi, _ = HandROITracking().Choose(HandLandmarksROI(prev, W, H), prev, roi, W, H)
 	}
 	if ok, err := cropInto(Crop, img, roi, h.hand.input, handLandmarkInput, 0, 1, BorderReplicate); !ok {
 		return nil, prev[:0], err
@@ -322,7 +322,7 @@ func (h *holisticWorker) faceBranch(l *Landmarker, img pixels.Image, p *Pose, pr
 	// The previous landmarks are this worker's own output (or a Track another Landmarker of the
 	// same kind wrote): one count per kind, so a Track of the other holistic kind starts afresh.
 	if len(prev) == h.numFaceLandmarks() {
-		roi, _ = FaceRoiTracking().Choose(FaceLandmarksROI(prev, W, H), prev, roi, W, H)
+		roi, _ = FaceROITracking().Choose(FaceLandmarksROI(prev, W, H), prev, roi, W, H)
 	}
 	// face_landmark's ImageToTensorCalculator alone does not keep the aspect ratio.
 	if ok, err := cropInto(CropStretched, img, roi, h.faceLm.input, faceLandmarkInput, 0, 1, BorderReplicate); !ok {
@@ -368,3 +368,12 @@ func cropInto(crop func(pixels.Image, Rect, []float32, int, int, float32, float3
 }
 
 func landmarkPoint(l Landmark) Point { return Point{l.X, l.Y} }
+
+// landmarkPoints copies the x and y of lms into dst, reusing its capacity.
+func landmarkPoints(dst []Point, lms []Landmark) []Point {
+	dst = dst[:0]
+	for _, l := range lms {
+		dst = append(dst, Point{l.X, l.Y})
+	}
+	return dst
+}
