@@ -1,11 +1,11 @@
 // Package model runs MediaPipe's landmark models through TensorFlow Lite: a faithful port of
 // MediaPipe's Pose pipeline (detector, ROI, rotated crop, landmark model, heatmap refinement,
 // projection, One Euro smoothing) in image and video (tracking) mode, and of MediaPipe Holistic
-// on top of it (hand.go, face.go, holistic.go): both hands from the pose's wrist, pinky and index
+// on top of it (hand.go, face_*.go, holistic.go): both hands from the pose's wrist, pinky and index
 // landmarks through hand_recrop and hand_landmark_full, and the 468-point face mesh from the
 // pose's face landmarks through the short-range face detector and face_landmark (or, with
 // refine_face_landmarks, 478 points from face_landmark_with_attention, whose MediaPipe custom
-// ops attention_ops.c implements; face_refine.go merges its outputs), each tracked from its
+// ops attention_ops.c implements; face_landmarks.go merges its outputs), each tracked from its
 // previous frame's landmarks as MediaPipe's RoiTrackingCalculator decides. The three branches
 // run at once when the process has more than one CPU, as MediaPipe's scheduler runs them.
 //
