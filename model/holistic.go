@@ -61,7 +61,7 @@ type holisticNets struct {
 }
 
 // faceLandmarkModel is the face landmark model face_landmark_cpu.pbtxt picks: with attention
-// (and MediaPipe's custom ops, attention_ops.go) when refined.
+// (and MediaPipe's custom ops, attention_ops.c, run through tflite_capi.go) when refined.
 func faceLandmarkModel(refined bool) string {
 	if refined {
 		return "face_landmark_with_attention"
