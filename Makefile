@@ -56,7 +56,7 @@ unit: setup lint
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
 
 bench: setup
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./model/ ./
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./pixels/ ./model/ ./
 
 bench-mediapipe:
 	bash scripts/mediapipe/bench.sh

@@ -14,6 +14,7 @@ import (
 	"github.com/holostream/holostream/gateway"
 	"github.com/holostream/holostream/kafka"
 	"github.com/holostream/holostream/model"
+	"github.com/holostream/holostream/pixels"
 	"github.com/holostream/holostream/processors/landmarks"
 	"github.com/holostream/holostream/schemas"
 	"github.com/holostream/holostream/stream"
@@ -242,7 +243,7 @@ func (p *processorFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&p.threads, "threads", 1, "threads per TFLite interpreter")
 	fs.DurationVar(&p.maxAge, "max-age", 10*time.Second, "drop frames captured longer ago than this as stale (0: never)")
 	fs.IntVar(&p.maxImageBytes, "max-image-bytes", kafka.DefaultMaxImageBytes, "dead-letter frames whose image is larger than this; the producers' record limit and the max.message.bytes of the topics holostream creates follow it (this + 65 KiB)")
-	fs.Float64Var(&p.maxMegapixels, "max-megapixels", model.DefaultMaxMegapixels, "dead-letter images whose header declares more megapixels")
+	fs.Float64Var(&p.maxMegapixels, "max-megapixels", pixels.DefaultMaxMegapixels, "dead-letter images whose header declares more megapixels")
 	fs.DurationVar(&p.maxClockSkew, "max-clock-skew", schemas.DefaultMaxClockSkew, "dead-letter (BAD_TIME) frames captured further than this ahead of this machine's clock")
 	fs.Int64Var(&p.maxSeqJump, "max-seq-jump", landmarks.DefaultMaxSeqJump, "dead-letter (BAD_SEQ) frames whose seq is further than this ahead of their camera's last")
 	fs.DurationVar(&p.window, "window", 10*time.Second, "event-time window of pose-stats")

@@ -23,7 +23,7 @@ import (
 	"github.com/holostream/holostream/camera"
 	"github.com/holostream/holostream/embedded"
 	"github.com/holostream/holostream/kafka"
-	"github.com/holostream/holostream/model"
+	"github.com/holostream/holostream/pixels"
 	"github.com/holostream/holostream/processors/landmarks"
 	"github.com/holostream/holostream/schemas"
 	"github.com/holostream/holostream/stream"
@@ -235,7 +235,7 @@ func (r *hostileRig) rawFrame(t *testing.T, cam string, seq int64, at time.Time,
 // enough for the suite's --max-image-bytes.
 func halfBGR(t *testing.T, photo []byte) (pix []byte, w, h int32) {
 	t.Helper()
-	img, _, err := model.DecodeImage(photo, 0)
+	img, _, err := pixels.DecodeImage(photo, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,8 +265,8 @@ func testHostileRecords(t *testing.T, brokers []string, registryURL string, topo
 	garbage := bytes.Repeat([]byte("not a frame "), 600<<10/12) // 600 KiB, over holostream's record limit
 	atLimit := paddedJPEG(t, rig.photo, hostileImageBytes)
 	bgr, bw, bh := halfBGR(t, rig.photo)
-	bgrType := model.RawBGR24.ContentType()
-	nv12Size, err := model.RawLayout{Format: model.RawNV12, Width: int(bw), Height: int(bh)}.RawSize(0)
+	bgrType := pixels.RawBGR24.ContentType()
+	nv12Size, err := pixels.RawLayout{Format: pixels.RawNV12, Width: int(bw), Height: int(bh)}.RawSize(0)
 	if err != nil {
 		t.Fatal(err)
 	}

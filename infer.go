@@ -15,6 +15,7 @@ import (
 
 	"github.com/holostream/holostream/model"
 	"github.com/holostream/holostream/overlay"
+	"github.com/holostream/holostream/pixels"
 )
 
 // maxInferFileBytes bounds how much of a file `infer` reads: a JPEG, PNG or WebP of the largest
@@ -33,7 +34,7 @@ type inferConfig struct {
 	minTracking   float64
 	files         []string
 	// raw, when set, is the layout of every file: raw pixels, not an encoded image.
-	raw *model.RawLayout
+	raw *pixels.RawLayout
 }
 
 func parseInfer(args []string, stderr io.Writer) (inferConfig, error) {
@@ -50,10 +51,10 @@ func parseInfer(args []string, stderr io.Writer) (inferConfig, error) {
 	fs.StringVar(&c.overlayDir, "overlay", "", "write each image with its skeleton drawn to `DIR` as PNG")
 	fs.StringVar(&c.modelDir, "models", "", "directory of the .tflite models (default $HOLOSTREAM_MODELS or .deps/models)")
 	fs.IntVar(&c.threads, "threads", 1, "threads per TFLite interpreter")
-	fs.Float64Var(&c.maxMegapixels, "max-megapixels", model.DefaultMaxMegapixels, "reject images larger than this many megapixels, from their header")
+	fs.Float64Var(&c.maxMegapixels, "max-megapixels", pixels.DefaultMaxMegapixels, "reject images larger than this many megapixels, from their header")
 	fs.Float64Var(&c.minDetection, "min-detection-confidence", 0.5, "detector score threshold")
 	fs.Float64Var(&c.minTracking, "min-tracking-confidence", 0.5, "landmark presence threshold")
-	raw := fs.String("raw", "", fmt.Sprintf("the files are raw pixels in `FORMAT`, one of %v (needs --width and --height)", model.RawFormats()))
+	raw := fs.String("raw", "", fmt.Sprintf("the files are raw pixels in `FORMAT`, one of %v (needs --width and --height)", pixels.RawFormats()))
 	width := fs.Int("width", 0, "width in pixels of the --raw files")
 	height := fs.Int("height", 0, "height in pixels of the --raw files")
 	stride := fs.Int("stride", 0, "bytes from one row of the --raw files to the next (of the Y plane for nv12 and i420), when rows are padded")
@@ -83,14 +84,14 @@ func parseInfer(args []string, stderr io.Writer) (inferConfig, error) {
 
 // rawLayoutFlags checks --raw, --width, --height and --stride together: the size flags go with
 // --raw only, and --raw needs both sizes.
-func rawLayoutFlags(raw string, width, height, stride int) (*model.RawLayout, error) {
+func rawLayoutFlags(raw string, width, height, stride int) (*pixels.RawLayout, error) {
 	if raw == "" {
 		if width != 0 || height != 0 || stride != 0 {
 			return nil, errors.New("--width, --height and --stride describe --raw files: give --raw FORMAT too")
 		}
 		return nil, nil
 	}
-	format, err := model.ParseRawFormat(raw)
+	format, err := pixels.ParseRawFormat(raw)
 	if err != nil {
 		return nil, fmt.Errorf("--raw: %w", err)
 	}
@@ -98,7 +99,7 @@ func rawLayoutFlags(raw string, width, height, stride int) (*model.RawLayout, er
 		return nil, fmt.Errorf("--raw %s needs --width and --height in pixels (> 0), and --stride >= 0; got %dx%d stride %d",
 			format, width, height, stride)
 	}
-	return &model.RawLayout{Format: format, Width: width, Height: height, Stride: stride}, nil
+	return &pixels.RawLayout{Format: format, Width: width, Height: height, Stride: stride}, nil
 }
 
 func runInfer(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -183,11 +184,11 @@ func inferFile(lm *model.Landmarker, c inferConfig, path string, track *model.Tr
 }
 
 // decodeInferFile reads a file as --raw says, or as an encoded image.
-func decodeInferFile(data []byte, c inferConfig) (model.Image, error) {
+func decodeInferFile(data []byte, c inferConfig) (pixels.Image, error) {
 	if c.raw != nil {
-		return model.DecodeRaw(data, *c.raw, c.maxMegapixels)
+		return pixels.DecodeRaw(data, *c.raw, c.maxMegapixels)
 	}
-	img, _, err := model.DecodeImage(data, c.maxMegapixels)
+	img, _, err := pixels.DecodeImage(data, c.maxMegapixels)
 	return img, err
 }
 
@@ -210,7 +211,7 @@ func readFileLimited(path string, limit int64) ([]byte, error) {
 	return data, nil
 }
 
-func writeOverlay(dir, path string, img model.Image, res model.Result) error {
+func writeOverlay(dir, path string, img pixels.Image, res model.Result) error {
 	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)) + ".png"
 	f, err := os.Create(filepath.Join(dir, name))
 	if err != nil {

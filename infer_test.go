@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/holostream/holostream/model"
+	"github.com/holostream/holostream/pixels"
 )
 
 func TestInferGoodAndBadFiles(t *testing.T) {
@@ -124,7 +125,7 @@ func TestInferRawFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, _, err := model.DecodeImage(data, 0)
+	img, _, err := pixels.DecodeImage(data, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

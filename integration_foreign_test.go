@@ -20,7 +20,7 @@ import (
 	"github.com/lovoo/goka"
 
 	"github.com/holostream/holostream/kafka"
-	"github.com/holostream/holostream/model"
+	"github.com/holostream/holostream/pixels"
 	"github.com/holostream/holostream/schemas"
 	"github.com/holostream/holostream/stream"
 )
@@ -176,7 +176,7 @@ func foreignFrames(t *testing.T, cams []string, n int) []schemas.Frame {
 	}
 	photos := []photo{{"images/messi5.jpg", "image/jpeg", false}, {"images/basketball1.png", "image/png", false},
 		{"images/basketball2.png", "image/png", false}, {"webp/messi5.q90.webp", "image/webp", false},
-		{"images/basketball1.png", model.RawBGR24.ContentType(), true}}
+		{"images/basketball1.png", pixels.RawBGR24.ContentType(), true}}
 	images := make([][]byte, len(photos))
 	sizes := make([][2]int32, len(photos))
 	for i, p := range photos {
@@ -186,11 +186,11 @@ func foreignFrames(t *testing.T, cams []string, n int) []schemas.Frame {
 		}
 		images[i] = b
 		if p.raw {
-			img, _, err := model.DecodeImage(b, 0)
+			img, _, err := pixels.DecodeImage(b, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if images[i], err = model.EncodeRaw(img, model.RawBGR24); err != nil {
+			if images[i], err = pixels.EncodeRaw(img, pixels.RawBGR24); err != nil {
 				t.Fatal(err)
 			}
 			sizes[i] = [2]int32{int32(img.Width), int32(img.Height)}

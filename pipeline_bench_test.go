@@ -14,6 +14,7 @@ import (
 	"github.com/holostream/holostream/embedded"
 	"github.com/holostream/holostream/kafka"
 	"github.com/holostream/holostream/model"
+	"github.com/holostream/holostream/pixels"
 	"github.com/holostream/holostream/stream"
 )
 
@@ -61,7 +62,7 @@ func loopFPS(b *testing.B, lm *model.Landmarker, src camera.Source, cameras, per
 			defer wg.Done()
 			var tr model.Track
 			for f := 0; f < perCamera; f++ {
-				img, _, err := model.DecodeImage(src[f%len(src)].Data, 0)
+				img, _, err := pixels.DecodeImage(src[f%len(src)].Data, 0)
 				if err != nil {
 					b.Error(err)
 					return

@@ -8,7 +8,7 @@ import (
 	"io"
 
 	"github.com/holostream/holostream/camera"
-	"github.com/holostream/holostream/model"
+	"github.com/holostream/holostream/pixels"
 	"github.com/holostream/holostream/stream"
 )
 
@@ -31,15 +31,15 @@ func (p *produceFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&p.dir, "dir", "", "send the .jpg/.png images of this directory, in name order, looping")
 	fs.StringVar(&p.video, "video", "", "send the frames of this video file (needs ffmpeg)")
 	fs.BoolVar(&p.synthetic, "synthetic", false, "send synthetic frames (a moving disc: no person)")
-	fs.StringVar(&p.raw, "raw", "", fmt.Sprintf("send the frames as raw pixels in `FORMAT`, one of %v, as a camera pipeline would", model.RawFormats()))
+	fs.StringVar(&p.raw, "raw", "", fmt.Sprintf("send the frames as raw pixels in `FORMAT`, one of %v, as a camera pipeline would", pixels.RawFormats()))
 }
 
 // source is the frames to send, laid out as --raw says.
 func (p *produceFlags) source(ctx context.Context) (camera.Source, error) {
-	var format model.RawFormat
+	var format pixels.RawFormat
 	if p.raw != "" {
 		var err error
-		if format, err = model.ParseRawFormat(p.raw); err != nil {
+		if format, err = pixels.ParseRawFormat(p.raw); err != nil {
 			return nil, fmt.Errorf("--raw: %w", err)
 		}
 	}
@@ -51,14 +51,14 @@ func (p *produceFlags) source(ctx context.Context) (camera.Source, error) {
 }
 
 // rawSource decodes each still and lays its pixels out in format.
-func rawSource(src camera.Source, format model.RawFormat) (camera.Source, error) {
+func rawSource(src camera.Source, format pixels.RawFormat) (camera.Source, error) {
 	out := make(camera.Source, 0, len(src))
 	for _, s := range src {
-		img, _, err := model.DecodeImage(s.Data, 0)
+		img, _, err := pixels.DecodeImage(s.Data, 0)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.Name, err)
 		}
-		data, err := model.EncodeRaw(img, format)
+		data, err := pixels.EncodeRaw(img, format)
 		if err != nil {
 			return nil, err
 		}

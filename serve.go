@@ -11,6 +11,7 @@ import (
 
 	"github.com/holostream/holostream/kafka"
 	"github.com/holostream/holostream/model"
+	"github.com/holostream/holostream/pixels"
 	"github.com/holostream/holostream/stream"
 )
 
@@ -24,7 +25,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	modelDir := fs.String("models", "", "directory of the .tflite models (default $HOLOSTREAM_MODELS or .deps/models)")
 	noKafka := fs.Bool("no-kafka", false, "serve without a Kafka cluster: POST /v1/infer and the upload page only")
 	fs.IntVar(&gf.maxImageBytes, "max-image-bytes", kafka.DefaultMaxImageBytes, "POST /v1/frames answers 413 for larger images; give run the same value (the frames producer's record limit follows it)")
-	fs.Float64Var(&gf.maxMegapixels, "max-megapixels", model.DefaultMaxMegapixels, "POST /v1/infer and /v1/frames answer 413 for images whose header declares more megapixels; give run the same value")
+	fs.Float64Var(&gf.maxMegapixels, "max-megapixels", pixels.DefaultMaxMegapixels, "POST /v1/infer and /v1/frames answer 413 for images whose header declares more megapixels; give run the same value")
 	if err := parseFlags(fs, args); err != nil {
 		return usageExit(err)
 	}

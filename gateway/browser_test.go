@@ -23,6 +23,7 @@ import (
 
 	"github.com/holostream/holostream/gateway"
 	"github.com/holostream/holostream/model"
+	"github.com/holostream/holostream/pixels"
 	"github.com/holostream/holostream/processors/landmarks"
 	"github.com/holostream/holostream/schemas"
 )
@@ -380,7 +381,7 @@ func checkProbes(t *testing.T, tab context.Context, what string, probes []probe)
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain, _, err := model.DecodeImage(data, 0)
+	plain, _, err := pixels.DecodeImage(data, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -426,7 +427,7 @@ func count(rgba []int, test func(r, g, b int) bool) int {
 }
 
 // photoPatch is the 5x5 RGBA patch of img around (x, y), as getImageData gives it.
-func photoPatch(img model.Image, x, y int) []int {
+func photoPatch(img pixels.Image, x, y int) []int {
 	var rgba []int
 	for yy := y - 2; yy <= y+2; yy++ {
 		for xx := x - 2; xx <= x+2; xx++ {
@@ -581,7 +582,7 @@ func footageEvents(t *testing.T, lm *model.Landmarker, camera, user string, n in
 			t.Fatal(err)
 		}
 		start := time.Now()
-		img, _, err := model.DecodeImage(data, 0)
+		img, _, err := pixels.DecodeImage(data, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -751,7 +752,7 @@ func checkLivePicture(t *testing.T, tab context.Context, ev schemas.KeypointEven
 	t.Helper()
 	waitFor[bool](t, tab, "the last frame's picture under its skeleton", fmt.Sprintf(`live.dataset.seq === "%d" && live.dataset.picture === "true"`, ev.Seq),
 		`"seq " + live.dataset.seq + ", picture " + live.dataset.picture + ", pictures " + live.dataset.pictures`)
-	img, _, err := model.DecodeImage(picture, 0)
+	img, _, err := pixels.DecodeImage(picture, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

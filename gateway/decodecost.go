@@ -12,7 +12,7 @@ type imageHeader struct {
 	format        string
 	width, height int
 	// bytesPerPixel is the most that decoding holds at once per pixel: the decoder's own image
-	// and the packed RGB the model reads (model.DecodeImage).
+	// and the packed RGB the model reads (pixels.DecodeImage).
 	bytesPerPixel int
 }
 
@@ -29,7 +29,7 @@ func (h imageHeader) cost() int64 {
 func (h imageHeader) megapixels() float64 { return float64(h.width) * float64(h.height) / 1e6 }
 
 // readImageHeader reads the dimensions of a JPEG, PNG or WebP from its header alone. ok is false when
-// the header cannot be read: then decoding stops at the header too (model.DecodeImage reads the
+// the header cannot be read: then decoding stops at the header too (pixels.DecodeImage reads the
 // same markers and chunks), with the error that says what is wrong.
 func readImageHeader(data []byte) (imageHeader, bool) {
 	if isJPEG(data) {
@@ -44,7 +44,7 @@ func readImageHeader(data []byte) (imageHeader, bool) {
 	if err != nil || format != "png" {
 		return imageHeader{}, false
 	}
-	// image/png decodes into an image of the PNG's colour type and depth, which model.ToRGB
+	// image/png decodes into an image of the PNG's colour type and depth, which pixels.ToRGB
 	// then packs into RGB (3 bytes a pixel); a 16-bit or paletted image is converted pixel by
 	// pixel through colour interfaces, about 16 bytes of garbage a pixel (measured) that the
 	// collector only frees afterwards. An interlaced PNG is decoded pass by pass into images of

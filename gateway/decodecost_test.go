@@ -8,11 +8,11 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/holostream/holostream/model"
+	"github.com/holostream/holostream/pixels"
 )
 
 // TestDecodeCostBoundsWhatDecodingAllocates: for real photos and PNGs of every depth, the cost
-// read from the header is at least what model.DecodeImage allocates (so the memory budget holds),
+// read from the header is at least what pixels.DecodeImage allocates (so the memory budget holds),
 // and not so far above it that the budget would refuse for nothing. Not parallel: it reads the
 // process's allocation counter.
 func TestDecodeCostBoundsWhatDecodingAllocates(t *testing.T) {
@@ -46,7 +46,7 @@ func TestDecodeCostBoundsWhatDecodingAllocates(t *testing.T) {
 		}
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		img, _, err := model.DecodeImage(tc.data, 0)
+		img, _, err := pixels.DecodeImage(tc.data, 0)
 		runtime.ReadMemStats(&after)
 		if err != nil {
 			t.Errorf("%d %s: %v", i, tc.name, err)

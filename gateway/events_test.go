@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/holostream/holostream/model"
+	"github.com/holostream/holostream/pixels"
 	"github.com/holostream/holostream/processors/landmarks"
 	"github.com/holostream/holostream/schemas"
 )
@@ -67,7 +68,7 @@ func (c *tableCameras) Camera(_ context.Context, id string) (Camera, bool, error
 // photoEvent is a keypoint event of camera carrying pose-lite's landmarks of messi5.jpg.
 func photoEvent(t testing.TB, camera string) schemas.KeypointEvent {
 	t.Helper()
-	img, _, err := model.DecodeImage(photo(t, "messi5.jpg"), 0)
+	img, _, err := pixels.DecodeImage(photo(t, "messi5.jpg"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/holostream/holostream/model"
+	"github.com/holostream/holostream/pixels"
 	"github.com/holostream/holostream/schemas"
 )
 
@@ -149,7 +149,7 @@ func (s *Server) sendRaw(w http.ResponseWriter, r *http.Request, up *upload, f s
 	}
 	f.Width, f.Height = int32(up.raw.Width), int32(up.raw.Height)
 	if up.raw.Stride != 0 {
-		f.Attributes = map[string]string{model.StrideAttribute: strconv.Itoa(up.raw.Stride)}
+		f.Attributes = map[string]string{pixels.StrideAttribute: strconv.Itoa(up.raw.Stride)}
 	}
 	s.send(w, r, f)
 }

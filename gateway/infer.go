@@ -7,13 +7,14 @@ import (
 	"time"
 
 	"github.com/holostream/holostream/model"
+	"github.com/holostream/holostream/pixels"
 )
 
 // Inferer runs the landmark pipeline on one image in image mode. *model.Landmarker is one; it is
 // safe for concurrent use and bounds its own interpreters, the pool (admission.go) bounds the
 // requests.
 type Inferer interface {
-	Detect(img model.Image) (model.Result, error)
+	Detect(img pixels.Image) (model.Result, error)
 	Kind() model.Kind
 }
 
@@ -93,7 +94,7 @@ func (s *Server) admissionCost(up *upload) (int64, error) {
 	if !ok {
 		// Decoding stops at the same header (libjpeg's markers, image/png's chunks): this says
 		// what is wrong at no cost. Should it ever decode, the image is counted as decoded.
-		img, format, err := model.DecodeImage(data, s.cfg.MaxMegapixels)
+		img, format, err := pixels.DecodeImage(data, s.cfg.MaxMegapixels)
 		if err != nil {
 			return 0, err
 		}
@@ -106,22 +107,22 @@ func (s *Server) admissionCost(up *upload) (int64, error) {
 func (s *Server) checkCost(h imageHeader, data []byte) (int64, error) {
 	if mp := h.megapixels(); mp > s.cfg.MaxMegapixels {
 		return 0, fmt.Errorf("%w: %s header declares %dx%d (%.1f MP), limit %.1f MP",
-			model.ErrImageTooLarge, h.format, h.width, h.height, mp, s.cfg.MaxMegapixels)
+			pixels.ErrImageTooLarge, h.format, h.width, h.height, mp, s.cfg.MaxMegapixels)
 	}
 	cost := int64(len(data)) + h.cost()
 	if cost > s.cfg.InferMemory {
 		return 0, fmt.Errorf("%w: %s %dx%d takes about %d MiB to decode, more than this server's --infer-memory-bytes (%d MiB)",
-			model.ErrImageTooLarge, h.format, h.width, h.height, cost>>20, s.cfg.InferMemory>>20)
+			pixels.ErrImageTooLarge, h.format, h.width, h.height, cost>>20, s.cfg.InferMemory>>20)
 	}
 	return cost, nil
 }
 
 // decode turns an upload into RGB: raw pixels by their layout, an image by its bytes.
-func (s *Server) decode(up *upload) (model.Image, error) {
+func (s *Server) decode(up *upload) (pixels.Image, error) {
 	if up.raw != nil {
-		return model.DecodeRaw(up.data, *up.raw, s.cfg.MaxMegapixels)
+		return pixels.DecodeRaw(up.data, *up.raw, s.cfg.MaxMegapixels)
 	}
-	img, _, err := model.DecodeImage(up.data, s.cfg.MaxMegapixels)
+	img, _, err := pixels.DecodeImage(up.data, s.cfg.MaxMegapixels)
 	return img, err
 }
 
@@ -160,17 +161,17 @@ func (s *Server) shed(w http.ResponseWriter, r *http.Request, ref *inferRefusal)
 // pixels, 415 for bytes that are no image, 400 for a damaged one, 500 for a model failure.
 func writeImageError(w http.ResponseWriter, err error) {
 	switch {
-	case errors.Is(err, model.ErrImageTooLarge):
+	case errors.Is(err, pixels.ErrImageTooLarge):
 		writeError(w, http.StatusRequestEntityTooLarge, CodeTooLarge, err.Error()+": send a smaller image", 0)
-	case errors.Is(err, model.ErrNotImage):
+	case errors.Is(err, pixels.ErrNotImage):
 		writeError(w, http.StatusUnsupportedMediaType, CodeNotImage, err.Error(), 0)
-	case errors.Is(err, model.ErrBadRaw):
+	case errors.Is(err, pixels.ErrBadRaw):
 		writeError(w, http.StatusBadRequest, CodeBadRaw, err.Error(), 0)
-	case errors.Is(err, model.ErrUnknownRawFormat):
+	case errors.Is(err, pixels.ErrUnknownRawFormat):
 		writeError(w, http.StatusBadRequest, CodeRawFormat, err.Error(), 0)
-	case errors.Is(err, model.ErrEmptyImage):
+	case errors.Is(err, pixels.ErrEmptyImage):
 		writeError(w, http.StatusBadRequest, CodeEmpty, err.Error(), 0)
-	case errors.Is(err, model.ErrCorruptImage):
+	case errors.Is(err, pixels.ErrCorruptImage):
 		writeError(w, http.StatusBadRequest, CodeCorrupt, err.Error()+": the image is truncated or damaged", 0)
 	default:
 		writeError(w, http.StatusInternalServerError, CodeInternal, "inference failed: "+err.Error(), 0)

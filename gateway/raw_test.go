@@ -9,16 +9,17 @@ import (
 	"testing"
 
 	"github.com/holostream/holostream/model"
+	"github.com/holostream/holostream/pixels"
 )
 
 // rawBGR is a photo's pixels as OpenCV's frame.tobytes() gives them, and its size.
 func rawBGR(t *testing.T, name string) (bgr []byte, w, h int) {
 	t.Helper()
-	img, _, err := model.DecodeImage(photo(t, name), 0)
+	img, _, err := pixels.DecodeImage(photo(t, name), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	bgr, err = model.EncodeRaw(img, model.RawBGR24)
+	bgr, err = pixels.EncodeRaw(img, pixels.RawBGR24)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,16 +119,16 @@ func TestFramesRaw(t *testing.T) {
 		t.Fatalf("%d frames reached Kafka, want 2", len(sink.frames))
 	}
 	for i, f := range sink.frames {
-		img, _, err := model.DecodeFrame(f.Image, f.ContentType, int(f.Width), int(f.Height), f.Attributes, 0)
+		img, _, err := pixels.DecodeFrame(f.Image, f.ContentType, int(f.Width), int(f.Height), f.Attributes, 0)
 		if err != nil || !bytes.Equal(mustEncode(t, img), bgr) {
 			t.Errorf("frame %d (%s %dx%d %v): not the photo's pixels: %v", i, f.ContentType, f.Width, f.Height, f.Attributes, err)
 		}
 	}
 }
 
-func mustEncode(t *testing.T, img model.Image) []byte {
+func mustEncode(t *testing.T, img pixels.Image) []byte {
 	t.Helper()
-	b, err := model.EncodeRaw(img, model.RawBGR24)
+	b, err := pixels.EncodeRaw(img, pixels.RawBGR24)
 	if err != nil {
 		t.Fatal(err)
 	}

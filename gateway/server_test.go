@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/holostream/holostream/model"
+	"github.com/holostream/holostream/pixels"
 	"github.com/holostream/holostream/processors/landmarks"
 	"github.com/holostream/holostream/schemas"
 )
@@ -117,7 +118,7 @@ func TestInferReturnsLandmarksOfARealPhoto(t *testing.T) {
 				t.Errorf("%s: %d landmarks, width %d, model %q", tc.name, len(out.Pose.Landmarks), out.Width, out.Model)
 			}
 			// The same photo through the library directly: the endpoint adds nothing and loses nothing.
-			img, _, err := model.DecodeImage(photo(t, tc.name), 0)
+			img, _, err := pixels.DecodeImage(photo(t, tc.name), 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -192,7 +193,7 @@ type gatedInferer struct {
 	gate    chan struct{}
 }
 
-func (g *gatedInferer) Detect(img model.Image) (model.Result, error) {
+func (g *gatedInferer) Detect(img pixels.Image) (model.Result, error) {
 	g.started <- struct{}{}
 	<-g.gate
 	return g.Inferer.Detect(img)

@@ -11,14 +11,14 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/holostream/holostream/model"
+	"github.com/holostream/holostream/pixels"
 )
 
 // upload is an image taken from a request, with the form fields that came with it.
 type upload struct {
 	data        []byte
 	contentType string            // "image/jpeg", "image/png" or "image/webp" from the bytes, not the header; or the raw layout's
-	raw         *model.RawLayout  // raw pixels, from the format, width, height and stride parameters; nil for an encoded image
+	raw         *pixels.RawLayout // raw pixels, from the format, width, height and stride parameters; nil for an encoded image
 	filename    string            // multipart file name, or ""
 	fields      map[string]string // multipart form fields (camera, user, seq, captured_at)
 }
@@ -124,12 +124,12 @@ func readMultipart(up *upload, mr *multipart.Reader, limit int64) error {
 // rawParams reads the layout of raw pixels: format (bgr24, rgb24, rgba, gray8, nv12, i420),
 // width, height and an optional stride, from the query string or the form fields. Their
 // agreement with the bytes is checked where the frame is used (RawLayout.RawSize).
-func rawParams(r *http.Request, up *upload, format string) (*model.RawLayout, error) {
-	f, err := model.ParseRawFormat(format)
+func rawParams(r *http.Request, up *upload, format string) (*pixels.RawLayout, error) {
+	f, err := pixels.ParseRawFormat(format)
 	if err != nil {
 		return nil, &uploadError{http.StatusBadRequest, CodeRawFormat, "format: " + err.Error()}
 	}
-	l := &model.RawLayout{Format: f}
+	l := &pixels.RawLayout{Format: f}
 	for _, p := range []struct {
 		name     string
 		v        *int
@@ -157,7 +157,7 @@ func rawSize(up *upload, maxMegapixels float64) error {
 	}
 	if int64(len(up.data)) != size {
 		return fmt.Errorf("%w: %s %dx%d is %d bytes, got %d: check format, width, height and stride",
-			model.ErrBadRaw, up.raw.Format, up.raw.Width, up.raw.Height, size, len(up.data))
+			pixels.ErrBadRaw, up.raw.Format, up.raw.Width, up.raw.Height, size, len(up.data))
 	}
 	return nil
 }

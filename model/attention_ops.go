@@ -3,7 +3,6 @@ package model
 /*
 #cgo LDFLAGS: -ltensorflowlite_c -lm
 #include <stdlib.h>
-#include "tensorflow/lite/c/c_api.h"
 #include "attention_ops.h"
 */
 import "C"
@@ -12,106 +11,13 @@ import (
 	"errors"
 	"fmt"
 	"unsafe"
-
-	"github.com/mattn/go-tflite"
 )
 
 // face_landmark_with_attention.tflite (refine_face_landmarks) holds three MediaPipe custom ops,
 // Landmarks2TransformMatrix, TransformTensorBilinear and TransformLandmarks, version 2, that stock
-// TFLite lacks: attention_ops.c implements them. go-tflite cannot register them: its
-// InterpreterOptions hides the C pointer, and its ExpAddCustomOp frees the op's name while TFLite
-// keeps a pointer to it (MutableOpResolver::AddCustom stores custom_name, which the XNNPACK
-// delegate then reads). So a model with custom ops is loaded and run through the TFLite C API
-// here, with the same XNNPACK delegate for the rest of its graph.
-
-// customModel is a TfLiteModel loaded through the C API. Safe for concurrent use.
-type customModel struct{ m *C.TfLiteModel }
-
-func loadCustomNetwork(path, name string) (*network, error) {
-	p := C.CString(path)
-	defer C.free(unsafe.Pointer(p))
-	m := C.TfLiteModelCreateFromFile(p)
-	if m == nil {
-		return nil, fmt.Errorf("model: load %s from %s: not a readable TFLite model (run `make setup`)", name, path)
-	}
-	return &network{name: name, custom: &customModel{m: m}}, nil
-}
-
-func (m *customModel) delete() { C.TfLiteModelDelete(m.m) }
-
-// customInterpreter is an interpreter of a customModel with attention_ops.c's kernels
-// registered. Not safe for concurrent use, like interpreter.
-type customInterpreter struct {
-	opts *C.TfLiteInterpreterOptions
-	it   *C.TfLiteInterpreter
-}
-
-// newCustomInterpreter builds the interpreter and allocates its tensors; x must outlive it.
-func newCustomInterpreter(m *customModel, threads int, x *xnnpack) (*customInterpreter, error) {
-	c := &customInterpreter{opts: C.TfLiteInterpreterOptionsCreate()}
-	if c.opts == nil {
-		return nil, errors.New("create interpreter options failed")
-	}
-	C.TfLiteInterpreterOptionsSetNumThreads(c.opts, C.int32_t(threads))
-	C.TfLiteInterpreterOptionsAddDelegate(c.opts, (*C.TfLiteDelegate)(x.Ptr()))
-	C.hs_add_attention_ops((*C.struct_TfLiteInterpreterOptions)(unsafe.Pointer(c.opts)))
-	if c.it = C.TfLiteInterpreterCreate(m.m, c.opts); c.it == nil {
-		c.delete()
-		return nil, errors.New("create interpreter failed (TFLite's message is on stderr)")
-	}
-	if st := C.TfLiteInterpreterAllocateTensors(c.it); st != C.kTfLiteOk {
-		c.delete()
-		return nil, fmt.Errorf("allocate tensors: %v", tflite.Status(st))
-	}
-	return c, nil
-}
-
-func (c *customInterpreter) tensors(outputs bool) []*tensorView {
-	n := int(C.TfLiteInterpreterGetInputTensorCount(c.it))
-	if outputs {
-		n = int(C.TfLiteInterpreterGetOutputTensorCount(c.it))
-	}
-	out := make([]*tensorView, n)
-	for i := range out {
-		var t *C.TfLiteTensor
-		if outputs {
-			t = (*C.TfLiteTensor)(unsafe.Pointer(C.TfLiteInterpreterGetOutputTensor(c.it, C.int32_t(i))))
-		} else {
-			t = C.TfLiteInterpreterGetInputTensor(c.it, C.int32_t(i))
-		}
-		if t == nil {
-			continue
-		}
-		shape := make([]int, int(C.TfLiteTensorNumDims(t)))
-		for d := range shape {
-			shape[d] = int(C.TfLiteTensorDim(t, C.int32_t(d)))
-		}
-		out[i] = &tensorView{C.GoString(C.TfLiteTensorName(t)), tflite.TensorType(C.TfLiteTensorType(t)), shape,
-			C.TfLiteTensorData(t), int(C.TfLiteTensorByteSize(t))}
-	}
-	return out
-}
-
-func (c *customInterpreter) invoke() error {
-	if st := C.TfLiteInterpreterInvoke(c.it); st != C.kTfLiteOk {
-		return fmt.Errorf("invoke: %v", tflite.Status(st))
-	}
-	return nil
-}
-
-func (c *customInterpreter) delete() {
-	if c.it != nil {
-		C.TfLiteInterpreterDelete(c.it)
-		c.it = nil
-	}
-	if c.opts != nil {
-		C.TfLiteInterpreterOptionsDelete(c.opts)
-		c.opts = nil
-	}
-}
-
-// The kernels and the options parsers on plain Go values, for the tests: the interpreter calls
-// the same C functions.
+// TFLite lacks: attention_ops.c implements them, and tflite_capi.go registers them with the
+// interpreters of that model. This file calls the same C kernels and options parsers on plain Go
+// values, for the tests.
 
 // errFlex is a malformed or invalid custom-options buffer.
 var errFlex = errors.New("model: bad custom options")

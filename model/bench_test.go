@@ -6,10 +6,12 @@ import (
 	"sort"
 	"testing"
 	"time"
+
+	"github.com/holostream/holostream/pixels"
 )
 
 // Benchmarks per stage and per frame. Frames are the 640x480 JPEGs of testdata/video (real
-// footage). One interpreter thread, XNNPACK on: the budgets (README.md, Benchmarks) are per core.
+// footage); decoding them alone is pixels' BenchmarkDecodeJPEG. One interpreter thread, XNNPACK on: the budgets (README.md, Benchmarks) are per core.
 // `make bench` runs them; README.md has the measured table.
 
 func videoFrames(b *testing.B) [][]byte {
@@ -30,28 +32,17 @@ func videoFrames(b *testing.B) [][]byte {
 	return out
 }
 
-func decodeAll(b *testing.B, frames [][]byte) []Image {
+func decodeAll(b *testing.B, frames [][]byte) []pixels.Image {
 	b.Helper()
-	imgs := make([]Image, len(frames))
+	imgs := make([]pixels.Image, len(frames))
 	for i, f := range frames {
-		img, _, err := DecodeImage(f, 0)
+		img, _, err := pixels.DecodeImage(f, 0)
 		if err != nil {
 			b.Fatal(err)
 		}
 		imgs[i] = img
 	}
 	return imgs
-}
-
-func BenchmarkDecodeJPEG(b *testing.B) {
-	frames := videoFrames(b)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, _, err := DecodeImage(frames[i%len(frames)], 0); err != nil {
-			b.Fatal(err)
-		}
-	}
 }
 
 // BenchmarkTrackFrame is the budgeted number: video mode, JPEG bytes in, smoothed landmarks out,
@@ -66,7 +57,7 @@ func BenchmarkTrackFrame(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				img, _, err := DecodeImage(frames[i%len(frames)], 0)
+				img, _, err := pixels.DecodeImage(frames[i%len(frames)], 0)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -93,7 +84,7 @@ func BenchmarkDetectFrame(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				img, _, err := DecodeImage(frames[i%len(frames)], 0)
+				img, _, err := pixels.DecodeImage(frames[i%len(frames)], 0)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/holostream/holostream/pixels"
 )
 
 // Border says what a crop samples outside the image.
@@ -51,18 +53,18 @@ const (
 // Crop makes one pass over dst and allocates nothing; dst's previous contents do not matter.
 // On amd64 it runs in C (crop_amd64.c), 8 pixels at a time with AVX2 where the CPU has it, bit
 // for bit the same as the portable Go code.
-func Crop(img Image, roi Rect, dst []float32, tensorW, tensorH int, lo, hi float32, border Border) error {
+func Crop(img pixels.Image, roi Rect, dst []float32, tensorW, tensorH int, lo, hi float32, border Border) error {
 	return crop(img, roi, dst, tensorW, tensorH, lo, hi, border, true, bestKernel)
 }
 
 // CropStretched is Crop without keep_aspect_ratio: the region is stretched onto the tensor
 // as it is (face_landmark's ImageToTensorCalculator).
-func CropStretched(img Image, roi Rect, dst []float32, tensorW, tensorH int, lo, hi float32, border Border) error {
+func CropStretched(img pixels.Image, roi Rect, dst []float32, tensorW, tensorH int, lo, hi float32, border Border) error {
 	return crop(img, roi, dst, tensorW, tensorH, lo, hi, border, false, bestKernel)
 }
 
 // crop is Crop filled by kernel, with or without keep_aspect_ratio.
-func crop(img Image, roi Rect, dst []float32, tensorW, tensorH int, lo, hi float32, border Border, keepAspect bool, kernel cropKernel) error {
+func crop(img pixels.Image, roi Rect, dst []float32, tensorW, tensorH int, lo, hi float32, border Border, keepAspect bool, kernel cropKernel) error {
 	if tensorW <= 0 || tensorH <= 0 {
 		return fmt.Errorf("model: crop: tensor size %dx%d", tensorW, tensorH)
 	}

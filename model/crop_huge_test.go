@@ -3,6 +3,8 @@ package model
 import (
 	"math"
 	"testing"
+
+	"github.com/holostream/holostream/pixels"
 )
 
 // TestCropPastTwoGiB: the AVX2 kernel gathers with 32-bit offsets, so an image of 2 GiB of pixels
@@ -14,7 +16,7 @@ func TestCropPastTwoGiB(t *testing.T) {
 	if 3*W*H < math.MaxInt32 {
 		t.Fatal("the image must pass 2^31 bytes")
 	}
-	img := Image{Pix: make([]uint8, 3*W*H), Width: W, Height: H}
+	img := pixels.Image{Pix: make([]uint8, 3*W*H), Width: W, Height: H}
 	const corner = 700
 	for y := H - corner; y < H; y++ {
 		row := img.Pix[3*(y*W+W-corner) : 3*(y*W+W)]

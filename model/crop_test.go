@@ -5,11 +5,13 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/holostream/holostream/pixels"
 )
 
 // testImage returns a w x h image whose pixel (x, y) is f(x, y).
-func testImage(w, h int, f func(x, y int) [3]uint8) Image {
-	img := Image{Pix: make([]uint8, w*h*3), Width: w, Height: h}
+func testImage(w, h int, f func(x, y int) [3]uint8) pixels.Image {
+	img := pixels.Image{Pix: make([]uint8, w*h*3), Width: w, Height: h}
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			p := f(x, y)
@@ -19,7 +21,7 @@ func testImage(w, h int, f func(x, y int) [3]uint8) Image {
 	return img
 }
 
-func randomImage(w, h int, seed uint64) Image {
+func randomImage(w, h int, seed uint64) pixels.Image {
 	r := rand.New(rand.NewPCG(seed, 1))
 	return testImage(w, h, func(int, int) [3]uint8 {
 		return [3]uint8{uint8(r.UintN(256)), uint8(r.UintN(256)), uint8(r.UintN(256))}
@@ -32,7 +34,7 @@ func pixelAt(t []float32, tw, i, j int) [3]float32 {
 	return [3]float32{t[o], t[o+1], t[o+2]}
 }
 
-func imagePixel(img Image, x, y int) [3]float32 {
+func imagePixel(img pixels.Image, x, y int) [3]float32 {
 	o := (y*img.Width + x) * 3
 	return [3]float32{float32(img.Pix[o]), float32(img.Pix[o+1]), float32(img.Pix[o+2])}
 }
@@ -123,7 +125,7 @@ func TestCropBilinear(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
-		img  Image
+		img  pixels.Image
 		roi  Rect // onto a 1x1 tensor: samples the region's top-left corner
 		want float32
 	}{
@@ -157,7 +159,7 @@ func TestCropErrors(t *testing.T) {
 	good := Rect{0.5, 0.5, 1, 1, 0}
 	tests := []struct {
 		name   string
-		img    Image
+		img    pixels.Image
 		roi    Rect
 		n      int
 		tw, th int
@@ -173,8 +175,8 @@ func TestCropErrors(t *testing.T) {
 		{"dst too short", img, good, 47, 4, 4, 0, 1, false},
 		{"dst too long", img, good, 49, 4, 4, 0, 1, false},
 		{"zero tensor", img, good, 0, 0, 4, 0, 1, false},
-		{"short image", Image{Pix: img.Pix[:47], Width: 4, Height: 4}, good, 48, 4, 4, 0, 1, false},
-		{"empty image", Image{}, good, 48, 4, 4, 0, 1, false},
+		{"short image", pixels.Image{Pix: img.Pix[:47], Width: 4, Height: 4}, good, 48, 4, 4, 0, 1, false},
+		{"empty image", pixels.Image{}, good, 48, 4, 4, 0, 1, false},
 		{"empty range", img, good, 48, 4, 4, 1, 1, false},
 	}
 	for i, tt := range tests {
@@ -281,7 +283,7 @@ func sameBits(a, b []float32) int {
 
 // referenceCrop is Crop through the portable Go code, pixel by pixel: what every kernel must
 // reproduce bit for bit.
-func referenceCrop(img Image, roi Rect, dst []float32, tw, th int, lo, hi float32, border Border) error {
+func referenceCrop(img pixels.Image, roi Rect, dst []float32, tw, th int, lo, hi float32, border Border) error {
 	return crop(img, roi, dst, tw, th, lo, hi, border, true, kernelGo)
 }
 
@@ -295,7 +297,7 @@ func TestCropKernels(t *testing.T) {
 		t.Log("only the Go kernel on this machine")
 	}
 	r := rand.New(rand.NewPCG(10, 11))
-	imgs := []Image{randomImage(640, 480, 12), randomImage(37, 23, 13), randomImage(2, 2, 14),
+	imgs := []pixels.Image{randomImage(640, 480, 12), randomImage(37, 23, 13), randomImage(2, 2, 14),
 		randomImage(1, 1, 15), randomImage(301, 7, 16), randomImage(5, 400, 17)}
 	sizes := []int{1, 2, 7, 8, 9, 15, 16, 17, 24, 128, 192, 224, 256}
 	ranges := [][2]float32{{0, 1}, {-1, 1}, {0, 255}}

@@ -1,18 +1,38 @@
 // Package model runs MediaPipe's landmark models through TensorFlow Lite: a faithful port of
 // MediaPipe's Pose pipeline (detector, ROI, rotated crop, landmark model, heatmap refinement,
 // projection, One Euro smoothing) in image and video (tracking) mode, and of MediaPipe Holistic
-// on top of it (hand.go, face.go, holistic.go): both hands from the pose's wrist, pinky and index
-// landmarks through hand_recrop and hand_landmark_full, and the 468-point face mesh from the
-// pose's face landmarks through the short-range face detector and face_landmark (or, with
-// refine_face_landmarks, 478 points from face_landmark_with_attention, whose MediaPipe custom
-// ops attention_ops.c implements; face_refine.go merges its outputs), each tracked from its
-// previous frame's landmarks as MediaPipe's RoiTrackingCalculator decides. The three branches
-// run at once when the process has more than one CPU, as MediaPipe's scheduler runs them.
+// on top of it: both hands from the pose's wrist, pinky and index landmarks through hand_recrop
+// and hand_landmark_full, and the 468-point face mesh from the pose's face landmarks through the
+// short-range face detector and face_landmark (or, with refine_face_landmarks, 478 points from
+// face_landmark_with_attention), each tracked from its previous frame's landmarks as MediaPipe's
+// RoiTrackingCalculator decides. The three branches run at once when the process has more than
+// one CPU, as MediaPipe's scheduler runs them.
 //
-// Images are decoded as OpenCV's imdecode decodes them, bit for bit (jpeg.go, decode.go, exif.go,
-// webp.go): libjpeg-turbo, CMYK converted, EXIF orientation applied; WebP with libwebp's chroma
-// upsampling. Raw pixels (raw.go: BGR24, RGB24, RGBA, GRAY8, NV12, I420, as cameras and video
-// pipelines send them) are converted without a decode step, NV12 and I420 as OpenCV's cvtColor.
+// The pipeline reads frames as package pixels gives them (pixels.Image: packed RGB, decoded or
+// converted as OpenCV would); decoding is not this package's.
+//
+// Files, by stage:
+//
+//   - landmarker.go: Landmarker (Open, Detect, Track), the pool of workers; types.go the plain
+//     values (Landmark, Rect, Detection); output.go the JSON of one image's landmarks.
+//   - pose.go: the pose graph, detector then landmark model; anchors.go and detections.go the
+//     detector's SSD anchors, box decoding and weighted NMS; landmarks.go the landmark tensors
+//     decoded, refined from the heatmap and projected to the image.
+//   - roi.go: the ROI rectangles MediaPipe's rect calculators build (from points, transformed,
+//     padded to a tensor); crop.go (crop_amd64.c with AVX2) the rotated crop into a tensor, as
+//     ImageToTensorCalculator's warpPerspective.
+//   - track.go, filter.go, track_binary.go: video mode's state (Track), the One Euro and
+//     low-pass smoothing filters, Track's compact binary form.
+//   - holistic.go: the Holistic worker that runs the branches on the pose; hand.go the hand
+//     branch's ROIs; face_roi.go the face branch's ROIs, face_detector.go its detector,
+//     detection_projection.go the detector's detections mapped back to the image,
+//     face_landmarks.go face_landmark and the refinement of the attention model's outputs;
+//     roi_tracking.go whether a branch keeps the ROI from its previous landmarks.
+//   - tflite.go: models and interpreters over two runtimes, go-tflite (tflite_go.go) for every
+//     stock model and TFLite's C API (tflite_capi.go) for face_landmark_with_attention, whose
+//     MediaPipe custom ops attention_ops.c implements (attention_ops.go calls its kernels for the
+//     tests); xnnpack.go the XNNPACK delegate; libm.go the C library's float functions
+//     (expf, cosf, sinf, atan2f) that MediaPipe's calculators call, for their rounding.
 //
 // The stages are small functions over plain values, each naming the MediaPipe calculator it
 // follows, so they can be unit-tested against values worked out from MediaPipe's sources.

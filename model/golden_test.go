@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/holostream/holostream/pixels"
 )
 
 // The goldens are MediaPipe's own Python pipeline's output on the same images
@@ -53,13 +55,13 @@ func openForTest(t testing.TB, kind Kind, opts ...Option) *Landmarker {
 	return l
 }
 
-func loadImage(t testing.TB, path string) Image {
+func loadImage(t testing.TB, path string) pixels.Image {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, _, err := DecodeImage(data, 0)
+	img, _, err := pixels.DecodeImage(data, 0)
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/holostream/holostream/pixels"
 )
 
 // MediaPipe Holistic (mediapipe/modules/holistic_landmark/holistic_landmark_cpu.pbtxt): the pose
@@ -59,7 +61,7 @@ type holisticNets struct {
 }
 
 // faceLandmarkModel is the face landmark model face_landmark_cpu.pbtxt picks: with attention
-// (and MediaPipe's custom ops, attention_ops.go) when refined.
+// (and MediaPipe's custom ops, attention_ops.c, run through tflite_capi.go) when refined.
 func faceLandmarkModel(refined bool) string {
 	if refined {
 		return "face_landmark_with_attention"
@@ -188,7 +190,7 @@ func (h *holisticWorker) close() {
 // holistic runs the hand and face branches on the pose in res (already smoothed in video mode)
 // and fills res's Face, LeftHand and RightHand. tr holds each branch's landmarks from the
 // previous frame; nil is image mode, where every branch starts afresh.
-func (h *holisticWorker) holistic(l *Landmarker, img Image, res *Result, tr *Track) error {
+func (h *holisticWorker) holistic(l *Landmarker, img pixels.Image, res *Result, tr *Track) error {
 	var fresh Track
 	if tr == nil {
 		tr = &fresh
@@ -222,7 +224,7 @@ func (h *holisticWorker) holistic(l *Landmarker, img Image, res *Result, tr *Tra
 // the result is the same as one after the other (a test checks it bit for bit). The right hand
 // and the face run on goroutines of their own, the left hand on this one. Timings.Hands is then
 // the wall time until both hands are done, overlapping Timings.Face.
-func (h *holisticWorker) holisticParallel(l *Landmarker, img Image, res *Result, tr *Track) error {
+func (h *holisticWorker) holisticParallel(l *Landmarker, img pixels.Image, res *Result, tr *Track) error {
 	p := res.Pose
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -255,7 +257,7 @@ func (h *holisticWorker) holisticParallel(l *Landmarker, img Image, res *Result,
 // choice between the re-crop ROI and the one from the previous frame's landmarks
 // (hand_tracking.pbtxt), then hand_landmark_full. prev are the previous frame's landmarks of this
 // hand (empty when it had none); the returned slice, reusing prev's storage, are this frame's.
-func (h *handInterpreters) handBranch(img Image, p *Pose, from [3]int, prev []Point) (*Hand, []Point, error) {
+func (h *handInterpreters) handBranch(img pixels.Image, p *Pose, from [3]int, prev []Point) (*Hand, []Point, error) {
 	wrist := p.Landmarks[from[0]]
 	// ThresholdingCalculator compares in double against a double threshold.
 	if !(float64(wrist.Visibility) > handVisibilityThreshold) {
@@ -271,7 +273,7 @@ func (h *handInterpreters) handBranch(img Image, p *Pose, from [3]int, prev []Po
 	}
 	roi := HandRecropROI(h.recrop.outputs[0], fromPose, W, H)
 	if len(prev) == NumHandLandmarks {
-		roi, _ = HandRoiTracking().Choose(HandLandmarksROI(prev, W, H), prev, roi, W, H)
+		roi, _ = HandROITracking().Choose(HandLandmarksROI(prev, W, H), prev, roi, W, H)
 	}
 	if ok, err := cropInto(Crop, img, roi, h.hand.input, handLandmarkInput, 0, 1, BorderReplicate); !ok {
 		return nil, prev[:0], err
@@ -299,7 +301,7 @@ func (h *handInterpreters) handBranch(img Image, p *Pose, from [3]int, prev []Po
 // detection, the choice between that and the ROI from the previous frame's landmarks
 // (face_tracking.pbtxt), then face_landmark (or face_landmark_with_attention, whose 478 points
 // feed the tracking as all 468 do otherwise). prev and the returned slice as in handBranch.
-func (h *holisticWorker) faceBranch(l *Landmarker, img Image, p *Pose, prev []Point) (*Face, []Point, error) {
+func (h *holisticWorker) faceBranch(l *Landmarker, img pixels.Image, p *Pose, prev []Point) (*Face, []Point, error) {
 	W, H := img.Width, img.Height
 	for i := range h.facePts {
 		h.facePts[i] = landmarkPoint(p.Landmarks[i])
@@ -320,7 +322,7 @@ func (h *holisticWorker) faceBranch(l *Landmarker, img Image, p *Pose, prev []Po
 	// The previous landmarks are this worker's own output (or a Track another Landmarker of the
 	// same kind wrote): one count per kind, so a Track of the other holistic kind starts afresh.
 	if len(prev) == h.numFaceLandmarks() {
-		roi, _ = FaceRoiTracking().Choose(FaceLandmarksROI(prev, W, H), prev, roi, W, H)
+		roi, _ = FaceROITracking().Choose(FaceLandmarksROI(prev, W, H), prev, roi, W, H)
 	}
 	// face_landmark's ImageToTensorCalculator alone does not keep the aspect ratio.
 	if ok, err := cropInto(CropStretched, img, roi, h.faceLm.input, faceLandmarkInput, 0, 1, BorderReplicate); !ok {
@@ -354,7 +356,7 @@ func (h *holisticWorker) numFaceLandmarks() int {
 // cropInto crops roi into a size x size tensor with crop (Crop or CropStretched). A degenerate
 // ROI is not an error but no result (ok false, err nil), as MediaPipe's ImageToTensorCalculator
 // drops it.
-func cropInto(crop func(Image, Rect, []float32, int, int, float32, float32, Border) error, img Image, roi Rect, dst []float32, size int, lo, hi float32, border Border) (ok bool, err error) {
+func cropInto(crop func(pixels.Image, Rect, []float32, int, int, float32, float32, Border) error, img pixels.Image, roi Rect, dst []float32, size int, lo, hi float32, border Border) (ok bool, err error) {
 	err = crop(img, roi, dst, size, size, lo, hi, border)
 	if errors.Is(err, ErrBadROI) {
 		return false, nil
@@ -366,3 +368,12 @@ func cropInto(crop func(Image, Rect, []float32, int, int, float32, float32, Bord
 }
 
 func landmarkPoint(l Landmark) Point { return Point{l.X, l.Y} }
+
+// landmarkPoints copies the x and y of lms into dst, reusing its capacity.
+func landmarkPoints(dst []Point, lms []Landmark) []Point {
+	dst = dst[:0]
+	for _, l := range lms {
+		dst = append(dst, Point{l.X, l.Y})
+	}
+	return dst
+}

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/holostream/holostream/pixels"
 )
 
 // Holistic benchmarks. Frames are 640x480 JPEG bytes, decoded in the loop as a camera's would
@@ -63,7 +65,7 @@ func BenchmarkHolisticTrackFrame(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				img, _, err := DecodeImage(frames[i%len(frames)], 0)
+				img, _, err := pixels.DecodeImage(frames[i%len(frames)], 0)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -213,7 +215,7 @@ func BenchmarkHolisticStreams(b *testing.B) {
 					defer wg.Done()
 					var tr Track
 					for i := 0; i < b.N; i++ {
-						img, _, err := DecodeImage(frames[(i+s)%len(frames)], 0)
+						img, _, err := pixels.DecodeImage(frames[(i+s)%len(frames)], 0)
 						if err == nil {
 							_, err = l.Track(img, &tr, time.Duration(i)*33333*time.Microsecond)
 						}

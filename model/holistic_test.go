@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/holostream/holostream/pixels"
 )
 
 // holisticGolden is one record of testdata/golden/holistic (or holistic-refined): MediaPipe
@@ -201,8 +203,8 @@ func readHolisticVideoGolden(t testing.TB, kind Kind, name string) []holisticVid
 }
 
 // cropImage cuts the w x h window at (x, y) out of img, as numpy slicing does in golden.py.
-func cropImage(img Image, x, y, w, h int) Image {
-	out := Image{Pix: make([]uint8, 0, 3*w*h), Width: w, Height: h}
+func cropImage(img pixels.Image, x, y, w, h int) pixels.Image {
+	out := pixels.Image{Pix: make([]uint8, 0, 3*w*h), Width: w, Height: h}
 	for r := y; r < y+h; r++ {
 		out.Pix = append(out.Pix, img.Pix[3*(r*img.Width+x):3*(r*img.Width+x+w)]...)
 	}
@@ -210,10 +212,10 @@ func cropImage(img Image, x, y, w, h int) Image {
 }
 
 // goldenFrames loads the frames of a holistic video golden: files, or crops of one photo.
-func goldenFrames(t testing.TB, golden []holisticVideoGolden) []Image {
+func goldenFrames(t testing.TB, golden []holisticVideoGolden) []pixels.Image {
 	t.Helper()
-	sources := map[string]Image{}
-	frames := make([]Image, len(golden))
+	sources := map[string]pixels.Image{}
+	frames := make([]pixels.Image, len(golden))
 	for i, g := range golden {
 		img, ok := sources[g.Source]
 		if !ok {
@@ -274,7 +276,7 @@ func (b *branchStats) String() string {
 // frame, prepare (if not nil) may set the Track's previous landmarks; step runs the frame and
 // returns its Result. It checks every branch (and the refined kind's irises apart) and returns
 // their stats.
-func holisticVideoRun(t *testing.T, kind Kind, seq string, maxError float64, prepare func(i int, tr *Track), step func(i int, img Image, tr *Track) Result) []*branchStats {
+func holisticVideoRun(t *testing.T, kind Kind, seq string, maxError float64, prepare func(i int, tr *Track), step func(i int, img pixels.Image, tr *Track) Result) []*branchStats {
 	golden := readHolisticVideoGolden(t, kind, seq)
 	frames := goldenFrames(t, golden)
 	face := &branchStats{name: "face", maxAllowed: maxError}
@@ -345,7 +347,7 @@ func holisticGoldenVideoMode(t *testing.T, kind Kind) {
 	l := openForTest(t, kind)
 	for _, seq := range []string{"vtest", "pan"} {
 		n := 0
-		stats := holisticVideoRun(t, kind, seq, maxGoldenError, nil, func(i int, img Image, tr *Track) Result {
+		stats := holisticVideoRun(t, kind, seq, maxGoldenError, nil, func(i int, img pixels.Image, tr *Track) Result {
 			n++
 			res, err := l.Track(img, tr, time.Duration(i+1)*33333*time.Microsecond)
 			if err != nil {
@@ -394,7 +396,7 @@ func holisticBranchesVideoMode(t *testing.T, kind Kind) {
 				tr.FaceLandmarks, tr.LeftHandLandmarks, tr.RightHandLandmarks = points(prev.Face), points(prev.LeftHand), points(prev.RightHand)
 			}
 		}
-		stats := holisticVideoRun(t, kind, seq, 0.001, mediapipeState, func(i int, img Image, tr *Track) Result {
+		stats := holisticVideoRun(t, kind, seq, 0.001, mediapipeState, func(i int, img pixels.Image, tr *Track) Result {
 			var res Result
 			if p := golden[i].Pose; p != nil {
 				res.Pose = &Pose{}
@@ -550,13 +552,13 @@ func TestHolisticParallelBranchesMatchSequential(t *testing.T) {
 	for _, kind := range []Kind{Holistic, HolisticRefined} {
 		par := openForTest(t, kind, WithSequentialBranches(false))
 		seq := openForTest(t, kind, WithSequentialBranches(true))
-		var frames []Image
+		var frames []pixels.Image
 		paths, _ := filepath.Glob("../testdata/video/*.jpg")
 		sort.Strings(paths)
 		for _, p := range paths[:20] {
 			frames = append(frames, loadImage(t, p))
 		}
-		pair := []Image{loadImage(t, "../testdata/images/basketball1.png"), loadImage(t, "../testdata/images/basketball2.png")}
+		pair := []pixels.Image{loadImage(t, "../testdata/images/basketball1.png"), loadImage(t, "../testdata/images/basketball2.png")}
 		for i := 0; i < 20; i++ {
 			frames = append(frames, pair[i%2])
 		}

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"time"
+
+	"github.com/holostream/holostream/pixels"
 )
 
 // Kind names a landmark pipeline.
@@ -285,7 +287,7 @@ type Timings struct {
 
 // Detect runs the pipeline in image mode: the detector on every image, no smoothing, no state
 // (Holistic: every face and hand branch starts afresh, as in a new MediaPipe graph).
-func (l *Landmarker) Detect(img Image) (Result, error) {
+func (l *Landmarker) Detect(img pixels.Image) (Result, error) {
 	return l.run(img, nil, 0)
 }
 
@@ -295,14 +297,14 @@ func (l *Landmarker) Detect(img Image) (Result, error) {
 // a new stream. Timestamps must increase; a frame whose timestamp is not after the previous one
 // passes through the filters unsmoothed, as in MediaPipe. Holistic tracks the face and the hands
 // from their previous frame's landmarks too (see Track).
-func (l *Landmarker) Track(img Image, tr *Track, ts time.Duration) (Result, error) {
+func (l *Landmarker) Track(img pixels.Image, tr *Track, ts time.Duration) (Result, error) {
 	if tr == nil {
 		return Result{}, errors.New("model: Track needs a *Track (use Detect for image mode)")
 	}
 	return l.run(img, tr, ts)
 }
 
-func (l *Landmarker) run(img Image, tr *Track, ts time.Duration) (Result, error) {
+func (l *Landmarker) run(img pixels.Image, tr *Track, ts time.Duration) (Result, error) {
 	if img.Width <= 0 || img.Height <= 0 || len(img.Pix) < 3*img.Width*img.Height {
 		return Result{}, fmt.Errorf("model: bad image %dx%d with %d bytes", img.Width, img.Height, len(img.Pix))
 	}

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/holostream/holostream/pixels"
 )
 
 func TestOpenErrors(t *testing.T) {
@@ -28,7 +30,7 @@ func TestOpenErrors(t *testing.T) {
 func TestConcurrentDetect(t *testing.T) {
 	t.Parallel()
 	l := openForTest(t, PoseLite, WithWorkers(3))
-	imgs := []Image{loadImage(t, "../testdata/images/messi5.jpg"), loadImage(t, "../testdata/images/basketball1.png")}
+	imgs := []pixels.Image{loadImage(t, "../testdata/images/messi5.jpg"), loadImage(t, "../testdata/images/basketball1.png")}
 	want := make([]Result, len(imgs))
 	for i, img := range imgs {
 		r, err := l.Detect(img)
@@ -113,7 +115,7 @@ func TestTrackNeedsState(t *testing.T) {
 	if _, err := l.Track(loadImage(t, "../testdata/images/messi5.jpg"), nil, 0); err == nil {
 		t.Error("Track with a nil *Track: no error")
 	}
-	if _, err := l.Detect(Image{Width: 10, Height: 10}); err == nil {
+	if _, err := l.Detect(pixels.Image{Width: 10, Height: 10}); err == nil {
 		t.Error("image without pixels: no error")
 	}
 }

@@ -1,6 +1,10 @@
 package model
 
-import "time"
+import (
+	"time"
+
+	"github.com/holostream/holostream/pixels"
+)
 
 // Output is the JSON contract of one image's landmarks: the line `holostream infer` prints, the
 // body `POST /v1/infer` returns. Field names and conventions mirror MediaPipe's (see Landmark).
@@ -54,7 +58,7 @@ type TimingsMs struct {
 // NewOutput converts a pipeline result to the JSON contract. decode is the time spent decoding
 // the image, total the time from receiving its bytes to the landmarks. Face, LeftHand and
 // RightHand are null unless the Holistic pipeline found them.
-func NewOutput(source string, img Image, kind Kind, r Result, decode, total time.Duration) Output {
+func NewOutput(source string, img pixels.Image, kind Kind, r Result, decode, total time.Duration) Output {
 	o := Output{Source: source, Width: img.Width, Height: img.Height, Model: kind,
 		Timings: &TimingsMs{Decode: ms(decode), Detect: ms(r.Timings.Detect), Landmarks: ms(r.Timings.Landmarks),
 			Hands: ms(r.Timings.Hands), Face: ms(r.Timings.Face), Total: ms(total)}}

@@ -3,6 +3,8 @@ package model
 import (
 	"math"
 	"time"
+
+	"github.com/holostream/holostream/pixels"
 )
 
 // Sizes and thresholds of MediaPipe's pose graphs.
@@ -75,7 +77,7 @@ func (w *poseWorker) close() {
 // pose runs one frame: the detector when there is no ROI to track, then the landmark model, then
 // (video mode) smoothing and the next frame's ROI. tr is nil in image mode.
 // Follows pose_landmark_cpu.pbtxt.
-func (w *poseWorker) pose(l *Landmarker, img Image, tr *Track, ts time.Duration) (res Result, err error) {
+func (w *poseWorker) pose(l *Landmarker, img pixels.Image, tr *Track, ts time.Duration) (res Result, err error) {
 	var roi Rect
 	tracking := tr != nil && tr.ROI != nil
 	if tracking {
@@ -136,7 +138,7 @@ func (w *poseWorker) pose(l *Landmarker, img Image, tr *Track, ts time.Duration)
 
 // detect runs pose_detection on the letterboxed frame and returns the first detection after
 // weighted NMS, mapped to normalized image coordinates (pose_detection_cpu.pbtxt).
-func (w *poseWorker) detect(l *Landmarker, img Image) (Detection, bool, error) {
+func (w *poseWorker) detect(l *Landmarker, img pixels.Image) (Detection, bool, error) {
 	// The whole image: Crop letterboxes it as ImageToTensorCalculator does without a rectangle.
 	_, pad := LetterboxROI(img.Width, img.Height, detectorInput, detectorInput)
 	if err := Crop(img, Rect{XCenter: 0.5, YCenter: 0.5, Width: 1, Height: 1}, w.det.input, detectorInput, detectorInput, -1, 1, BorderZero); err != nil {

@@ -2,6 +2,12 @@ package model
 
 import "math"
 
+// ROI rectangles, normalized to the image, as MediaPipe's rect calculators build them: from points
+// (DetectionsToRectsCalculator, LandmarksToDetectionCalculator, AlignmentPointsRectsCalculator),
+// transformed (RectTransformationCalculator) and padded to a tensor's aspect ratio
+// (ImageToTensorCalculator), in the float32 arithmetic of their C++. Whether a tracked ROI is
+// kept from one frame to the next is roi_tracking.go's.
+
 // NormalizeRadians wraps an angle into [-π, π), as DetectionsToRectsCalculator::NormalizeRadians
 // (mediapipe/calculators/util/detections_to_rects_calculator.h).
 func NormalizeRadians(a float64) float64 {
@@ -110,4 +116,69 @@ func PadRect(r Rect, imgW, imgH, tensorW, tensorH int) (Rect, Padding) {
 // 1/8 of the tensor padded at the top and the bottom.
 func LetterboxROI(imgW, imgH, tensorW, tensorH int) (Rect, Padding) {
 	return PadRect(Rect{XCenter: 0.5, YCenter: 0.5, Width: 1, Height: 1}, imgW, imgH, tensorW, tensorH)
+}
+
+// floatMin is C++'s std::numeric_limits<float>::min(), the smallest positive normal float32,
+// which LandmarksToDetectionCalculator and HandLandmarksToRectCalculator start their running
+// maximum from (so a maximum over all-negative values comes out as this tiny positive value).
+const floatMin = 0x1p-126
+
+// pointRotation is DetectionsToRectsCalculator::ComputeRotation
+// (mediapipe/calculators/util/detections_to_rects_calculator.cc) on two normalized points of an
+// imgW x imgH image: the angle that turns the vector p0→p1, in pixels, to targetAngle (radians,
+// counter-clockwise from +x with y up), wrapped to [-π, π).
+func pointRotation(p0, p1 Point, imgW, imgH int, targetAngle float32) float32 {
+	w, h := float32(imgW), float32(imgH)
+	x0, y0 := p0.X*w, p0.Y*h
+	x1, y1 := p1.X*w, p1.Y*h
+	angle := targetAngle - atan2f(-(y1-y0), x1-x0)
+	return float32(NormalizeRadians(float64(angle)))
+}
+
+// LandmarksBoxRect is LandmarksToDetectionCalculator followed by DetectionsToRectsCalculator in
+// its DEFAULT conversion mode (mediapipe/calculators/util/landmarks_to_detection_calculator.cc,
+// detections_to_rects_calculator.cc: RectFromBox): the axis-aligned bounding box of the points,
+// normalized, unrotated. Like MediaPipe, the running maximum starts at the smallest positive
+// float, so if every x (or every y) is negative that maximum is wrong in the same way.
+func LandmarksBoxRect(pts []Point) Rect {
+	xmin, ymin, xmax, ymax := landmarkBounds(pts)
+	w, h := xmax-xmin, ymax-ymin
+	return Rect{XCenter: xmin + w/2, YCenter: ymin + h/2, Width: w, Height: h}
+}
+
+// landmarkBounds is the bounding box of pts with MediaPipe's landmark-box initialization: the
+// minimum starts at the largest float, the maximum at floatMin.
+func landmarkBounds(pts []Point) (xmin, ymin, xmax, ymax float32) {
+	xmin, ymin = math.MaxFloat32, math.MaxFloat32
+	xmax, ymax = floatMin, floatMin
+	for _, p := range pts {
+		xmin, xmax = min(xmin, p.X), max(xmax, p.X)
+		ymin, ymax = min(ymin, p.Y), max(ymax, p.Y)
+	}
+	return xmin, ymin, xmax, ymax
+}
+
+// KeypointsRect is DetectionsToRectsCalculator's USE_KEYPOINTS conversion
+// (detections_to_rects_calculator.cc: NormRectFromKeyPoints): the axis-aligned bounding box of a
+// detection's keypoints rather than its box, normalized, unrotated.
+func KeypointsRect(kps []Point) Rect {
+	xmin, ymin := float32(math.MaxFloat32), float32(math.MaxFloat32)
+	xmax, ymax := float32(-math.MaxFloat32), float32(-math.MaxFloat32)
+	for _, p := range kps {
+		xmin, xmax = min(xmin, p.X), max(xmax, p.X)
+		ymin, ymax = min(ymin, p.Y), max(ymax, p.Y)
+	}
+	return Rect{XCenter: (xmin + xmax) / 2, YCenter: (ymin + ymax) / 2, Width: xmax - xmin, Height: ymax - ymin}
+}
+
+// cosSin are the float32 cosine and sine of an angle in radians, as std::cos and std::sin on
+// a float (libm.go).
+func cosSin(a float32) (c, s float32) {
+	return cosf(a), sinf(a)
+}
+
+// rotate turns (x, y) by the angle whose cosine and sine are c and s, counter-clockwise in a
+// y-up frame (clockwise on screen).
+func rotate(x, y, c, s float32) (float32, float32) {
+	return float32(x*c) - float32(y*s), float32(x*s) + float32(y*c)
 }

@@ -13,6 +13,31 @@ func rectNear(a, b Rect, tol float64) bool {
 		approx(float64(a.Rotation), float64(b.Rotation), tol)
 }
 
+// The expected values below are worked out by hand from MediaPipe's calculators (the file of
+// each is named on the function under test), on a 640x480 image, in pixels: px turns a pixel
+// point into a normalized one and pxRect a pixel rectangle into a normalized Rect.
+const imgW, imgH = 640, 480
+
+func px(x, y float64) Point { return Point{float32(x / imgW), float32(y / imgH)} }
+
+func pxRect(cx, cy, w, h, rot float64) Rect {
+	return Rect{float32(cx / imgW), float32(cy / imgH), float32(w / imgW), float32(h / imgH), float32(rot)}
+}
+
+// turn rotates a pixel point about (cx, cy) by a (clockwise on screen, MediaPipe's rotation
+// sense).
+func turn(p Point, cx, cy, a float64) Point {
+	x, y := float64(p.X)*imgW-cx, float64(p.Y)*imgH-cy
+	return px(cx+x*math.Cos(a)-y*math.Sin(a), cy+x*math.Sin(a)+y*math.Cos(a))
+}
+
+func turnRect(r Rect, cx, cy, a float64) Rect {
+	c := turn(Point{r.XCenter, r.YCenter}, cx, cy, a)
+	r.XCenter, r.YCenter = c.X, c.Y
+	r.Rotation = float32(NormalizeRadians(float64(r.Rotation) + a))
+	return r
+}
+
 func TestNormalizeRadians(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ in, want float64 }{
@@ -128,5 +153,19 @@ func TestLetterboxAndPadRect(t *testing.T) {
 				t.Errorf("%d %s: LetterboxROI %+v %+v differs from PadRect", i, tt.name, lr, lp)
 			}
 		}
+	}
+}
+
+func TestLandmarkBoxesStartAtFloatMin(t *testing.T) {
+	t.Parallel()
+	// MediaPipe's LandmarksToDetectionCalculator starts the maximum at FLT_MIN, a tiny positive
+	// number: with every x negative the box's right edge stays there, at 0 rather than -0.1.
+	r := LandmarksBoxRect([]Point{{-0.2, 0.5}, {-0.1, 0.7}})
+	if !approx(float64(r.Width), 0.2, 1e-7) || !approx(float64(r.XCenter), -0.1, 1e-7) || !approx(float64(r.Height), 0.2, 1e-7) {
+		t.Errorf("all-negative x: %+v, want width 0.2 centred at -0.1", r)
+	}
+	// KeypointsRect starts at the lowest float and gets it right.
+	if k := KeypointsRect([]Point{{-0.2, 0.5}, {-0.1, 0.7}}); !approx(float64(k.Width), 0.1, 1e-7) || !approx(float64(k.XCenter), -0.15, 1e-7) {
+		t.Errorf("KeypointsRect: %+v", k)
 	}
 }

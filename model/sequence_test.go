@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/holostream/holostream/pixels"
 )
 
 // The sequence goldens (testdata/golden/sequences, scripts/mediapipe/golden.py's SEQUENCES) are
@@ -46,9 +48,9 @@ type sequenceGolden struct {
 
 // sequenceFrame is golden.py's sequence_frame: output pixel (c, r) is img's pixel
 // (x + c·w/W, y + r·h/H) in integers, black outside img.
-func sequenceFrame(img Image, window [4]int, width, height int) Image {
+func sequenceFrame(img pixels.Image, window [4]int, width, height int) pixels.Image {
 	x, y, w, h := window[0], window[1], window[2], window[3]
-	out := Image{Pix: make([]uint8, 3*width*height), Width: width, Height: height}
+	out := pixels.Image{Pix: make([]uint8, 3*width*height), Width: width, Height: height}
 	for r := 0; r < height; r++ {
 		sy := y + r*h/height
 		if sy < 0 || sy >= img.Height {
@@ -99,10 +101,10 @@ func readSequenceGoldens(t *testing.T) map[string]map[Kind][]sequenceGolden {
 }
 
 // sequenceFrames cuts a sequence's frames, the same for every model.
-func sequenceFrames(t *testing.T, golden []sequenceGolden) []Image {
+func sequenceFrames(t *testing.T, golden []sequenceGolden) []pixels.Image {
 	t.Helper()
 	src := loadImage(t, filepath.Join("..", golden[0].Source))
-	frames := make([]Image, len(golden))
+	frames := make([]pixels.Image, len(golden))
 	for i, g := range golden {
 		frames[i] = sequenceFrame(src, g.Window, g.Width, g.Height)
 	}
@@ -207,7 +209,7 @@ func poseLandmarks(p *Pose) []Landmark {
 
 // runSequence tracks a sequence with l as MediaPipe's Python solution stamps it (frame i at
 // (i+1)·33 333 µs) and compares every frame: the pose, and for Holistic the face and hands.
-func runSequence(t *testing.T, l *Landmarker, frames []Image, golden []sequenceGolden) []*seqStats {
+func runSequence(t *testing.T, l *Landmarker, frames []pixels.Image, golden []sequenceGolden) []*seqStats {
 	t.Helper()
 	n := len(frames)
 	pose, face := newSeqStats("pose", n), newSeqStats("face", n)
@@ -295,7 +297,7 @@ func checkSequenceStats(t *testing.T, name string, s *seqStats, n int) {
 // checkStill compares the repeated still's steady state with image mode on the same image: the
 // image-mode golden of the still's photo, testdata/golden/pose/<photo>.<kind>.json (or
 // holistic/<photo>.json).
-func checkStill(t *testing.T, l *Landmarker, img Image, golden []sequenceGolden, pose *seqStats) {
+func checkStill(t *testing.T, l *Landmarker, img pixels.Image, golden []sequenceGolden, pose *seqStats) {
 	t.Helper()
 	base := strings.TrimSuffix(filepath.Base(golden[0].Source), filepath.Ext(golden[0].Source))
 	path := filepath.Join("../testdata/golden/pose", base+"."+string(l.Kind())+".json")

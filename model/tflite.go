@@ -7,30 +7,42 @@ import (
 	"github.com/mattn/go-tflite"
 )
 
+// Models run on one of two TFLite runtimes, each behind the two small interfaces below, so that
+// the interpreter's methods call one thing whichever runtime holds the model:
+//
+//   - go-tflite (tflite_go.go), the runtime of every model but one: a design decision, it is the
+//     binding the rest of the Go ecosystem uses and it needs no C of ours;
+//   - TFLite's own C API (tflite_capi.go), for face_landmark_with_attention only, whose MediaPipe
+//     custom ops (attention_ops.c) go-tflite cannot register.
+//
+// Both run the same library with the same XNNPACK delegate (xnnpack.go), which the interpreter
+// owns and hands to its runtime.
+
+// runtimeModel is a model loaded by one runtime. Safe for concurrent use: many interpreters share
+// it.
+type runtimeModel interface {
+	// newInterpreter builds an interpreter of the model with delegate x and allocates its
+	// tensors; x must outlive it.
+	newInterpreter(threads int, x *xnnpack) (runtimeInterpreter, error)
+	delete()
+}
+
+// runtimeInterpreter is one runtime's interpreter of a runtimeModel. Not safe for concurrent use.
+type runtimeInterpreter interface {
+	// tensors lists the input or output tensors.
+	tensors(outputs bool) []*tensorView
+	// invoke runs the model on the current contents of its input tensor.
+	invoke() error
+	delete()
+}
+
 // network is one loaded .tflite model; it can back many interpreters. Safe for concurrent use.
 type network struct {
-	name string
-	m    *tflite.Model
-	// custom is set instead of m for a model with MediaPipe's custom ops, which go-tflite cannot
-	// register (attention_ops.go).
-	custom *customModel
+	name  string
+	model runtimeModel
 }
 
-func loadNetwork(path, name string) (*network, error) {
-	m := tflite.NewModelFromFile(path)
-	if m == nil {
-		return nil, fmt.Errorf("model: load %s from %s: not a readable TFLite model (run `make setup`)", name, path)
-	}
-	return &network{name: name, m: m}, nil
-}
-
-func (n *network) close() {
-	if n.custom != nil {
-		n.custom.delete()
-		return
-	}
-	n.m.Delete()
-}
+func (n *network) close() { n.model.delete() }
 
 // tensorSpec is the shape a model's tensor must have; checked when an interpreter is built so a
 // wrong or reordered model file fails at load, not with garbage landmarks.
@@ -44,13 +56,10 @@ type tensorSpec struct {
 // views of TFLite's own tensor buffers, valid until close.
 type interpreter struct {
 	net      *network
-	opts     *tflite.InterpreterOptions
 	delegate *xnnpack
-	it       *tflite.Interpreter
-	// custom replaces opts and it for a network with custom ops.
-	custom  *customInterpreter
-	input   []float32
-	outputs [][]float32
+	rt       runtimeInterpreter
+	input    []float32
+	outputs  [][]float32
 }
 
 func newInterpreter(n *network, threads int, in tensorSpec, outs []tensorSpec) (*interpreter, error) {
@@ -59,23 +68,9 @@ func newInterpreter(n *network, threads int, in tensorSpec, outs []tensorSpec) (
 		return nil, err
 	}
 	ip := &interpreter{net: n, delegate: x}
-	if n.custom != nil {
-		if ip.custom, err = newCustomInterpreter(n.custom, threads, x); err != nil {
-			ip.close()
-			return nil, fmt.Errorf("model: %s: %w", n.name, err)
-		}
-	} else {
-		ip.opts = tflite.NewInterpreterOptions()
-		ip.opts.SetNumThread(threads)
-		ip.opts.AddDelegate(x)
-		if ip.it = tflite.NewInterpreter(n.m, ip.opts); ip.it == nil {
-			ip.close()
-			return nil, fmt.Errorf("model: %s: create interpreter failed", n.name)
-		}
-		if st := ip.it.AllocateTensors(); st != tflite.OK {
-			ip.close()
-			return nil, fmt.Errorf("model: %s: allocate tensors: %v", n.name, st)
-		}
+	if ip.rt, err = n.model.newInterpreter(threads, x); err != nil {
+		ip.close()
+		return nil, fmt.Errorf("model: %s: %w", n.name, err)
 	}
 	if err := ip.bind(in, outs); err != nil {
 		ip.close()
@@ -93,32 +88,9 @@ type tensorView struct {
 	bytes int
 }
 
-func goTensor(t *tflite.Tensor) *tensorView {
-	if t == nil {
-		return nil
-	}
-	return &tensorView{t.Name(), t.Type(), t.Shape(), t.Data(), int(t.ByteSize())}
-}
-
-// tensors lists the interpreter's input or output tensors.
-func (ip *interpreter) tensors(outputs bool) []*tensorView {
-	if ip.custom != nil {
-		return ip.custom.tensors(outputs)
-	}
-	n, at := ip.it.GetInputTensorCount(), ip.it.GetInputTensor
-	if outputs {
-		n, at = ip.it.GetOutputTensorCount(), ip.it.GetOutputTensor
-	}
-	out := make([]*tensorView, n)
-	for i := range out {
-		out[i] = goTensor(at(i))
-	}
-	return out
-}
-
 // bind checks the model's tensors against the specs and keeps float32 views of them.
 func (ip *interpreter) bind(in tensorSpec, outs []tensorSpec) error {
-	ins := ip.tensors(false)
+	ins := ip.rt.tensors(false)
 	if n := len(ins); n != 1 {
 		return fmt.Errorf("model: %s: %d input tensors, want 1", ip.net.name, n)
 	}
@@ -126,7 +98,7 @@ func (ip *interpreter) bind(in tensorSpec, outs []tensorSpec) error {
 		return err
 	}
 	ip.input = floats(ins[0])
-	got := ip.tensors(true)
+	got := ip.rt.tensors(true)
 	if n := len(got); n != len(outs) {
 		return fmt.Errorf("model: %s: %d output tensors, want %d", ip.net.name, n, len(outs))
 	}
@@ -164,27 +136,16 @@ func floats(t *tensorView) []float32 {
 
 // invoke runs the model on the current contents of ip.input.
 func (ip *interpreter) invoke() error {
-	if ip.custom != nil {
-		if err := ip.custom.invoke(); err != nil {
-			return fmt.Errorf("model: %s: %w", ip.net.name, err)
-		}
-		return nil
-	}
-	if st := ip.it.Invoke(); st != tflite.OK {
-		return fmt.Errorf("model: %s: invoke: %v", ip.net.name, st)
+	if err := ip.rt.invoke(); err != nil {
+		return fmt.Errorf("model: %s: %w", ip.net.name, err)
 	}
 	return nil
 }
 
+// close deletes the runtime's interpreter, then the delegate it ran with.
 func (ip *interpreter) close() {
-	if ip.custom != nil {
-		ip.custom.delete()
-	}
-	if ip.it != nil {
-		ip.it.Delete()
-	}
-	if ip.opts != nil {
-		ip.opts.Delete()
+	if ip.rt != nil {
+		ip.rt.delete()
 	}
 	if ip.delegate != nil {
 		ip.delegate.Delete()

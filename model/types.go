@@ -36,13 +36,6 @@ type Detection struct {
 	Keypoints              []Point
 }
 
-// Image is a decoded frame: packed 8-bit RGB, 3 bytes a pixel, rows of 3*Width bytes, top row
-// first. Pix is owned by whoever decoded the frame; the pipeline only reads it.
-type Image struct {
-	Pix           []uint8
-	Width, Height int
-}
-
 // PoseConnections are the bones between pose landmarks, as MediaPipe draws them
 // (mediapipe/python/solutions/pose_connections.py).
 func PoseConnections() [][2]int {

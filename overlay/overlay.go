@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/holostream/holostream/model"
+	"github.com/holostream/holostream/pixels"
 )
 
 // MinVisibility is the visibility below which a landmark and its bones are not drawn
@@ -22,7 +23,7 @@ var (
 
 // Draw returns a copy of img with a pipeline result drawn over it: the pose skeleton, and with
 // holistic the face mesh points and both hands. A result without a person gives the plain image.
-func Draw(img model.Image, res model.Result) *image.RGBA {
+func Draw(img pixels.Image, res model.Result) *image.RGBA {
 	out := DrawPose(img, res.Pose)
 	thick := math.Max(2, float64(min(img.Width, img.Height))/200)
 	if f := res.Face; f != nil {
@@ -55,7 +56,7 @@ func Draw(img model.Image, res model.Result) *image.RGBA {
 }
 
 // DrawPose returns a copy of img with the pose drawn over it. A nil pose gives the plain image.
-func DrawPose(img model.Image, pose *model.Pose) *image.RGBA {
+func DrawPose(img pixels.Image, pose *model.Pose) *image.RGBA {
 	out := image.NewRGBA(image.Rect(0, 0, img.Width, img.Height))
 	for i, j := 0, 0; i < len(img.Pix); i, j = i+3, j+4 {
 		out.Pix[j], out.Pix[j+1], out.Pix[j+2], out.Pix[j+3] = img.Pix[i], img.Pix[i+1], img.Pix[i+2], 255

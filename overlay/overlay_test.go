@@ -4,10 +4,11 @@ import (
 	"testing"
 
 	"github.com/holostream/holostream/model"
+	"github.com/holostream/holostream/pixels"
 )
 
-func grey(w, h int) model.Image {
-	img := model.Image{Pix: make([]uint8, 3*w*h), Width: w, Height: h}
+func grey(w, h int) pixels.Image {
+	img := pixels.Image{Pix: make([]uint8, 3*w*h), Width: w, Height: h}
 	for i := range img.Pix {
 		img.Pix[i] = 40
 	}

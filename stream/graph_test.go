@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/holostream/holostream/model"
+	"github.com/holostream/holostream/pixels"
 	"github.com/holostream/holostream/processors/landmarks"
 	"github.com/holostream/holostream/schemas"
 )
@@ -22,7 +23,7 @@ type standingLandmarker struct{}
 
 func (standingLandmarker) Kind() model.Kind { return model.PoseLite }
 
-func (standingLandmarker) Track(img model.Image, tr *model.Track, ts time.Duration) (model.Result, error) {
+func (standingLandmarker) Track(img pixels.Image, tr *model.Track, ts time.Duration) (model.Result, error) {
 	res := model.Result{DetectorRan: tr.ROI == nil, Pose: &model.Pose{}}
 	for i := range res.Pose.Landmarks {
 		y := float32(i) / model.NumPoseLandmarks

@@ -4,7 +4,7 @@
 // envelope and the image itself, so a bad record is data, not a crash: it goes to the dead-letter
 // topic with a reason and the processor carries on. The image is an encoded one (JPEG, PNG,
 // WebP: recognised from its bytes) or raw pixels whose content_type names the layout
-// (model.DecodeFrame), checked against width, height and stride before anything is allocated.
+// (pixels.DecodeFrame), checked against width, height and stride before anything is allocated.
 //
 // State: one CameraState per camera in the group table: the last sequence number and capture time,
 // the landmarker's tracking state (model.Track: the next frame's ROI and the smoothing filters), and

@@ -8,12 +8,13 @@ import (
 	"github.com/lovoo/goka"
 
 	"github.com/holostream/holostream/model"
+	"github.com/holostream/holostream/pixels"
 	"github.com/holostream/holostream/schemas"
 )
 
 // Landmarker is the part of model.Landmarker the processor needs; tests use a fake.
 type Landmarker interface {
-	Track(img model.Image, tr *model.Track, ts time.Duration) (model.Result, error)
+	Track(img pixels.Image, tr *model.Track, ts time.Duration) (model.Result, error)
 	Kind() model.Kind
 }
 
@@ -290,7 +291,7 @@ func (c *Config) process(ctx goka.Context, st *CameraState, msg any, start time.
 		return c.deadLetter(ctx, st, raw, &frame, CodeTooLarge,
 			fmt.Sprintf("image is %d bytes, limit %d", len(frame.Image), c.MaxImageBytes))
 	}
-	img, _, err := model.DecodeFrame(frame.Image, frame.ContentType, int(frame.Width), int(frame.Height), frame.Attributes, c.MaxMegapixels)
+	img, _, err := pixels.DecodeFrame(frame.Image, frame.ContentType, int(frame.Width), int(frame.Height), frame.Attributes, c.MaxMegapixels)
 	decoded := c.now()
 	if err != nil {
 		st.Track.Reset() // this frame is a hole in the stream
@@ -336,15 +337,15 @@ func (c *Config) deadLetter(ctx goka.Context, st *CameraState, raw []byte, f *sc
 
 func imageErrorCode(err error) string {
 	switch {
-	case errors.Is(err, model.ErrEmptyImage):
+	case errors.Is(err, pixels.ErrEmptyImage):
 		return CodeEmpty
-	case errors.Is(err, model.ErrNotImage):
+	case errors.Is(err, pixels.ErrNotImage):
 		return CodeNotImage
-	case errors.Is(err, model.ErrImageTooLarge):
+	case errors.Is(err, pixels.ErrImageTooLarge):
 		return CodeTooLarge
-	case errors.Is(err, model.ErrBadRaw):
+	case errors.Is(err, pixels.ErrBadRaw):
 		return CodeBadRaw
-	case errors.Is(err, model.ErrUnknownRawFormat):
+	case errors.Is(err, pixels.ErrUnknownRawFormat):
 		return CodeRawFormat
 	default:
 		return CodeCorrupt
@@ -353,7 +354,7 @@ func imageErrorCode(err error) string {
 
 // KeypointEvent converts a pipeline result on frame f's image to the keypoints contract, as the
 // processor emits it (ProcessingMs and the timing fields left for the caller).
-func KeypointEvent(f schemas.Frame, img model.Image, kind model.Kind, r model.Result) schemas.KeypointEvent {
+func KeypointEvent(f schemas.Frame, img pixels.Image, kind model.Kind, r model.Result) schemas.KeypointEvent {
 	ev := schemas.KeypointEvent{
 		CameraID: f.CameraID, UserID: f.UserID, Seq: f.Seq, CapturedAt: f.CapturedAt,
 		Status: schemas.StatusNoPerson, Model: string(kind),

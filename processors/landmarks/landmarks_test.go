@@ -15,6 +15,7 @@ import (
 	"github.com/lovoo/goka/tester"
 
 	"github.com/holostream/holostream/model"
+	"github.com/holostream/holostream/pixels"
 	"github.com/holostream/holostream/schemas"
 )
 
@@ -25,7 +26,7 @@ type fakeLandmarker struct{ calls int }
 
 func (f *fakeLandmarker) Kind() model.Kind { return model.PoseLite }
 
-func (f *fakeLandmarker) Track(img model.Image, tr *model.Track, ts time.Duration) (model.Result, error) {
+func (f *fakeLandmarker) Track(img pixels.Image, tr *model.Track, ts time.Duration) (model.Result, error) {
 	f.calls++
 	res := model.Result{DetectorRan: tr.ROI == nil}
 	if img.Width <= img.Height {
@@ -333,7 +334,7 @@ func TestStateCodecRoundTrip(t *testing.T) {
 // dead-lettered with its code, and the camera's account balances.
 func TestRawFramesDecodedAndBadOnesDeadLettered(t *testing.T) {
 	h := newHarness(t, 0)
-	img, _, err := model.DecodeImage(photo, 0)
+	img, _, err := pixels.DecodeImage(photo, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -342,7 +343,7 @@ func TestRawFramesDecodedAndBadOnesDeadLettered(t *testing.T) {
 	for i := 0; i < len(bgr); i += 3 {
 		bgr[i], bgr[i+1], bgr[i+2] = img.Pix[i+2], img.Pix[i+1], img.Pix[i]
 	}
-	bgrType := model.RawBGR24.ContentType()
+	bgrType := pixels.RawBGR24.ContentType()
 	tests := []struct {
 		name        string
 		contentType string

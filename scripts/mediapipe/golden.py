@@ -275,7 +275,7 @@ def sequence_mode(out_dir):
 
 def with_orientation(jpeg, o):
     """The JPEG with an APP1 Exif segment after SOI whose first IFD holds Orientation = o
-    (little-endian TIFF): the bytes model/exif_test.go's withOrientation builds."""
+    (little-endian TIFF): the bytes pixels/exif_test.go's withOrientation builds."""
     tiff = b"II*\x00" + struct.pack("<IH", 8, 1) + struct.pack("<HHIHH", 0x0112, 3, 1, o, 0) + struct.pack("<I", 0)
     payload = b"Exif\x00\x00" + tiff
     return jpeg[:2] + b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload + jpeg[2:]

@@ -8,7 +8,7 @@ Run by hand (from the repository root, with the venv of venv.sh):
                              cvtColor(COLOR_BGR2YUV_I420): the Y plane, then U, then V
   testdata/raw/raw.json      sha256 of cvtColor(COLOR_YUV2RGB_I420) of those bytes, and of
                              cvtColor(COLOR_YUV2RGB_NV12) of the same planes with U and V
-                             interleaved (NV12), which model.DecodeRaw must match bit for bit
+                             interleaved (NV12), which pixels.DecodeRaw must match bit for bit
 """
 import hashlib
 import json

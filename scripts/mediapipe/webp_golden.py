@@ -1,5 +1,5 @@
 """Regenerate testdata/webp: WebP files made from the repository's photos with OpenCV, and the
-sha256 of OpenCV's imdecode of each (as RGB), which model.DecodeImage is compared with.
+sha256 of OpenCV's imdecode of each (as RGB), which pixels.DecodeImage is compared with.
 
 Run by hand (from the repository root, with the venv of venv.sh):
 

@@ -1,4 +1,4 @@
-package model
+package pixels
 
 import (
 	"bytes"
@@ -128,24 +128,28 @@ func TestTurboHandlesAreDestroyed(t *testing.T) {
 }
 
 // TestTurboCountsHandles: the count moves with each handle made and destroyed, so a leak would
-// show in the test above.
+// show in the test above; destroying a decompressor twice frees its handle once.
 func TestTurboCountsHandles(t *testing.T) {
 	var live atomic.Int64
-	var open []turbo
+	var open []decompressor
 	for range 64 {
-		tj, err := openTurbo(&live)
+		d, err := newDecompressor(&live)
 		if err != nil {
 			t.Fatal(err)
 		}
-		open = append(open, tj)
+		open = append(open, d)
 	}
 	if n := live.Load(); n != 64 {
 		t.Fatalf("%d handles counted alive, 64 made", n)
 	}
 	for i := range open {
-		open[i].close()
+		open[i].destroy()
 	}
 	if n := live.Load(); n != 0 {
 		t.Errorf("%d handles counted alive after all 64 were destroyed", n)
+	}
+	open[0].destroy()
+	if n := live.Load(); n != 0 {
+		t.Errorf("a second destroy counted %d handles alive, want 0", n)
 	}
 }

@@ -1,4 +1,4 @@
-package model
+package pixels
 
 /*
 #cgo LDFLAGS: -lturbojpeg
@@ -38,11 +38,13 @@ import (
 // and the same library, DCT (islow) and chroma upsampling (fancy) OpenCV's imdecode uses, which
 // is how MediaPipe's Python examples read frames.
 //
-// A TurboJPEG handle lives for one decode, from tjInitDecompress to tjDestroy in the same call:
-// the pair costs 0.2 us, nothing beside the 0.7 ms a 640x480 frame takes to decode (a handle
-// kept for reuse decoded no faster), and a handle owned by one call can neither leak nor carry
-// a damaged stream's state into the next image. Handles pooled in a sync.Pool, as before, were
-// dropped at a GC without tjDestroy, and their C memory with them.
+// Ownership of the C handles: a TurboJPEG handle belongs to one call of decodeJPEG, which makes
+// it (newDecompressor: tjInitDecompress) and destroys it (the deferred destroy: tjDestroy) before
+// it returns, whatever the decode gives; nothing else holds the handle, and no handle is kept
+// between calls. The pair costs 0.2 us, nothing beside the 0.7 ms a 640x480 frame takes to decode
+// (a handle kept for reuse decoded no faster), and a handle owned by one call can neither leak nor
+// carry a damaged stream's state into the next image. Handles pooled in a sync.Pool, as before,
+// were dropped at a GC without tjDestroy, and their C memory with them.
 
 func isJPEG(data []byte) bool {
 	return len(data) >= 3 && data[0] == 0xff && data[1] == 0xd8 && data[2] == 0xff
@@ -50,44 +52,53 @@ func isJPEG(data []byte) bool {
 
 // decodeJPEG decodes a JPEG into packed RGB after checking its header against the pixel limit.
 // Warnings (a truncated or damaged stream, which libjpeg would paper over with grey) are errors.
+// It owns the TurboJPEG handle it decodes with, from its creation to its destruction here.
 // live, when not nil, counts the TurboJPEG handles alive (tests).
 func decodeJPEG(data []byte, maxMegapixels float64, live *atomic.Int64) (Image, error) {
-	t, err := openTurbo(live)
+	d, err := newDecompressor(live)
 	if err != nil {
 		return Image{}, err
 	}
-	defer t.close()
-	return turboDecode(t.h, data, maxMegapixels)
+	defer d.destroy()
+	return d.decode(data, maxMegapixels)
 }
 
-// turbo is one TurboJPEG decompressor handle, not safe for concurrent use.
-type turbo struct {
+// decompressor is one TurboJPEG decompressor handle and the only reference to it: made by
+// newDecompressor, freed by destroy, used in between by one goroutine (it is not safe for
+// concurrent use). Only decodeJPEG makes one, for the length of one call.
+type decompressor struct {
 	h    C.tjhandle
 	live *atomic.Int64
 }
 
-func openTurbo(live *atomic.Int64) (turbo, error) {
+func newDecompressor(live *atomic.Int64) (decompressor, error) {
 	h := C.tjInitDecompress()
 	if h == nil {
 		// Only an allocation fails here.
-		return turbo{}, errors.New("model: tjInitDecompress failed: out of memory")
+		return decompressor{}, errors.New("pixels: tjInitDecompress failed: out of memory")
 	}
 	if live != nil {
 		live.Add(1)
 	}
-	return turbo{h: h, live: live}, nil
+	return decompressor{h: h, live: live}, nil
 }
 
-// close destroys the handle; the turbo is not used after.
-func (t *turbo) close() {
-	C.tjDestroy(t.h)
-	t.h = nil
-	if t.live != nil {
-		t.live.Add(-1)
+// destroy frees the handle (tjDestroy); a second call does nothing. The decompressor is not used
+// after.
+func (d *decompressor) destroy() {
+	if d.h == nil {
+		return
+	}
+	C.tjDestroy(d.h)
+	d.h = nil
+	if d.live != nil {
+		d.live.Add(-1)
 	}
 }
 
-func turboDecode(h C.tjhandle, data []byte, maxMegapixels float64) (Image, error) {
+// decode decodes one JPEG with the handle.
+func (d *decompressor) decode(data []byte, maxMegapixels float64) (Image, error) {
+	h := d.h
 	src := (*C.uchar)(unsafe.Pointer(&data[0]))
 	var msg turboMessage
 	var w, ht, subsamp, colorspace C.int

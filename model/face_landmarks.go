@@ -1,5 +1,23 @@
 package model
 
+// The face landmark model of MediaPipe Holistic's face branch
+// (mediapipe/modules/face_landmark/face_landmark_cpu.pbtxt): face_landmark on a 192x192 crop of
+// the face's ROI (face_roi.go), stretched rather than letterboxed, or with refine_face_landmarks
+// face_landmark_with_attention, whose MediaPipe custom ops attention_ops.c implements and whose
+// outputs RefineFaceLandmarks merges below.
+
+// Sizes and thresholds of face_landmark_cpu.pbtxt.
+const (
+	// NumFaceLandmarks is the number of landmarks of face_landmark.tflite (refine_face_landmarks
+	// off).
+	NumFaceLandmarks = 468
+
+	faceLandmarkInput = 192 // face_landmark_cpu.pbtxt: ImageToTensor 192x192
+	// facePresenceThreshold is face_landmark_cpu.pbtxt's ThresholdingCalculator on the sigmoid
+	// of the face flag.
+	facePresenceThreshold = 0.5
+)
+
 // refine_face_landmarks: face_landmark_with_attention.tflite's six landmark tensors merged into
 // 478 points, as mediapipe/modules/face_landmark/tensors_to_face_landmarks_with_attention.pbtxt
 // does: each tensor decoded by TensorsToLandmarksCalculator at 192x192, then
