@@ -329,7 +329,7 @@ func (s *frameSink) Send(ctx context.Context, f schemas.Frame) (gateway.Delivery
 // viewStore reads camera states from a goka View of the landmarks table.
 type viewStore struct{ view *goka.View }
 
-func (v viewStore) Cameras(context.Context) ([]gateway.Camera, error) {
+func (v viewStore) Cameras(context.Context) ([]schemas.CameraView, error) {
 	if !v.view.Recovered() {
 		return nil, errors.New("the landmarks table is still being read")
 	}
@@ -338,33 +338,33 @@ func (v viewStore) Cameras(context.Context) ([]gateway.Camera, error) {
 		return nil, err
 	}
 	defer it.Release()
-	var out []gateway.Camera
+	var out []schemas.CameraView
 	for it.Next() {
 		val, err := it.Value()
 		if err != nil {
 			return nil, err
 		}
 		if s, ok := val.(*landmarks.CameraState); ok && s != nil {
-			out = append(out, gateway.CameraFromState(it.Key(), s))
+			out = append(out, s.View(it.Key()))
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
 }
 
-func (v viewStore) Camera(_ context.Context, id string) (gateway.Camera, bool, error) {
+func (v viewStore) Camera(_ context.Context, id string) (schemas.CameraView, bool, error) {
 	if !v.view.Recovered() {
-		return gateway.Camera{}, false, errors.New("the landmarks table is still being read")
+		return schemas.CameraView{}, false, errors.New("the landmarks table is still being read")
 	}
 	val, err := v.view.Get(id)
 	if err != nil {
-		return gateway.Camera{}, false, err
+		return schemas.CameraView{}, false, err
 	}
 	s, ok := val.(*landmarks.CameraState)
 	if !ok || s == nil {
-		return gateway.Camera{}, false, nil
+		return schemas.CameraView{}, false, nil
 	}
-	return gateway.CameraFromState(id, s), true, nil
+	return s.View(id), true, nil
 }
 
 // listen opens addr, saying which flag to change when it is taken.

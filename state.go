@@ -10,7 +10,6 @@ import (
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/storage"
 
-	"github.com/holostream/holostream/gateway"
 	"github.com/holostream/holostream/kafka"
 	"github.com/holostream/holostream/processors/landmarks"
 )
@@ -52,7 +51,7 @@ func runState(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		if *internals {
 			enc.Encode(map[string]any{"camera": id, "state": states[i]})
 		} else {
-			enc.Encode(map[string]any{"camera": id, "state": gateway.CameraFromState(id, states[i])})
+			enc.Encode(map[string]any{"camera": id, "state": states[i].View(id)})
 		}
 	}
 	if missing > 0 {

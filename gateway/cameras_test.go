@@ -5,8 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/holostream/holostream/model"
-	"github.com/holostream/holostream/processors/landmarks"
+	"github.com/holostream/holostream/schemas"
 )
 
 // cameraJSON is the body of GET /v1/cameras/cam-1 for pinnedTable: its field names and order
@@ -15,9 +14,10 @@ const cameraJSON = `{"camera_id":"cam-1","last_seq":41,"last_captured_at":"2025-
 	`"counters":{"received":45,"emitted":40,"dead_lettered":3,"stale":1,"duplicate":1,"detected":38,"gaps":2,"restarts":1,"redelivered":4},` +
 	`"balanced":true}`
 
-var pinnedTable = tableStore{"cam-1": {HasSeq: true, LastSeq: 41, LastCapturedAt: time.Date(2025, 3, 14, 9, 26, 53, 589793000, time.UTC),
-	Track: model.Track{ROI: &model.Rect{}}, Counters: landmarks.Counters{Received: 45, Emitted: 40, DeadLettered: 3, Stale: 1,
-		Duplicate: 1, Detected: 38, Gaps: 2, Restarts: 1, Redelivered: 4}, HasOffset: true, LastOffset: 7, LastTopic: "frames"}}
+// pinnedTable is the view that landmarks' TestCameraView builds from a camera state.
+var pinnedTable = tableStore{"cam-1": {LastSeq: 41, LastCapturedAt: time.Date(2025, 3, 14, 9, 26, 53, 589793000, time.UTC), Tracking: true,
+	Counters: schemas.CameraCounters{Received: 45, Emitted: 40, DeadLettered: 3, Stale: 1, Duplicate: 1, Detected: 38, Gaps: 2,
+		Restarts: 1, Redelivered: 4}, Balanced: true}}
 
 // TestCameraJSON pins the JSON of a camera, alone and in the list.
 func TestCameraJSON(t *testing.T) {

@@ -11,6 +11,9 @@
 //     the embedded files once, on first use.
 //   - Conversions between each Go type and goavro's native form (map[string]any):
 //     [FrameToNative] / [FrameFromNative] and so on, bundled with the schema as a [Contract].
+//   - camera.go: [CameraView], the read model of one camera's state that the gateway serves
+//     as JSON (GET /v1/cameras) and `holostream state` prints; not an Avro contract, but a
+//     contract all the same: the landmarks processor builds it, the gateway shows it.
 //   - binary.go: the fast path of each contract, the Avro binary encoding of a type for its own
 //     schema written and read directly (no native maps: ~1 µs instead of ~30 µs for a pose
 //     event). Tests hold it to goavro's bytes and values; codecs fuzzes one against the other.
