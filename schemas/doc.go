@@ -6,6 +6,10 @@
 //   - Frame.avsc, KeypointEvent.avsc, ActionEvent.avsc, PoseStats.avsc, DeadLetter.avsc:
 //     namespace holostream.v1, one self-contained record per file (nested records and enums
 //     are defined inline, so a registry needs no schema references).
+//   - [Landmarks]: the landmarks of one image (pose, face, hands), the one contract of what a
+//     landmark pipeline found. KeypointEvent embeds it; model.Output, the infer JSON, is a view
+//     of it; model.NewLandmarks is the one conversion from a pipeline result (schemas imports
+//     nothing of holostream, so the conversion lives with the result's type).
 //   - [Schema]: one parsed schema (its full name, its text as registered, its Parsing Canonical
 //     Form and CRC-64-AVRO fingerprint, and a goavro codec). [FrameSchema] and friends parse
 //     the embedded files once, on first use.

@@ -44,8 +44,8 @@ func TestRoundTripNative(t *testing.T) {
 	frame := schemas.Frame{CameraID: "cam-1", UserID: "u-7", Seq: 12, CapturedAt: t0, ContentType: "image/jpeg",
 		Width: 640, Height: 480, Image: []byte{0xff, 0xd8, 0xff, 0xe0, 1, 2, 3}, Attributes: map[string]string{"device": "pi5"}}
 	ev := schemas.KeypointEvent{CameraID: "cam-1", UserID: "u-7", Seq: 12, CapturedAt: t0, ProcessedAt: t0.Add(9 * time.Millisecond),
-		Status: schemas.StatusDetected, Model: "holistic", Width: 640, Height: 480, Pose: pose(),
-		Face: make([]schemas.Point, 468), LeftHand: make([]schemas.Point, 21), DetectorRan: true, ProcessingMs: 11.5}
+		Status: schemas.StatusDetected, Model: "holistic", Width: 640, Height: 480,
+		Landmarks: schemas.Landmarks{Pose: pose(), Face: make([]schemas.Point, 468), LeftHand: make([]schemas.Point, 21)}, DetectorRan: true, ProcessingMs: 11.5}
 	action := schemas.ActionEvent{UserID: "u-7", CameraID: "cam-1", Seq: 99, At: t0, Kind: schemas.ActionRep,
 		Posture: schemas.PostureStanding, PreviousPosture: schemas.PostureSquatting, Exercise: "SQUAT", RepCount: 4, Confidence: 0.87}
 	stats := schemas.PoseStats{UserID: "u-7", WindowStart: t0, WindowEnd: t0.Add(10 * time.Second), Frames: 300, Detected: 290,

@@ -336,45 +336,18 @@ func imageErrorCode(err error) string {
 }
 
 // KeypointEvent converts a pipeline result on frame f's image to the keypoints contract, as the
-// processor emits it (ProcessingMs and the timing fields left for the caller).
+// processor emits it (ProcessingMs and the timing fields left for the caller). Its landmarks are
+// model.NewLandmarks', as the infer JSON's are.
 func KeypointEvent(f schemas.Frame, img model.Image, kind model.Kind, r model.Result) schemas.KeypointEvent {
 	ev := schemas.KeypointEvent{
 		CameraID: f.CameraID, UserID: f.UserID, Seq: f.Seq, CapturedAt: f.CapturedAt,
 		Status: schemas.StatusNoPerson, Model: string(kind),
-		Width: int32(img.Width), Height: int32(img.Height), DetectorRan: r.DetectorRan,
+		Width: int32(img.Width), Height: int32(img.Height), Landmarks: model.NewLandmarks(r), DetectorRan: r.DetectorRan,
 	}
-	if p := r.Pose; p != nil {
+	if r.Pose != nil {
 		ev.Status = schemas.StatusDetected
-		ev.Pose = &schemas.Pose{
-			Landmarks:      make([]schemas.Landmark, len(p.Landmarks)),
-			WorldLandmarks: make([]schemas.Point, len(p.World)),
-		}
-		for i, l := range p.Landmarks {
-			ev.Pose.Landmarks[i] = schemas.Landmark(l)
-		}
-		for i, w := range p.World {
-			ev.Pose.WorldLandmarks[i] = schemas.Point(w)
-		}
-	}
-	if f := r.Face; f != nil {
-		ev.Face = points(f.Landmarks[:])
-	}
-	if h := r.LeftHand; h != nil {
-		ev.LeftHand = points(h.Landmarks[:])
-	}
-	if h := r.RightHand; h != nil {
-		ev.RightHand = points(h.Landmarks[:])
 	}
 	return ev
-}
-
-// points converts face or hand landmarks (normalized like the pose's) to the contract's points.
-func points(lms []model.Landmark) []schemas.Point {
-	out := make([]schemas.Point, len(lms))
-	for i, l := range lms {
-		out[i] = schemas.Point{X: l.X, Y: l.Y, Z: l.Z, Visibility: l.Visibility}
-	}
-	return out
 }
 
 // Codecs are the goka codecs of the processor's topics and table.
