@@ -191,7 +191,7 @@ func newPipeline(cfg pipelineConfig, k *kafka.Clients, w *wire, reg prometheus.R
 		return nil, err
 	}
 	ap, err := goka.NewProcessor(k.Config.Brokers, ac.Group(cfg.topo.Analytics,
-		analytics.Codec[analytics.UserState]{}, w.actions.Codec(), w.stats.Codec(), codecs.Bytes{}),
+		codecs.JSON[analytics.UserState]{}, w.actions.Codec(), w.stats.Codec(), codecs.Bytes{}),
 		append(opts[:len(opts):len(opts)], ac.Punctuator.ProcessorOptions()...)...)
 	if err != nil {
 		return nil, fmt.Errorf("analytics processor: %w", err)
