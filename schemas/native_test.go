@@ -77,7 +77,7 @@ func TestRoundTripNative(t *testing.T) {
 func TestTolerantReader(t *testing.T) {
 	t.Parallel()
 	base := func() map[string]any {
-		return schemas.KeypointEventToNative(schemas.KeypointEvent{CameraID: "c", Seq: 5, CapturedAt: t0, ProcessedAt: t0,
+		return schemas.KeypointEventContract().ToNative(schemas.KeypointEvent{CameraID: "c", Seq: 5, CapturedAt: t0, ProcessedAt: t0,
 			Status: schemas.StatusNoPerson, Model: "pose_landmark_lite", Width: 640, Height: 480})
 	}
 	tests := []struct {
@@ -105,7 +105,7 @@ func TestTolerantReader(t *testing.T) {
 	for i, tt := range tests {
 		m := base()
 		tt.edit(m)
-		e, err := schemas.KeypointEventFromNative(m)
+		e, err := schemas.KeypointEventContract().FromNative(m)
 		switch {
 		case tt.wantErr != "":
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
@@ -121,7 +121,7 @@ func TestTolerantReader(t *testing.T) {
 
 func TestTolerantEnumsAndDefaults(t *testing.T) {
 	t.Parallel()
-	a, err := schemas.ActionEventFromNative(map[string]any{"kind": "WAVE", "posture": "CRAWLING",
+	a, err := schemas.ActionEventContract().FromNative(map[string]any{"kind": "WAVE", "posture": "CRAWLING",
 		"previous_posture": map[string]any{"holostream.v1.Posture": "KNEELING"}})
 	if err != nil {
 		t.Fatal(err)
@@ -129,7 +129,7 @@ func TestTolerantEnumsAndDefaults(t *testing.T) {
 	if a.Kind != schemas.ActionUnknown || a.Posture != schemas.PostureUnknown || a.PreviousPosture != schemas.PostureUnknown {
 		t.Errorf("unknown symbols read as %q %q %q, want UNKNOWN", a.Kind, a.Posture, a.PreviousPosture)
 	}
-	d, err := schemas.DeadLetterFromNative(map[string]any{"topic": "frames"})
+	d, err := schemas.DeadLetterContract().FromNative(map[string]any{"topic": "frames"})
 	if err != nil {
 		t.Fatal(err)
 	}
