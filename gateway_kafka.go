@@ -5,13 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"sort"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/holostream/holostream/gateway"
 	"github.com/holostream/holostream/kafka"
-	"github.com/holostream/holostream/processors/landmarks"
 	"github.com/holostream/holostream/schemas"
 	"github.com/holostream/holostream/stream"
 )
@@ -92,22 +90,12 @@ func (s frameSink) Send(ctx context.Context, f schemas.Frame) (gateway.Delivery,
 // cameraStore is the gateway's camera pages on a view of the landmarks table.
 type cameraStore struct{ t *stream.Table }
 
-func (c cameraStore) Cameras(context.Context) ([]gateway.Camera, error) {
-	var out []gateway.Camera
-	err := c.t.Each(func(id string, s *landmarks.CameraState) error {
-		out = append(out, gateway.CameraFromState(id, s))
-		return nil
-	})
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, err
+func (c cameraStore) Cameras(ctx context.Context) ([]schemas.CameraView, error) {
+	return c.t.Views(ctx)
 }
 
-func (c cameraStore) Camera(_ context.Context, id string) (gateway.Camera, bool, error) {
-	s, err := c.t.Camera(id)
-	if err != nil || s == nil {
-		return gateway.Camera{}, false, err
-	}
-	return gateway.CameraFromState(id, s), true, nil
+func (c cameraStore) Camera(ctx context.Context, id string) (schemas.CameraView, bool, error) {
+	return c.t.View(ctx, id)
 }
 
 // listen opens addr, saying which flag to change when it is taken.

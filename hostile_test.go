@@ -357,7 +357,7 @@ func testHostileRecords(t *testing.T, brokers []string, registryURL string, topo
 	if r := states[3].Counters; r.Received != 5 || r.Emitted != 2 || r.DeadLettered != 3 || !r.Balanced() {
 		t.Errorf("raw camera: %+v, want the BGR24 and NV12 frames emitted, 3 dead-lettered", r)
 	}
-	wantH := landmarks.Counters{Received: 14, Emitted: 5, DeadLettered: 8, Duplicate: 1, Detected: h.Detected, Restarts: 1}
+	wantH := schemas.CameraCounters{Received: 14, Emitted: 5, DeadLettered: 8, Duplicate: 1, Detected: h.Detected, Restarts: 1}
 	if h != wantH || !h.Balanced() || h.Detected < 4 {
 		t.Errorf("hostile camera: %+v, want %+v with a person in at least 4 of 5", h, wantH)
 	}

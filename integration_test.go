@@ -221,7 +221,7 @@ func TestRealRegistrySchemaEvolution(t *testing.T) {
 	}
 	ev := schemas.KeypointEvent{CameraID: "cam-9", UserID: "bob", Seq: 42, CapturedAt: time.UnixMicro(1_700_000_000_000_000).UTC(),
 		ProcessedAt: time.UnixMicro(1_700_000_000_050_000).UTC(), Status: schemas.StatusNoPerson, Model: "pose-full", Width: 640, Height: 480}
-	native := schemas.KeypointEventToNative(ev)
+	native := schemas.KeypointEventContract().ToNative(ev)
 	native["lens"] = goavro.Union("string", "wide")
 	body, err := v2codec.BinaryFromNative(nil, native)
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/holostream/holostream/embedded"
-	"github.com/holostream/holostream/gateway"
+	"github.com/holostream/holostream/schemas"
 )
 
 // freeAddr returns a loopback address with a port free at the time of the call.
@@ -119,7 +119,7 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 
 	deadline := time.Now().Add(time.Minute)
-	var cam gateway.Camera
+	var cam schemas.CameraView
 	for {
 		if code, body := get(t, base+"/v1/cameras/http-cam"); code == http.StatusOK {
 			json.Unmarshal(body, &cam)

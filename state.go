@@ -7,7 +7,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/holostream/holostream/gateway"
 	"github.com/holostream/holostream/stream"
 )
 
@@ -48,7 +47,7 @@ func runState(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		if *internals {
 			enc.Encode(map[string]any{"camera": id, "state": states[i]})
 		} else {
-			enc.Encode(map[string]any{"camera": id, "state": gateway.CameraFromState(id, states[i])})
+			enc.Encode(map[string]any{"camera": id, "state": states[i].View(id)})
 		}
 	}
 	if missing > 0 {

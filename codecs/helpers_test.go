@@ -53,7 +53,7 @@ func keypoints(holistic bool) schemas.KeypointEvent {
 	}
 	e := schemas.KeypointEvent{CameraID: "cam-lobby-3", UserID: "user-42", Seq: 1_000_017, CapturedAt: t0,
 		ProcessedAt: t0.Add(14_250 * time.Microsecond), Status: schemas.StatusDetected, Model: "pose_landmark_lite",
-		Width: 640, Height: 480, Pose: p, DetectorRan: false, ProcessingMs: 9.75}
+		Width: 640, Height: 480, Landmarks: schemas.Landmarks{Pose: p}, DetectorRan: false, ProcessingMs: 9.75}
 	if holistic {
 		e.Model, e.Face, e.LeftHand, e.RightHand = "holistic", points(468, 0.08), points(21, 0.03), points(21, 0.03)
 	}

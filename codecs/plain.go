@@ -32,10 +32,12 @@ func (Bytes) Encode(value any) ([]byte, error) {
 // Decode returns data.
 func (Bytes) Decode(data []byte) (any, error) { return data, nil }
 
-// JSON is the goka codec of T as JSON (encoding/json), for table state: it needs no registry,
-// and a field added to T reads as its zero value from older state. Encode takes a T or a
-// non-nil *T; Decode returns a T. Bytes that are not JSON of T give an error wrapping
-// ErrMalformed. It is safe for concurrent use.
+// JSON is the goka codec of T as JSON (encoding/json), for table state and loopback topics: it
+// needs no registry, the bytes are readable with any Kafka tool, and a field added to T reads
+// as its zero value from older state (unknown fields are ignored). Encode takes a T or a
+// non-nil *T; Decode returns a *T, which a goka callback may update in place and store again.
+// Bytes that are not JSON of T give an error wrapping ErrMalformed. It is safe for concurrent
+// use.
 type JSON[T any] struct{}
 
 // Encode marshals value.
@@ -52,11 +54,11 @@ func (JSON[T]) Encode(value any) ([]byte, error) {
 	return nil, fmt.Errorf("codecs: json codec: got %T, want %T", value, want)
 }
 
-// Decode unmarshals data into a T.
+// Decode unmarshals data into a new T.
 func (JSON[T]) Decode(data []byte) (any, error) {
-	var v T
-	if err := json.Unmarshal(data, &v); err != nil {
-		return nil, fmt.Errorf("codecs: json codec: %w: %T: %v", ErrMalformed, v, err)
+	v := new(T)
+	if err := json.Unmarshal(data, v); err != nil {
+		return nil, fmt.Errorf("codecs: json codec: %w: %T: %v", ErrMalformed, *v, err)
 	}
 	return v, nil
 }

@@ -56,7 +56,7 @@ func TestJSON(t *testing.T) {
 			t.Fatalf("%d: %v", i, err)
 		}
 		got, err := c.Decode(data)
-		if err != nil || !reflect.DeepEqual(got, st) {
+		if err != nil || !reflect.DeepEqual(got, &st) {
 			t.Errorf("%d: Decode = %#v, %v", i, got, err)
 		}
 	}

@@ -215,13 +215,13 @@ func openTestLandmarker(t *testing.T, kind model.Kind) *model.Landmarker {
 // memCameras is a CameraStore in memory.
 type memCameras struct {
 	mu   sync.Mutex
-	cams map[string]gateway.Camera
+	cams map[string]schemas.CameraView
 }
 
-func (m *memCameras) Cameras(context.Context) ([]gateway.Camera, error) {
+func (m *memCameras) Cameras(context.Context) ([]schemas.CameraView, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make([]gateway.Camera, 0, len(m.cams))
+	out := make([]schemas.CameraView, 0, len(m.cams))
 	for _, c := range m.cams {
 		out = append(out, c)
 	}
@@ -229,7 +229,7 @@ func (m *memCameras) Cameras(context.Context) ([]gateway.Camera, error) {
 	return out, nil
 }
 
-func (m *memCameras) Camera(_ context.Context, id string) (gateway.Camera, bool, error) {
+func (m *memCameras) Camera(_ context.Context, id string) (schemas.CameraView, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c, ok := m.cams[id]
@@ -257,8 +257,8 @@ func TestBrowser(t *testing.T) {
 	bin := chromiumPath(t)
 	lm := openTestLandmarker(t, model.PoseLite)
 	hub := gateway.NewHub()
-	cams := &memCameras{cams: map[string]gateway.Camera{"cam-ui": {ID: "cam-ui", LastSeq: 41, LastCapturedAt: time.Now(),
-		Tracking: true, Counters: landmarks.Counters{Received: 45, Emitted: 41, Detected: 40, DeadLettered: 4}, Balanced: true}}}
+	cams := &memCameras{cams: map[string]schemas.CameraView{"cam-ui": {ID: "cam-ui", LastSeq: 41, LastCapturedAt: time.Now(),
+		Tracking: true, Counters: schemas.CameraCounters{Received: 45, Emitted: 41, Detected: 40, DeadLettered: 4}, Balanced: true}}}
 	recent := gateway.NewRecent(gateway.RecentOptions{})
 	url := startGateway(t, gateway.Config{Inferer: lm, Events: hub, Cameras: cams, Recent: recent, InferWorkers: 1})
 	browser := newBrowser(t)
@@ -285,7 +285,7 @@ func TestBrowser(t *testing.T) {
 	})
 	t.Run("LiveCameraLater", func(t *testing.T) {
 		hub := gateway.NewHub()
-		cams := &memCameras{cams: map[string]gateway.Camera{}}
+		cams := &memCameras{cams: map[string]schemas.CameraView{}}
 		url := startGateway(t, gateway.Config{Inferer: lm, Events: hub, Cameras: cams, InferWorkers: 1, MaxWaitingSubscribers: 1})
 		testLiveCameraLater(t, newTab(t, browser), url, lm, hub, cams)
 	})
@@ -844,7 +844,7 @@ func testLiveCameraLater(t *testing.T, tab context.Context, url string, lm *mode
 	waitFor[bool](t, tab, "the refusal", `document.getElementById("conn").textContent.includes("no frame of camera")`,
 		`document.getElementById("conn").textContent`)
 	cams.mu.Lock()
-	cams.cams["cam-late"] = gateway.Camera{ID: "cam-late"}
+	cams.cams["cam-late"] = schemas.CameraView{ID: "cam-late"}
 	cams.mu.Unlock()
 	waitFor[bool](t, tab, "the stream, once the table has the camera", `live.dataset.connected === "true"`,
 		`document.getElementById("conn").textContent`)

@@ -5,34 +5,16 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/holostream/holostream/processors/landmarks"
+	"github.com/holostream/holostream/schemas"
 )
 
-// CameraStore reads the landmarks processor's per-camera state (the group table).
+// CameraStore reads the landmarks processor's per-camera state (the group table) as the
+// read model the API shows.
 type CameraStore interface {
 	// Cameras lists every camera the table holds, in id order.
-	Cameras(ctx context.Context) ([]Camera, error)
+	Cameras(ctx context.Context) ([]schemas.CameraView, error)
 	// Camera returns one camera; found is false when the table has no row for it.
-	Camera(ctx context.Context, id string) (c Camera, found bool, err error)
-}
-
-// Camera is a camera's state as the API shows it.
-type Camera struct {
-	ID             string    `json:"camera_id"`
-	LastSeq        int64     `json:"last_seq"`
-	LastCapturedAt time.Time `json:"last_captured_at"`
-	// Tracking is true while the previous frame's landmarks give the next frame's region, so
-	// the detector is skipped.
-	Tracking bool               `json:"tracking"`
-	Counters landmarks.Counters `json:"counters"`
-	// Balanced: every frame received is emitted, dead-lettered, stale or a duplicate.
-	Balanced bool `json:"balanced"`
-}
-
-// CameraFromState converts a table value.
-func CameraFromState(id string, s *landmarks.CameraState) Camera {
-	return Camera{ID: id, LastSeq: s.LastSeq, LastCapturedAt: s.LastCapturedAt, Tracking: s.Track.ROI != nil,
-		Counters: s.Counters, Balanced: s.Counters.Balanced()}
+	Camera(ctx context.Context, id string) (c schemas.CameraView, found bool, err error)
 }
 
 func (s *Server) handleCameras(w http.ResponseWriter, r *http.Request) {
@@ -46,10 +28,10 @@ func (s *Server) handleCameras(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if cams == nil {
-		cams = []Camera{}
+		cams = []schemas.CameraView{}
 	}
 	writeJSON(w, http.StatusOK, struct {
-		Cameras []Camera `json:"cameras"`
+		Cameras []schemas.CameraView `json:"cameras"`
 	}{cams})
 }
 

@@ -4,7 +4,7 @@
 //	POST /v1/frames                 an image (raw body or multipart) to the frames topic: 202
 //	POST /v1/infer                  landmarks of one image, now (the `holostream infer` JSON)
 //	GET  /v1/cameras                every camera the landmarks table knows, with its counters
-//	GET  /v1/cameras/{id}           one camera
+//	GET  /v1/cameras/{id}           one camera (schemas.CameraView, as the processor's state gives it)
 //	GET  /v1/cameras/{id}/events    Server-Sent Events: keypoints, action and stats
 //	GET  /v1/skeleton               the pose and hand connections, for drawing
 //	GET  /v1/info                   the model, limits and version
@@ -34,4 +34,8 @@
 // minutes), the per-camera sequence counters of /v1/frames (seeded from the landmarks table so a
 // restarted gateway continues a camera's sequence), and the live-event Hub's subscribers. Nothing
 // else: frames go to Kafka, states come from the table.
+//
+// Imports: the contracts (schemas) and inference (model), never a processor: what it shows of
+// the landmarks table is the read model schemas.CameraView, which the processor's package
+// builds (CameraStore hides how).
 package gateway

@@ -49,20 +49,20 @@ func (c *tableCameras) add(id string) {
 	c.ids[id] = true
 }
 
-func (c *tableCameras) Cameras(context.Context) ([]Camera, error) {
+func (c *tableCameras) Cameras(context.Context) ([]schemas.CameraView, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var out []Camera
+	var out []schemas.CameraView
 	for id := range c.ids {
-		out = append(out, Camera{ID: id})
+		out = append(out, schemas.CameraView{ID: id})
 	}
 	return out, nil
 }
 
-func (c *tableCameras) Camera(_ context.Context, id string) (Camera, bool, error) {
+func (c *tableCameras) Camera(_ context.Context, id string) (schemas.CameraView, bool, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return Camera{ID: id}, c.ids[id], nil
+	return schemas.CameraView{ID: id}, c.ids[id], nil
 }
 
 // photoEvent is a keypoint event of camera carrying pose-lite's landmarks of messi5.jpg.

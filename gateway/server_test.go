@@ -23,7 +23,6 @@ import (
 
 	"github.com/holostream/holostream/model"
 	"github.com/holostream/holostream/pixels"
-	"github.com/holostream/holostream/processors/landmarks"
 	"github.com/holostream/holostream/schemas"
 )
 
@@ -343,29 +342,28 @@ func (r *recordingSink) Send(_ context.Context, f schemas.Frame) (Delivery, erro
 	return Delivery{Topic: "frames", Partition: 2, Offset: int64(len(r.frames) - 1)}, nil
 }
 
-// tableStore is an in-memory landmarks table.
-type tableStore map[string]*landmarks.CameraState
+// tableStore is an in-memory landmarks table, as the read model the API shows.
+type tableStore map[string]schemas.CameraView
 
-func (m tableStore) Cameras(context.Context) ([]Camera, error) {
-	var out []Camera
-	for id, s := range m {
-		out = append(out, CameraFromState(id, s))
+func (m tableStore) Cameras(context.Context) ([]schemas.CameraView, error) {
+	var out []schemas.CameraView
+	for id, c := range m {
+		c.ID = id
+		out = append(out, c)
 	}
 	return out, nil
 }
 
-func (m tableStore) Camera(_ context.Context, id string) (Camera, bool, error) {
-	s, ok := m[id]
-	if !ok {
-		return Camera{}, false, nil
-	}
-	return CameraFromState(id, s), true, nil
+func (m tableStore) Camera(_ context.Context, id string) (schemas.CameraView, bool, error) {
+	c, ok := m[id]
+	c.ID = id
+	return c, ok, nil
 }
 
 func TestFramesAcceptedWithTheirIdentity(t *testing.T) {
 	t.Parallel()
 	sink := &recordingSink{}
-	table := tableStore{"cam-7": {HasSeq: true, LastSeq: 41}}
+	table := tableStore{"cam-7": {LastSeq: 41}}
 	s := newServer(t, Config{Frames: sink, Cameras: table})
 	jpg := photo(t, "messi5.jpg")
 
@@ -461,7 +459,7 @@ func TestFramesRefusals(t *testing.T) {
 func TestSequencerNeverOverflows(t *testing.T) {
 	t.Parallel()
 	sink := &recordingSink{}
-	table := tableStore{"cam-top": {HasSeq: true, LastSeq: math.MaxInt64}}
+	table := tableStore{"cam-top": {LastSeq: math.MaxInt64}}
 	s := newServer(t, Config{Frames: sink, Cameras: table})
 	jpg := photo(t, "messi5.jpg")
 	for _, target := range []string{"/v1/frames?camera=cam-top", "/v1/frames?camera=cam-x&seq=9223372036854775807", "/v1/frames?camera=cam-x"} {
@@ -483,10 +481,10 @@ func TestSequencerNeverOverflows(t *testing.T) {
 
 func TestCameras(t *testing.T) {
 	t.Parallel()
-	table := tableStore{"cam-1": {HasSeq: true, LastSeq: 9, Counters: landmarks.Counters{Received: 10, Emitted: 9, DeadLettered: 1}}}
+	table := tableStore{"cam-1": {LastSeq: 9, Counters: schemas.CameraCounters{Received: 10, Emitted: 9, DeadLettered: 1}, Balanced: true}}
 	s := newServer(t, Config{Cameras: table})
 	code, _, body := call(t, s, "GET", "/v1/cameras", nil)
-	var list struct{ Cameras []Camera }
+	var list struct{ Cameras []schemas.CameraView }
 	if json.Unmarshal(body, &list); code != http.StatusOK || len(list.Cameras) != 1 || !list.Cameras[0].Balanced || list.Cameras[0].Counters.Received != 10 {
 		t.Errorf("list: %d %s", code, body)
 	}

@@ -4,10 +4,48 @@ import (
 	"time"
 
 	"github.com/holostream/holostream/pixels"
+	"github.com/holostream/holostream/schemas"
 )
 
-// Output is the JSON contract of one image's landmarks: the line `holostream infer` prints, the
-// body `POST /v1/infer` returns. Field names and conventions mirror MediaPipe's (see Landmark).
+// NewLandmarks converts a pipeline result to the contract of one image's landmarks: the one
+// conversion from Result, which the keypoint events (Avro) and Output (the infer JSON) both
+// carry. Face, LeftHand and RightHand are nil unless the Holistic pipeline found them; their
+// points keep the model's visibility (0 where it gives none), world landmarks theirs.
+func NewLandmarks(r Result) schemas.Landmarks {
+	var l schemas.Landmarks
+	if p := r.Pose; p != nil {
+		l.Pose = &schemas.Pose{Landmarks: make([]schemas.Landmark, len(p.Landmarks)), WorldLandmarks: make([]schemas.Point, len(p.World))}
+		for i, lm := range p.Landmarks {
+			l.Pose.Landmarks[i] = schemas.Landmark(lm)
+		}
+		for i, w := range p.World {
+			l.Pose.WorldLandmarks[i] = schemas.Point(w)
+		}
+	}
+	if f := r.Face; f != nil {
+		l.Face = schemaPoints(f.Landmarks)
+	}
+	if h := r.LeftHand; h != nil {
+		l.LeftHand = schemaPoints(h.Landmarks[:])
+	}
+	if h := r.RightHand; h != nil {
+		l.RightHand = schemaPoints(h.Landmarks[:])
+	}
+	return l
+}
+
+func schemaPoints(lms []Landmark) []schemas.Point {
+	out := make([]schemas.Point, len(lms))
+	for i, l := range lms {
+		out[i] = schemas.Point{X: l.X, Y: l.Y, Z: l.Z, Visibility: l.Visibility}
+	}
+	return out
+}
+
+// Output is the JSON of one image's landmarks: the line `holostream infer` prints, the body
+// `POST /v1/infer` returns. Its landmarks are a view of schemas.Landmarks (NewLandmarks), in the
+// JSON this API has always had: image landmarks as they are, 3-D points (world, face, hands)
+// without visibility. Null means not found.
 type Output struct {
 	Source    string        `json:"source"`
 	Width     int           `json:"width,omitempty"`
@@ -27,17 +65,11 @@ type PoseOutput struct {
 	WorldLandmarks []PointOutput    `json:"world_landmarks"`
 }
 
-// LandmarkOutput is a Landmark as JSON.
-type LandmarkOutput struct {
-	X          float32 `json:"x"`
-	Y          float32 `json:"y"`
-	Z          float32 `json:"z"`
-	Visibility float32 `json:"visibility"`
-	Presence   float32 `json:"presence"`
-}
+// LandmarkOutput is an image landmark as JSON: the contract's own type.
+type LandmarkOutput = schemas.Landmark
 
-// PointOutput is a 3-D point as JSON (world landmarks in metres, face and hand landmarks
-// normalized like Landmark).
+// PointOutput is a 3-D point as JSON: a schemas.Point without its visibility (world landmarks in
+// metres, face and hand landmarks normalized like Landmark).
 type PointOutput struct {
 	X float32 `json:"x"`
 	Y float32 `json:"y"`
@@ -56,38 +88,27 @@ type TimingsMs struct {
 }
 
 // NewOutput converts a pipeline result to the JSON contract. decode is the time spent decoding
-// the image, total the time from receiving its bytes to the landmarks. Face, LeftHand and
-// RightHand are null unless the Holistic pipeline found them.
+// the image, total the time from receiving its bytes to the landmarks.
 func NewOutput(source string, img pixels.Image, kind Kind, r Result, decode, total time.Duration) Output {
+	l := NewLandmarks(r)
 	o := Output{Source: source, Width: img.Width, Height: img.Height, Model: kind,
+		Face: pointOutputs(l.Face), LeftHand: pointOutputs(l.LeftHand), RightHand: pointOutputs(l.RightHand),
 		Timings: &TimingsMs{Decode: ms(decode), Detect: ms(r.Timings.Detect), Landmarks: ms(r.Timings.Landmarks),
 			Hands: ms(r.Timings.Hands), Face: ms(r.Timings.Face), Total: ms(total)}}
-	if p := r.Pose; p != nil {
-		po := &PoseOutput{Landmarks: make([]LandmarkOutput, NumPoseLandmarks), WorldLandmarks: make([]PointOutput, NumPoseLandmarks)}
-		for i, l := range p.Landmarks {
-			po.Landmarks[i] = LandmarkOutput(l)
-		}
-		for i, w := range p.World {
-			po.WorldLandmarks[i] = PointOutput{w.X, w.Y, w.Z}
-		}
-		o.Pose = po
-	}
-	if f := r.Face; f != nil {
-		o.Face = pointOutputs(f.Landmarks[:])
-	}
-	if h := r.LeftHand; h != nil {
-		o.LeftHand = pointOutputs(h.Landmarks[:])
-	}
-	if h := r.RightHand; h != nil {
-		o.RightHand = pointOutputs(h.Landmarks[:])
+	if p := l.Pose; p != nil {
+		o.Pose = &PoseOutput{Landmarks: p.Landmarks, WorldLandmarks: pointOutputs(p.WorldLandmarks)}
 	}
 	return o
 }
 
-func pointOutputs(lms []Landmark) []PointOutput {
-	out := make([]PointOutput, len(lms))
-	for i, l := range lms {
-		out[i] = PointOutput{l.X, l.Y, l.Z}
+// pointOutputs drops the points' visibility; nil stays nil (null: not found).
+func pointOutputs(ps []schemas.Point) []PointOutput {
+	if ps == nil {
+		return nil
+	}
+	out := make([]PointOutput, len(ps))
+	for i, p := range ps {
+		out[i] = PointOutput{p.X, p.Y, p.Z}
 	}
 	return out
 }

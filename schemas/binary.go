@@ -5,225 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"time"
 )
 
-// The Append and Read functions below write and read the Avro binary encoding of each type
-// for its own schema (Avro specification, "Binary Encoding") directly, without goavro's native
-// maps: a KeypointEvent's 66 landmarks as maps cost ~450 allocations per message. They are
-// the fast path of the contracts; the tests hold them to the same bytes and values as goavro
-// with the native conversions.
-
-// Enum symbols in schema order; index i is symbol i on the wire.
-func statusSymbols() [2]Status { return [2]Status{StatusDetected, StatusNoPerson} }
-
-func actionKindSymbols() [4]ActionKind {
-	return [4]ActionKind{ActionUnknown, ActionPostureChanged, ActionRep, ActionFall}
-}
-
-func postureSymbols() [6]Posture {
-	return [6]Posture{PostureUnknown, PostureStanding, PostureSitting, PostureSquatting, PostureLying, PostureHandsRaised}
-}
+// The Avro binary encoding (Avro specification, "Binary Encoding") written and read directly,
+// without goavro's native maps: a KeypointEvent's 66 landmarks as maps cost ~450 allocations per
+// message. The records (record.go) build the fast path of the contracts from these; the tests
+// hold it to the same bytes and values as goavro with the native conversions.
 
 // errTrailing, errShort: the data is longer or shorter than one value.
 var (
 	errShort    = errors.New("data ends early")
 	errTrailing = errors.New("bytes after the value")
 )
-
-// appendFrameBinary appends the Avro binary encoding of f for Frame.avsc to buf.
-func appendFrameBinary(buf []byte, f Frame) ([]byte, error) {
-	buf = appendString(buf, f.CameraID)
-	buf = appendString(buf, f.UserID)
-	buf = appendLong(buf, f.Seq)
-	buf = appendTime(buf, f.CapturedAt)
-	buf = appendString(buf, f.ContentType)
-	buf = appendLong(buf, int64(f.Width))
-	buf = appendLong(buf, int64(f.Height))
-	buf = appendString(buf, string(f.Image)) // no copy: the conversion is only appended
-	if len(f.Attributes) > 0 {
-		buf = appendLong(buf, int64(len(f.Attributes)))
-		for k, v := range f.Attributes {
-			buf = appendString(appendString(buf, k), v)
-		}
-	}
-	return appendLong(buf, 0), nil
-}
-
-// readFrameBinary reads exactly one Frame written with Frame.avsc. Image shares memory with data.
-func readFrameBinary(data []byte) (Frame, error) {
-	r := binReader{b: data}
-	f := Frame{
-		CameraID:    r.str(),
-		UserID:      r.str(),
-		Seq:         r.long(),
-		CapturedAt:  r.time(),
-		ContentType: r.str(),
-		Width:       r.int(),
-		Height:      r.int(),
-		Image:       r.bytes(),
-	}
-	r.mapEntries(func(k string) {
-		if f.Attributes == nil {
-			f.Attributes = make(map[string]string)
-		}
-		if _, dup := f.Attributes[k]; dup {
-			r.fail(fmt.Errorf("attributes: duplicate key: %q", k))
-		}
-		f.Attributes[k] = r.str()
-	})
-	return f, r.done("Frame")
-}
-
-// appendKeypointEventBinary appends the Avro binary encoding of e for KeypointEvent.avsc to buf.
-func appendKeypointEventBinary(buf []byte, e KeypointEvent) ([]byte, error) {
-	statuses := statusSymbols()
-	status := symbolIndex(statuses[:], e.Status)
-	if status < 0 {
-		return buf, fmt.Errorf("schemas: KeypointEvent.status %q is not a symbol of Status", e.Status)
-	}
-	buf = appendString(buf, e.CameraID)
-	buf = appendString(buf, e.UserID)
-	buf = appendLong(buf, e.Seq)
-	buf = appendTime(buf, e.CapturedAt)
-	buf = appendTime(buf, e.ProcessedAt)
-	buf = appendLong(buf, int64(status))
-	buf = appendString(buf, e.Model)
-	buf = appendLong(buf, int64(e.Width))
-	buf = appendLong(buf, int64(e.Height))
-	if e.Pose == nil {
-		buf = append(buf, 0) // union branch 0: null
-	} else {
-		buf = append(buf, 2) // union branch 1 (zig-zag 2): Pose
-		buf = appendLandmarks(buf, e.Pose.Landmarks)
-		buf = appendPoints(buf, e.Pose.WorldLandmarks)
-	}
-	for _, ps := range [3][]Point{e.Face, e.LeftHand, e.RightHand} {
-		if ps == nil {
-			buf = append(buf, 0)
-		} else {
-			buf = appendPoints(append(buf, 2), ps)
-		}
-	}
-	buf = appendBool(buf, e.DetectorRan)
-	return appendFloat(buf, e.ProcessingMs), nil
-}
-
-func appendLandmarks(buf []byte, ls []Landmark) []byte {
-	if len(ls) > 0 {
-		buf = appendLong(buf, int64(len(ls)))
-		for _, l := range ls {
-			buf = appendFloat(appendFloat(appendFloat(appendFloat(appendFloat(buf, l.X), l.Y), l.Z), l.Visibility), l.Presence)
-		}
-	}
-	return appendLong(buf, 0)
-}
-
-func appendPoints(buf []byte, ps []Point) []byte {
-	if len(ps) > 0 {
-		buf = appendLong(buf, int64(len(ps)))
-		for _, p := range ps {
-			buf = appendFloat(appendFloat(appendFloat(appendFloat(buf, p.X), p.Y), p.Z), p.Visibility)
-		}
-	}
-	return appendLong(buf, 0)
-}
-
-// readKeypointEventBinary reads exactly one KeypointEvent written with KeypointEvent.avsc.
-func readKeypointEventBinary(data []byte) (KeypointEvent, error) {
-	r := binReader{b: data}
-	e := KeypointEvent{
-		CameraID:    r.str(),
-		UserID:      r.str(),
-		Seq:         r.long(),
-		CapturedAt:  r.time(),
-		ProcessedAt: r.time(),
-	}
-	if i := r.index(2); i >= 0 {
-		e.Status = statusSymbols()[i]
-	}
-	e.Model, e.Width, e.Height = r.str(), r.int(), r.int()
-	if r.index(2) == 1 {
-		e.Pose = &Pose{Landmarks: r.landmarks(), WorldLandmarks: r.points()}
-	}
-	e.Face, e.LeftHand, e.RightHand = r.optPoints(), r.optPoints(), r.optPoints()
-	e.DetectorRan, e.ProcessingMs = r.bool(), r.float()
-	return e, r.done("KeypointEvent")
-}
-
-// appendActionEventBinary appends the Avro binary encoding of e for ActionEvent.avsc to buf.
-// An empty Kind or Posture is written as UNKNOWN; an empty PreviousPosture or Exercise as null.
-func appendActionEventBinary(buf []byte, e ActionEvent) ([]byte, error) {
-	kinds, postures := actionKindSymbols(), postureSymbols()
-	kind := symbolIndex(kinds[:], ActionKind(orUnknown(string(e.Kind))))
-	post := symbolIndex(postures[:], Posture(orUnknown(string(e.Posture))))
-	prev := symbolIndex(postures[:], e.PreviousPosture)
-	switch {
-	case kind < 0:
-		return buf, fmt.Errorf("schemas: ActionEvent.kind %q is not a symbol of ActionKind", e.Kind)
-	case post < 0:
-		return buf, fmt.Errorf("schemas: ActionEvent.posture %q is not a symbol of Posture", e.Posture)
-	case prev < 0 && e.PreviousPosture != "":
-		return buf, fmt.Errorf("schemas: ActionEvent.previous_posture %q is not a symbol of Posture", e.PreviousPosture)
-	}
-	buf = appendString(buf, e.UserID)
-	buf = appendString(buf, e.CameraID)
-	buf = appendLong(buf, e.Seq)
-	buf = appendTime(buf, e.At)
-	buf = appendLong(buf, int64(kind))
-	buf = appendLong(buf, int64(post))
-	if e.PreviousPosture == "" {
-		buf = append(buf, 0)
-	} else {
-		buf = appendLong(append(buf, 2), int64(prev))
-	}
-	if e.Exercise == "" {
-		buf = append(buf, 0)
-	} else {
-		buf = appendString(append(buf, 2), e.Exercise)
-	}
-	buf = appendLong(buf, int64(e.RepCount))
-	return appendFloat(buf, e.Confidence), nil
-}
-
-// readActionEventBinary reads exactly one ActionEvent written with ActionEvent.avsc.
-func readActionEventBinary(data []byte) (ActionEvent, error) {
-	r := binReader{b: data}
-	e := ActionEvent{UserID: r.str(), CameraID: r.str(), Seq: r.long(), At: r.time()}
-	if i := r.index(4); i >= 0 {
-		e.Kind = actionKindSymbols()[i]
-	}
-	if i := r.index(6); i >= 0 {
-		e.Posture = postureSymbols()[i]
-	}
-	if r.index(2) == 1 {
-		if i := r.index(6); i >= 0 {
-			e.PreviousPosture = postureSymbols()[i]
-		}
-	}
-	if r.index(2) == 1 {
-		e.Exercise = r.str()
-	}
-	e.RepCount, e.Confidence = r.int(), r.float()
-	return e, r.done("ActionEvent")
-}
-
-// appendPoseStatsBinary appends the Avro binary encoding of s for PoseStats.avsc to buf.
-func appendPoseStatsBinary(buf []byte, s PoseStats) ([]byte, error) {
-	buf = appendString(buf, s.UserID)
-	buf = appendTime(buf, s.WindowStart)
-	buf = appendTime(buf, s.WindowEnd)
-	buf = appendLong(buf, int64(s.Frames))
-	buf = appendLong(buf, int64(s.Detected))
-	buf = appendFloat(buf, s.DetectionRate)
-	buf = appendMap(buf, s.MeanAngles, appendFloat)
-	buf = appendFloat(buf, s.MotionEnergy)
-	buf = appendMap(buf, s.PostureSeconds, appendFloat)
-	buf = appendMap(buf, s.Reps, func(b []byte, v int32) []byte { return appendLong(b, int64(v)) })
-	buf = appendLong(buf, int64(s.Falls))
-	return appendLong(buf, int64(s.LateEvents)), nil
-}
 
 func appendMap[V any](buf []byte, m map[string]V, value func([]byte, V) []byte) []byte {
 	if len(m) > 0 {
@@ -233,19 +27,6 @@ func appendMap[V any](buf []byte, m map[string]V, value func([]byte, V) []byte) 
 		}
 	}
 	return appendLong(buf, 0)
-}
-
-// readPoseStatsBinary reads exactly one PoseStats written with PoseStats.avsc.
-func readPoseStatsBinary(data []byte) (PoseStats, error) {
-	r := binReader{b: data}
-	s := PoseStats{UserID: r.str(), WindowStart: r.time(), WindowEnd: r.time(), Frames: r.int(), Detected: r.int(),
-		DetectionRate: r.float()}
-	s.MeanAngles = readMap(&r, "mean_angles", (*binReader).float)
-	s.MotionEnergy = r.float()
-	s.PostureSeconds = readMap(&r, "posture_seconds", (*binReader).float)
-	s.Reps = readMap(&r, "reps", (*binReader).int)
-	s.Falls, s.LateEvents = r.int(), r.int()
-	return s, r.done("PoseStats")
 }
 
 // readMap reads a map; nil when empty, as the native conversions read it.
@@ -261,40 +42,6 @@ func readMap[V any](r *binReader, field string, value func(*binReader) V) map[st
 		m[k] = value(r)
 	})
 	return m
-}
-
-// appendDeadLetterBinary appends the Avro binary encoding of d for DeadLetter.avsc to buf.
-func appendDeadLetterBinary(buf []byte, d DeadLetter) ([]byte, error) {
-	buf = appendString(buf, d.Topic)
-	buf = appendLong(buf, int64(d.Partition))
-	buf = appendLong(buf, d.Offset)
-	buf = appendString(buf, d.Key)
-	buf = appendString(buf, d.Reason)
-	buf = appendString(buf, d.Code)
-	buf = appendString(buf, d.CameraID)
-	buf = appendLong(buf, d.Seq)
-	buf = appendTime(buf, d.At)
-	buf = appendString(buf, string(d.Original))
-	buf = appendLong(buf, d.OriginalSize)
-	return appendString(buf, d.OriginalSHA256), nil
-}
-
-// readDeadLetterBinary reads exactly one DeadLetter written with DeadLetter.avsc. Original
-// shares memory with data.
-func readDeadLetterBinary(data []byte) (DeadLetter, error) {
-	r := binReader{b: data}
-	d := DeadLetter{Topic: r.str(), Partition: r.int(), Offset: r.long(), Key: r.str(), Reason: r.str(), Code: r.str(),
-		CameraID: r.str(), Seq: r.long(), At: r.time(), Original: r.bytes(), OriginalSize: r.long(), OriginalSHA256: r.str()}
-	return d, r.done("DeadLetter")
-}
-
-func symbolIndex[S ~string](symbols []S, s S) int {
-	for i, sym := range symbols {
-		if sym == s {
-			return i
-		}
-	}
-	return -1
 }
 
 // Writing.
@@ -463,38 +210,6 @@ func (r *binReader) mapEntries(entry func(key string)) {
 			entry(r.str())
 		}
 	})
-}
-
-func (r *binReader) landmarks() []Landmark {
-	out := []Landmark{}
-	r.blocks(20, func(n int) {
-		b := r.take(n * 20)
-		out = slices.Grow(out, n)
-		for i := 0; i+20 <= len(b); i += 20 {
-			out = append(out, Landmark{X: f32(b[i:]), Y: f32(b[i+4:]), Z: f32(b[i+8:]), Visibility: f32(b[i+12:]), Presence: f32(b[i+16:])})
-		}
-	})
-	return out
-}
-
-// optPoints reads a ["null", array of Point] union.
-func (r *binReader) optPoints() []Point {
-	if r.index(2) == 1 {
-		return r.points()
-	}
-	return nil
-}
-
-func (r *binReader) points() []Point {
-	out := []Point{}
-	r.blocks(16, func(n int) {
-		b := r.take(n * 16)
-		out = slices.Grow(out, n)
-		for i := 0; i+16 <= len(b); i += 16 {
-			out = append(out, Point{X: f32(b[i:]), Y: f32(b[i+4:]), Z: f32(b[i+8:]), Visibility: f32(b[i+12:])})
-		}
-	})
-	return out
 }
 
 // take consumes n bytes; nil when fewer are left.

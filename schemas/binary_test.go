@@ -70,10 +70,11 @@ func TestBinaryMatchesGoavro(t *testing.T) {
 	checkBinary(t, schemas.FrameContract(), schemas.Frame{}, true)
 	checkBinary(t, schemas.FrameContract(), schemas.Frame{Attributes: map[string]string{"a": "1", "b": "2", "c": ""}}, false)
 
-	ev := schemas.KeypointEvent{CameraID: "cam", Status: schemas.StatusDetected, Pose: pose(), CapturedAt: t0, ProcessingMs: nan,
-		Face: make([]schemas.Point, 468), LeftHand: []schemas.Point{}, RightHand: []schemas.Point{{X: nan, Y: float32(math.Inf(-1))}}}
+	ev := schemas.KeypointEvent{CameraID: "cam", Status: schemas.StatusDetected, CapturedAt: t0, ProcessingMs: nan,
+		Landmarks: schemas.Landmarks{Pose: pose(), Face: make([]schemas.Point, 468), LeftHand: []schemas.Point{},
+			RightHand: []schemas.Point{{X: nan, Y: float32(math.Inf(-1))}}}}
 	checkBinary(t, schemas.KeypointEventContract(), ev, true)
-	checkBinary(t, schemas.KeypointEventContract(), schemas.KeypointEvent{Status: schemas.StatusNoPerson, Pose: &schemas.Pose{}}, true)
+	checkBinary(t, schemas.KeypointEventContract(), schemas.KeypointEvent{Status: schemas.StatusNoPerson, Landmarks: schemas.Landmarks{Pose: &schemas.Pose{}}}, true)
 	checkBinary(t, schemas.KeypointEventContract(), schemas.KeypointEvent{Status: schemas.StatusNoPerson}, true)
 
 	kinds := []schemas.ActionKind{"", schemas.ActionUnknown, schemas.ActionPostureChanged, schemas.ActionRep, schemas.ActionFall}

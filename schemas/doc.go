@@ -6,14 +6,22 @@
 //   - Frame.avsc, KeypointEvent.avsc, ActionEvent.avsc, PoseStats.avsc, DeadLetter.avsc:
 //     namespace holostream.v1, one self-contained record per file (nested records and enums
 //     are defined inline, so a registry needs no schema references).
+//   - [Landmarks]: the landmarks of one image (pose, face, hands), the one contract of what a
+//     landmark pipeline found. KeypointEvent embeds it; model.Output, the infer JSON, is a view
+//     of it; model.NewLandmarks is the one conversion from a pipeline result (schemas imports
+//     nothing of holostream, so the conversion lives with the result's type).
 //   - [Schema]: one parsed schema (its full name, its text as registered, its Parsing Canonical
 //     Form and CRC-64-AVRO fingerprint, and a goavro codec). [FrameSchema] and friends parse
 //     the embedded files once, on first use.
-//   - Conversions between each Go type and goavro's native form (map[string]any):
-//     [FrameToNative] / [FrameFromNative] and so on, bundled with the schema as a [Contract].
-//   - binary.go: the fast path of each contract, the Avro binary encoding of a type for its own
-//     schema written and read directly (no native maps: ~1 µs instead of ~30 µs for a pose
-//     event). Tests hold it to goavro's bytes and values; codecs fuzzes one against the other.
+//   - records.go: each record described once, field by field in schema order (Avro name,
+//     kind, Go field), and record.go the mechanism that derives both conversions of a
+//     [Contract] from that description: the Avro binary encoding written and read directly
+//     (the fast path, no native maps: ~1 µs instead of ~30 µs for a pose event) and goavro's
+//     native form (map[string]any, for messages of other writer schemas). Landmark and Point,
+//     hundreds to an event, are described by their Go types (float32 fields whose json tags
+//     are the Avro names) and copied as blocks of floats. binary.go and native.go hold the
+//     primitives of each form. Tests hold both forms to goavro's bytes and values; codecs
+//     fuzzes one against the other.
 //
 // # Conventions on the wire
 //
@@ -39,7 +47,7 @@
 //   - Enum symbols are only appended, never removed or reordered.
 //   - Removing a field is allowed only if it has a default.
 //
-// The FromNative functions are tolerant readers, which is what makes a v1 consumer read v2
+// The FromNative conversions are tolerant readers, which is what makes a v1 consumer read v2
 // data: they are given the native form decoded with the WRITER's schema, ignore fields they do
 // not know, read a missing field as its default (the Go zero value, or the default written in
 // the .avsc), accept Avro's numeric promotions, and map unknown ActionKind and Posture symbols

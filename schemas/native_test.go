@@ -44,8 +44,8 @@ func TestRoundTripNative(t *testing.T) {
 	frame := schemas.Frame{CameraID: "cam-1", UserID: "u-7", Seq: 12, CapturedAt: t0, ContentType: "image/jpeg",
 		Width: 640, Height: 480, Image: []byte{0xff, 0xd8, 0xff, 0xe0, 1, 2, 3}, Attributes: map[string]string{"device": "pi5"}}
 	ev := schemas.KeypointEvent{CameraID: "cam-1", UserID: "u-7", Seq: 12, CapturedAt: t0, ProcessedAt: t0.Add(9 * time.Millisecond),
-		Status: schemas.StatusDetected, Model: "holistic", Width: 640, Height: 480, Pose: pose(),
-		Face: make([]schemas.Point, 468), LeftHand: make([]schemas.Point, 21), DetectorRan: true, ProcessingMs: 11.5}
+		Status: schemas.StatusDetected, Model: "holistic", Width: 640, Height: 480,
+		Landmarks: schemas.Landmarks{Pose: pose(), Face: make([]schemas.Point, 468), LeftHand: make([]schemas.Point, 21)}, DetectorRan: true, ProcessingMs: 11.5}
 	action := schemas.ActionEvent{UserID: "u-7", CameraID: "cam-1", Seq: 99, At: t0, Kind: schemas.ActionRep,
 		Posture: schemas.PostureStanding, PreviousPosture: schemas.PostureSquatting, Exercise: "SQUAT", RepCount: 4, Confidence: 0.87}
 	stats := schemas.PoseStats{UserID: "u-7", WindowStart: t0, WindowEnd: t0.Add(10 * time.Second), Frames: 300, Detected: 290,
@@ -77,7 +77,7 @@ func TestRoundTripNative(t *testing.T) {
 func TestTolerantReader(t *testing.T) {
 	t.Parallel()
 	base := func() map[string]any {
-		return schemas.KeypointEventToNative(schemas.KeypointEvent{CameraID: "c", Seq: 5, CapturedAt: t0, ProcessedAt: t0,
+		return schemas.KeypointEventContract().ToNative(schemas.KeypointEvent{CameraID: "c", Seq: 5, CapturedAt: t0, ProcessedAt: t0,
 			Status: schemas.StatusNoPerson, Model: "pose_landmark_lite", Width: 640, Height: 480})
 	}
 	tests := []struct {
@@ -105,7 +105,7 @@ func TestTolerantReader(t *testing.T) {
 	for i, tt := range tests {
 		m := base()
 		tt.edit(m)
-		e, err := schemas.KeypointEventFromNative(m)
+		e, err := schemas.KeypointEventContract().FromNative(m)
 		switch {
 		case tt.wantErr != "":
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
@@ -121,7 +121,7 @@ func TestTolerantReader(t *testing.T) {
 
 func TestTolerantEnumsAndDefaults(t *testing.T) {
 	t.Parallel()
-	a, err := schemas.ActionEventFromNative(map[string]any{"kind": "WAVE", "posture": "CRAWLING",
+	a, err := schemas.ActionEventContract().FromNative(map[string]any{"kind": "WAVE", "posture": "CRAWLING",
 		"previous_posture": map[string]any{"holostream.v1.Posture": "KNEELING"}})
 	if err != nil {
 		t.Fatal(err)
@@ -129,7 +129,7 @@ func TestTolerantEnumsAndDefaults(t *testing.T) {
 	if a.Kind != schemas.ActionUnknown || a.Posture != schemas.PostureUnknown || a.PreviousPosture != schemas.PostureUnknown {
 		t.Errorf("unknown symbols read as %q %q %q, want UNKNOWN", a.Kind, a.Posture, a.PreviousPosture)
 	}
-	d, err := schemas.DeadLetterFromNative(map[string]any{"topic": "frames"})
+	d, err := schemas.DeadLetterContract().FromNative(map[string]any{"topic": "frames"})
 	if err != nil {
 		t.Fatal(err)
 	}

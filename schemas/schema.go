@@ -146,30 +146,20 @@ type Contract[T any] struct {
 }
 
 // FrameContract is the contract of Frame.
-func FrameContract() Contract[Frame] {
-	return Contract[Frame]{FrameSchema(), FrameToNative, FrameFromNative, appendFrameBinary, readFrameBinary}
-}
+func FrameContract() Contract[Frame] { return frameRecord.contract(FrameSchema()) }
 
 // KeypointEventContract is the contract of KeypointEvent.
 func KeypointEventContract() Contract[KeypointEvent] {
-	return Contract[KeypointEvent]{KeypointEventSchema(), KeypointEventToNative, KeypointEventFromNative,
-		appendKeypointEventBinary, readKeypointEventBinary}
+	return keypointEventRecord.contract(KeypointEventSchema())
 }
 
 // ActionEventContract is the contract of ActionEvent.
 func ActionEventContract() Contract[ActionEvent] {
-	return Contract[ActionEvent]{ActionEventSchema(), ActionEventToNative, ActionEventFromNative,
-		appendActionEventBinary, readActionEventBinary}
+	return actionEventRecord.contract(ActionEventSchema())
 }
 
 // PoseStatsContract is the contract of PoseStats.
-func PoseStatsContract() Contract[PoseStats] {
-	return Contract[PoseStats]{PoseStatsSchema(), PoseStatsToNative, PoseStatsFromNative,
-		appendPoseStatsBinary, readPoseStatsBinary}
-}
+func PoseStatsContract() Contract[PoseStats] { return poseStatsRecord.contract(PoseStatsSchema()) }
 
 // DeadLetterContract is the contract of DeadLetter.
-func DeadLetterContract() Contract[DeadLetter] {
-	return Contract[DeadLetter]{DeadLetterSchema(), DeadLetterToNative, DeadLetterFromNative,
-		appendDeadLetterBinary, readDeadLetterBinary}
-}
+func DeadLetterContract() Contract[DeadLetter] { return deadLetterRecord.contract(DeadLetterSchema()) }

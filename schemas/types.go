@@ -88,12 +88,22 @@ type KeypointEvent struct {
 	Model        string    `json:"model"`
 	Width        int32     `json:"width"`
 	Height       int32     `json:"height"`
-	Pose         *Pose     `json:"pose"`      // nil when Status is NO_PERSON
-	Face         []Point   `json:"face"`      // nil when absent (468 points with holistic, 478 with holistic-refined)
-	LeftHand     []Point   `json:"left_hand"` // nil when absent (21 points)
-	RightHand    []Point   `json:"right_hand"`
+	Landmarks              // Pose nil when Status is NO_PERSON
 	DetectorRan  bool      `json:"detector_ran"`
 	ProcessingMs float32   `json:"processing_ms"` // decode + inference + state, in the processor
+}
+
+// Landmarks are what a landmark pipeline found in one image: the contract of "the landmarks of
+// one image" that KeypointEvent carries (Avro, embedded: its fields are the event's pose, face,
+// left_hand and right_hand, in that order) and that `holostream infer` and POST /v1/infer print
+// (model.Output, a JSON view of it: the same numbers, its 3-D points without visibility).
+// model.NewLandmarks is the one conversion from a pipeline result. Null means not found: Face,
+// LeftHand and RightHand are set by the holistic pipelines only.
+type Landmarks struct {
+	Pose      *Pose   `json:"pose"`      // nil when no person was found
+	Face      []Point `json:"face"`      // nil when absent (468 points with holistic, 478 with holistic-refined)
+	LeftHand  []Point `json:"left_hand"` // nil when absent (21 points); the person's left
+	RightHand []Point `json:"right_hand"`
 }
 
 // ActionKind is the kind of an ActionEvent.

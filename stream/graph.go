@@ -101,7 +101,7 @@ func newGraph(cfg Config, w *Wire, m *metrics, at placement) (*graph, error) {
 			Frames: codecs.Bytes{}, State: landmarks.StateCodec{}, Keypoints: w.Keypoints.Codec(), DeadLetters: w.DLQ.Codec(),
 		}),
 		analytics: ac.Group(topo.Analytics,
-			analytics.Codec[analytics.UserState]{}, w.Actions.Codec(), w.Stats.Codec(), keypointsIn),
+			codecs.JSON[analytics.UserState]{}, w.Actions.Codec(), w.Stats.Codec(), keypointsIn),
 		punctuator: ac.Punctuator,
 		committed:  committed,
 	}, nil

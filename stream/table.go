@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/storage"
 
 	"github.com/holostream/holostream/kafka"
 	"github.com/holostream/holostream/processors/landmarks"
+	"github.com/holostream/holostream/schemas"
 )
 
 // Table is a read-only view of the landmarks table: each camera's state, as the landmarks
@@ -57,7 +59,7 @@ func (t *Table) Camera(id string) (*landmarks.CameraState, error) {
 	return s, nil
 }
 
-// Each calls fn for every camera in the table, in key order, until fn returns an error.
+// Each calls fn for every camera in the table, in no particular order, until fn returns an error.
 func (t *Table) Each(fn func(id string, s *landmarks.CameraState) error) error {
 	if !t.view.Recovered() {
 		return errRecovering
@@ -79,6 +81,28 @@ func (t *Table) Each(fn func(id string, s *landmarks.CameraState) error) error {
 		}
 	}
 	return nil
+}
+
+// Views lists every camera the table holds as the read model the gateway shows, in id order
+// (the gateway's CameraStore).
+func (t *Table) Views(context.Context) ([]schemas.CameraView, error) {
+	var out []schemas.CameraView
+	err := t.Each(func(id string, s *landmarks.CameraState) error {
+		out = append(out, s.View(id))
+		return nil
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, err
+}
+
+// View is one camera as the read model the gateway shows; found is false when the table has
+// no row for it.
+func (t *Table) View(_ context.Context, id string) (v schemas.CameraView, found bool, err error) {
+	s, err := t.Camera(id)
+	if err != nil || s == nil {
+		return schemas.CameraView{}, false, err
+	}
+	return s.View(id), true, nil
 }
 
 // CameraStates reads the landmarks table once and returns each camera's state (nil when the

@@ -8,6 +8,7 @@ import (
 
 	"github.com/lovoo/goka"
 
+	"github.com/holostream/holostream/codecs"
 	"github.com/holostream/holostream/schemas"
 )
 
@@ -67,14 +68,14 @@ func (c Config) Spec() WindowSpec {
 
 // Group is the processor's group graph. Keypoints come in keyed by camera (keypointsCodec passes
 // raw bytes; Route decodes them) and go round the group's loopback topic keyed by user, as JSON
-// (Codec[schemas.KeypointEvent]); Process keeps one UserState per user in the group table
-// (stateCodec: Codec[UserState]) and emits actions and window stats keyed by user. The loopback
-// topic also carries the Punctuator's control records, which need the processor built with
-// Punctuator.ProcessorOptions.
+// (codecs.JSON[schemas.KeypointEvent]); Process keeps one UserState per user in the group table
+// (stateCodec: codecs.JSON[UserState]) and emits actions and window stats keyed by user. The
+// loopback topic also carries the Punctuator's control records, which need the processor built
+// with Punctuator.ProcessorOptions.
 func (c Config) Group(group goka.Group, stateCodec, actionCodec, statsCodec goka.Codec, keypointsCodec goka.Codec) *goka.GroupGraph {
 	return goka.DefineGroup(group,
 		goka.Input(c.Keypoints, keypointsCodec, c.Route),
-		goka.Loop(Codec[schemas.KeypointEvent]{}, c.Process),
+		goka.Loop(codecs.JSON[schemas.KeypointEvent]{}, c.Process),
 		goka.Persist(stateCodec),
 		goka.Output(c.Actions, actionCodec),
 		goka.Output(c.Stats, statsCodec),

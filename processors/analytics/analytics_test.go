@@ -14,6 +14,7 @@ import (
 	"github.com/lovoo/goka/codec"
 	"github.com/lovoo/goka/tester"
 
+	"github.com/holostream/holostream/codecs"
 	"github.com/holostream/holostream/schemas"
 )
 
@@ -50,7 +51,7 @@ func newHarnessWith(t *testing.T, cfg Config, opts ...goka.ProcessorOption) *har
 		t.Fatal(err)
 	}
 	tt := tester.New(t)
-	gg := cfg.Group(testGroup, Codec[UserState]{}, Codec[schemas.ActionEvent]{}, Codec[schemas.PoseStats]{}, new(codec.Bytes))
+	gg := cfg.Group(testGroup, codecs.JSON[UserState]{}, codecs.JSON[schemas.ActionEvent]{}, codecs.JSON[schemas.PoseStats]{}, new(codec.Bytes))
 	opts = append(opts, goka.WithTester(tt), goka.WithLogger(log.New(io.Discard, "", 0)))
 	proc, err := goka.NewProcessor(nil, gg, opts...)
 	if err != nil {

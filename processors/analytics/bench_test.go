@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/holostream/holostream/codecs"
 	"github.com/holostream/holostream/schemas"
 )
 
@@ -35,10 +36,10 @@ func BenchmarkProcessEvent(b *testing.B) {
 	b.Run("loop", func(b *testing.B) {
 		b.ReportAllocs()
 		var (
-			evCodec    Codec[schemas.KeypointEvent]
-			stCodec    Codec[UserState]
-			actCodec   Codec[schemas.ActionEvent]
-			statsCodec Codec[schemas.PoseStats]
+			evCodec    codecs.JSON[schemas.KeypointEvent]
+			stCodec    codecs.JSON[UserState]
+			actCodec   codecs.JSON[schemas.ActionEvent]
+			statsCodec codecs.JSON[schemas.PoseStats]
 		)
 		state, _ := stCodec.Encode(&UserState{})
 		for i := 0; b.Loop(); i++ {

@@ -13,7 +13,7 @@
 //
 // # State
 //
-// The group table holds one UserState per user, as JSON (Codec[UserState]):
+// The group table holds one UserState per user, as JSON (codecs.JSON[UserState]):
 //
 //	UserState
 //	  Events, Invalid, OutOfOrder   counters of the user's events

@@ -9,6 +9,8 @@ import (
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/storage"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/holostream/holostream/codecs"
 )
 
 // Control records. A control record on the group's loopback topic is keyed by user, has no
@@ -129,14 +131,14 @@ func (p *Punctuator) due(now time.Time, rows Rows, users []string) []string {
 // no instance has to know where each user is.
 func (p *Punctuator) Run(ctx context.Context, brokers []string, group goka.Group, viewOpts []goka.ViewOption, emitterOpts []goka.EmitterOption) error {
 	// The view reconnects by itself: a broker going away is no reason to stop the processors.
-	view, err := goka.NewView(brokers, goka.GroupTable(group), Codec[userClock]{},
+	view, err := goka.NewView(brokers, goka.GroupTable(group), codecs.JSON[userClock]{},
 		append(viewOpts[:len(viewOpts):len(viewOpts)], goka.WithViewStorageBuilder(storage.MemoryBuilder()), goka.WithViewAutoReconnect())...)
 	if err != nil {
 		return fmt.Errorf("analytics: punctuator view: %w", err)
 	}
 	// goka names a group's loopback topic "<group>-loop". The codec encodes nothing: control
 	// records have no value.
-	em, err := goka.NewEmitter(brokers, goka.Stream(string(group)+"-loop"), Codec[userClock]{}, emitterOpts...)
+	em, err := goka.NewEmitter(brokers, goka.Stream(string(group)+"-loop"), codecs.JSON[userClock]{}, emitterOpts...)
 	if err != nil {
 		return fmt.Errorf("analytics: punctuator emitter: %w", err)
 	}

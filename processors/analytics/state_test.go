@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/holostream/holostream/codecs"
 	"github.com/holostream/holostream/schemas"
 )
 
@@ -213,7 +214,7 @@ func FuzzApply(f *testing.F) {
 			ev := worldSide.event("u", "c", int64(k), time.Duration(k)*time.Duration(dt), p)
 			ev.ProcessingMs = x
 			trim(&ev)
-			if _, err := (Codec[schemas.KeypointEvent]{}).Encode(&ev); err != nil {
+			if _, err := (codecs.JSON[schemas.KeypointEvent]{}).Encode(&ev); err != nil {
 				t.Fatalf("trimmed event does not encode: %v", err)
 			}
 			st.Apply("u", &ev, testSpec, &out)

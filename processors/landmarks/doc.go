@@ -8,8 +8,9 @@
 //
 // State: one CameraState per camera in the group table: the last sequence number and capture time,
 // the landmarker's tracking state (model.Track: the next frame's ROI and the smoothing filters), and
-// counters. Because tracking lives in the table, a camera whose partition moves to another
-// instance keeps being tracked there.
+// counters (schemas.CameraCounters). Because tracking lives in the table, a camera whose
+// partition moves to another instance keeps being tracked there. CameraState.View is the
+// camera as the gateway and `holostream state` show it (schemas.CameraView, the read model).
 //
 // Accounting: every frame received is counted in exactly one outcome, so per camera
 //

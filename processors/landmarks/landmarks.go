@@ -35,37 +35,14 @@ const (
 	CodeBadTime     = "BAD_TIME"      // captured_at before 2000 or too far in the future
 )
 
-// Counters account for every frame of a camera.
-type Counters struct {
-	Received     int64 `json:"received"`
-	Emitted      int64 `json:"emitted"`
-	DeadLettered int64 `json:"dead_lettered"`
-	Stale        int64 `json:"stale"`
-	Duplicate    int64 `json:"duplicate"`
-	// Not outcomes: details of emitted frames and of the sequence.
-	Detected int64 `json:"detected"`
-	Gaps     int64 `json:"gaps"`
-	// Restarts counts the times the camera's producer started counting again from a lower seq
-	// (a frame at or below the last seq, captured after the last frame).
-	Restarts int64 `json:"restarts"`
-	// Redelivered counts records read again after a crash (at-least-once): processed and emitted
-	// again, but not counted again above.
-	Redelivered int64 `json:"redelivered"`
-}
-
-// Balanced reports whether every frame received is accounted for.
-func (c Counters) Balanced() bool {
-	return c.Received == c.Emitted+c.DeadLettered+c.Stale+c.Duplicate
-}
-
 // CameraState is the group table's value for one camera.
 type CameraState struct {
 	// HasSeq is false until the first frame; LastSeq is the highest seq seen.
-	HasSeq         bool        `json:"has_seq"`
-	LastSeq        int64       `json:"last_seq"`
-	LastCapturedAt time.Time   `json:"last_captured_at"`
-	Track          model.Track `json:"track"`
-	Counters       Counters    `json:"counters"`
+	HasSeq         bool                   `json:"has_seq"`
+	LastSeq        int64                  `json:"last_seq"`
+	LastCapturedAt time.Time              `json:"last_captured_at"`
+	Track          model.Track            `json:"track"`
+	Counters       schemas.CameraCounters `json:"counters"`
 	// Where the last record was read from. A record at or before it on the same partition, read
 	// again, is a redelivery: the previous owner of the partition wrote this state but died
 	// before committing the offset, and the record's outputs may or may not have landed.
@@ -75,6 +52,13 @@ type CameraState struct {
 	// LastTopic is the topic it was read from: a camera's records come from the frames topic or
 	// from the repartition topic, whose offsets are unrelated. Empty when unknown.
 	LastTopic string `json:"last_topic,omitempty"`
+}
+
+// View is the camera's state as the gateway and `holostream state` show it: tracking while the
+// last frame's landmarks give the next frame's region.
+func (s *CameraState) View(id string) schemas.CameraView {
+	return schemas.CameraView{ID: id, LastSeq: s.LastSeq, LastCapturedAt: s.LastCapturedAt, Tracking: s.Track.ROI != nil,
+		Counters: s.Counters, Balanced: s.Counters.Balanced()}
 }
 
 // Config is the processor's wiring and policy.
@@ -353,45 +337,18 @@ func imageErrorCode(err error) string {
 }
 
 // KeypointEvent converts a pipeline result on frame f's image to the keypoints contract, as the
-// processor emits it (ProcessingMs and the timing fields left for the caller).
+// processor emits it (ProcessingMs and the timing fields left for the caller). Its landmarks are
+// model.NewLandmarks', as the infer JSON's are.
 func KeypointEvent(f schemas.Frame, img pixels.Image, kind model.Kind, r model.Result) schemas.KeypointEvent {
 	ev := schemas.KeypointEvent{
 		CameraID: f.CameraID, UserID: f.UserID, Seq: f.Seq, CapturedAt: f.CapturedAt,
 		Status: schemas.StatusNoPerson, Model: string(kind),
-		Width: int32(img.Width), Height: int32(img.Height), DetectorRan: r.DetectorRan,
+		Width: int32(img.Width), Height: int32(img.Height), Landmarks: model.NewLandmarks(r), DetectorRan: r.DetectorRan,
 	}
-	if p := r.Pose; p != nil {
+	if r.Pose != nil {
 		ev.Status = schemas.StatusDetected
-		ev.Pose = &schemas.Pose{
-			Landmarks:      make([]schemas.Landmark, len(p.Landmarks)),
-			WorldLandmarks: make([]schemas.Point, len(p.World)),
-		}
-		for i, l := range p.Landmarks {
-			ev.Pose.Landmarks[i] = schemas.Landmark(l)
-		}
-		for i, w := range p.World {
-			ev.Pose.WorldLandmarks[i] = schemas.Point(w)
-		}
-	}
-	if f := r.Face; f != nil {
-		ev.Face = points(f.Landmarks[:])
-	}
-	if h := r.LeftHand; h != nil {
-		ev.LeftHand = points(h.Landmarks[:])
-	}
-	if h := r.RightHand; h != nil {
-		ev.RightHand = points(h.Landmarks[:])
 	}
 	return ev
-}
-
-// points converts face or hand landmarks (normalized like the pose's) to the contract's points.
-func points(lms []model.Landmark) []schemas.Point {
-	out := make([]schemas.Point, len(lms))
-	for i, l := range lms {
-		out[i] = schemas.Point{X: l.X, Y: l.Y, Z: l.Z, Visibility: l.Visibility}
-	}
-	return out
 }
 
 // Codecs are the goka codecs of the processor's topics and table.

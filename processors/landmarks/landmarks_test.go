@@ -194,7 +194,7 @@ func TestOrderingDuplicatesAndGaps(t *testing.T) {
 		t.Errorf("detector ran on %v, want [1 7] (tracking from the table, reset by the gap)", detectorRan)
 	}
 	st := h.state(t, "cam-1")
-	want := Counters{Received: 9, Emitted: 6, Duplicate: 3, Detected: 6, Gaps: 1}
+	want := schemas.CameraCounters{Received: 9, Emitted: 6, Duplicate: 3, Detected: 6, Gaps: 1}
 	if st.Counters != want {
 		t.Errorf("counters %+v, want %+v", st.Counters, want)
 	}
@@ -285,7 +285,7 @@ func TestNoPersonAndCamerasIndependent(t *testing.T) {
 func TestStateCodecRoundTrip(t *testing.T) {
 	st := realisticState()
 	st.LastCapturedAt = time.Date(2026, 11, 22, 1, 2, 3, 456789000, time.UTC)
-	st.Counters = Counters{Received: 10, Emitted: 6, DeadLettered: 1, Stale: 2, Duplicate: 1, Detected: 5, Gaps: 3}
+	st.Counters = schemas.CameraCounters{Received: 10, Emitted: 6, DeadLettered: 1, Stale: 2, Duplicate: 1, Detected: 5, Gaps: 3}
 	st.Track.FaceLandmarks = []model.Point{{X: 0.1, Y: 0.2}}
 	st.Counters.Redelivered, st.Counters.Restarts = 4, 2
 	st.HasOffset, st.LastPartition, st.LastOffset = true, 5, 1<<40
@@ -392,5 +392,23 @@ func TestRawFramesDecodedAndBadOnesDeadLettered(t *testing.T) {
 	}
 	if st := h.state(t, "cam-raw"); st.Counters.DeadLettered != 6 || st.Counters.Emitted != 2 || !st.Counters.Balanced() {
 		t.Errorf("counters %+v", st.Counters)
+	}
+}
+
+// TestCameraView: the read model of a camera state (gateway's TestCameraJSON pins its JSON).
+func TestCameraView(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2025, 3, 14, 9, 26, 53, 589793000, time.UTC)
+	counters := schemas.CameraCounters{Received: 45, Emitted: 40, DeadLettered: 3, Stale: 1, Duplicate: 1, Detected: 38, Gaps: 2,
+		Restarts: 1, Redelivered: 4}
+	st := CameraState{HasSeq: true, LastSeq: 41, LastCapturedAt: at, Track: model.Track{ROI: &model.Rect{}}, Counters: counters,
+		HasOffset: true, LastOffset: 7, LastTopic: "frames"}
+	want := schemas.CameraView{ID: "cam-1", LastSeq: 41, LastCapturedAt: at, Tracking: true, Counters: counters, Balanced: true}
+	if got := st.View("cam-1"); got != want {
+		t.Errorf("View\n got %+v\nwant %+v", got, want)
+	}
+	st.Track.ROI, st.Counters.Received = nil, 46
+	if got := st.View("cam-1"); got.Tracking || got.Balanced {
+		t.Errorf("View without an ROI, one frame unaccounted: tracking %v, balanced %v", got.Tracking, got.Balanced)
 	}
 }

@@ -82,7 +82,7 @@ func TestRedeliveryIsEmittedAgain(t *testing.T) {
 		t.Errorf("duplicate at a new offset: emitted %v", ctx.emitted)
 	}
 	st := state.(*CameraState)
-	want := Counters{Received: 4, Emitted: 3, Duplicate: 1, Detected: 3, Redelivered: 2}
+	want := schemas.CameraCounters{Received: 4, Emitted: 3, Duplicate: 1, Detected: 3, Redelivered: 2}
 	if st.Counters != want || !st.Counters.Balanced() || st.LastSeq != 3 || st.LastOffset != 103 {
 		t.Errorf("counters %+v, last seq %d, last offset %d; want %+v, 3, 103", st.Counters, st.LastSeq, st.LastOffset, want)
 	}

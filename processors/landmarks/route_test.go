@@ -71,17 +71,17 @@ func TestRouteForwardsForeignPartitions(t *testing.T) {
 		offset    int64
 		seq       int64
 		forwarded bool
-		want      Counters // the state after the record
+		want      schemas.CameraCounters // the state after the record
 	}{
-		{frames, 0, 10, 1, true, Counters{}},                                          // a foreign producer's partition 0
-		{frames, 3, 11, 2, true, Counters{}},                                          // and 3
-		{repartition, 2, 0, 1, false, Counters{Received: 1, Emitted: 1, Detected: 1}}, // read back
-		{repartition, 2, 1, 2, false, Counters{Received: 2, Emitted: 2, Detected: 2}},
-		{frames, 2, 7, 3, false, Counters{Received: 3, Emitted: 3, Detected: 3}}, // our producer: in place
+		{frames, 0, 10, 1, true, schemas.CameraCounters{}},                                          // a foreign producer's partition 0
+		{frames, 3, 11, 2, true, schemas.CameraCounters{}},                                          // and 3
+		{repartition, 2, 0, 1, false, schemas.CameraCounters{Received: 1, Emitted: 1, Detected: 1}}, // read back
+		{repartition, 2, 1, 2, false, schemas.CameraCounters{Received: 2, Emitted: 2, Detected: 2}},
+		{frames, 2, 7, 3, false, schemas.CameraCounters{Received: 3, Emitted: 3, Detected: 3}}, // our producer: in place
 		// The same seq again from both ways: a duplicate each time, not a redelivery, though the
 		// offsets are at or below the last ones read (from the other topic).
-		{repartition, 2, 2, 3, false, Counters{Received: 4, Emitted: 3, Detected: 3, Duplicate: 1}},
-		{frames, 2, 8, 3, false, Counters{Received: 5, Emitted: 3, Detected: 3, Duplicate: 2}},
+		{repartition, 2, 2, 3, false, schemas.CameraCounters{Received: 4, Emitted: 3, Detected: 3, Duplicate: 1}},
+		{frames, 2, 8, 3, false, schemas.CameraCounters{Received: 5, Emitted: 3, Detected: 3, Duplicate: 2}},
 	} {
 		ctx := &routeCtx{fakeCtx: fakeCtx{key: "cam", partition: c.partition, offset: c.offset, value: state}, topic: c.topic}
 		raw := frame(c.seq)

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/holostream/holostream/schemas"
 )
 
 // StateCodec is the goka codec of the group table: a CameraState per camera, written on every
@@ -112,7 +114,7 @@ func (StateCodec) Decode(data []byte) (any, error) {
 	if at := u(1); at != 0 {
 		s.LastCapturedAt = time.Unix(0, at).UTC()
 	}
-	s.Counters = Counters{Received: u(2), Emitted: u(3), DeadLettered: u(4), Stale: u(5), Duplicate: u(6), Detected: u(7), Gaps: u(8)}
+	s.Counters = schemas.CameraCounters{Received: u(2), Emitted: u(3), DeadLettered: u(4), Stale: u(5), Duplicate: u(6), Detected: u(7), Gaps: u(8)}
 	if header >= stateHeaderV3 {
 		s.Counters.Restarts = int64(binary.LittleEndian.Uint64(data[stateHeaderV2:]))
 	}
