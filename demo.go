@@ -111,6 +111,22 @@ func (s *demoStats) summary(framesIn int64) demoSummary {
 	return out
 }
 
+// logEvery logs the running summary every period until ctx ends.
+func (s *demoStats) logEvery(ctx context.Context, log *slog.Logger, period time.Duration, produced func() int64) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			sum := s.summary(produced())
+			log.Info("demo", "keypoints", sum.KeypointsOut, "detected", sum.Detected, "dlq", sum.DLQ, "stale", sum.Stale,
+				"duplicate", sum.Duplicate, "fps", sum.FPS, "p50_ms", sum.LatencyMs.P50, "p99_ms", sum.LatencyMs.P99)
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
 // percentile of sorted values, nearest rank; 0 for none.
 func percentile(sorted []float64, p float64) float64 {
 	if len(sorted) == 0 {
@@ -165,35 +181,20 @@ func demo(ctx context.Context, log *slog.Logger, pf processorFlags, o demoOption
 	if err != nil {
 		return nil, err
 	}
-	topo := stream.NewTopology("")
-	cfg, err := pf.config(topo, log, slog.LevelDebug)
-	if err != nil {
-		return nil, err
-	}
 	stats := &demoStats{}
 	if o.frames == 0 {
 		stats.keep = demoLatencyWindow
-	}
-	cfg.Observe = stats.observe
-	lm, err := pf.open()
-	if err != nil {
-		return nil, err
-	}
-	defer lm.Close()
-	cfg.Landmarker = lm
-	reg := stream.NewProcessRegistry()
-	if err := stream.RegisterModel(reg, lm); err != nil {
-		return nil, err
 	}
 	if o.frames > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, o.timeout)
 		defer cancel()
 	}
-	e, err := stream.StartEmbedded(ctx, cfg, o.partitions, kafka.Config{ClientID: "holostream-demo", MaxImageBytes: pf.maxImageBytes}, reg)
+	e, lm, reg, err := startDemoStream(ctx, log, pf, o.partitions, stats.observe)
 	if err != nil {
 		return nil, err
 	}
+	defer lm.Close()
 	defer e.Close()
 	log.Info("demo starting", "brokers", e.Cluster.Brokers(), "registry", e.Cluster.RegistryURL(), "model", lm.Kind(),
 		"workers", lm.Workers(), "cameras", o.cameras, "fps", o.fps, "footage_frames", len(src))
@@ -210,15 +211,13 @@ func demo(ctx context.Context, log *slog.Logger, pf processorFlags, o demoOption
 		}
 	})
 	if o.http.addr != "" {
-		o.http.maxImageBytes = pf.maxImageBytes
-		o.http.maxMegapixels = pf.maxMegapixels
+		o.http.maxImageBytes, o.http.maxMegapixels = pf.maxImageBytes, pf.maxMegapixels
 		if err := demoGateway(gctx, log, g, o.http, e, lm, reg); err != nil {
 			stop()
 			g.Wait()
 			return nil, err
 		}
 	}
-
 	perCamera := 0
 	if o.frames > 0 {
 		perCamera = (o.frames + o.cameras - 1) / o.cameras
@@ -233,45 +232,63 @@ func demo(ctx context.Context, log *slog.Logger, pf processorFlags, o demoOption
 		if o.cameras == 1 {
 			prefix = "camera-1"
 		}
-		n, err := stream.Produce(gctx, e.Clients, topo, e.Wire, corruptEvery(src, o.badEvery), cameras(prefix, "", o.cameras, o.fps), perCamera)
+		n, err := stream.Produce(gctx, e.Clients, e.Topology, e.Wire, corruptEvery(src, o.badEvery), cameras(prefix, "", o.cameras, o.fps), perCamera)
 		produced.Store(n)
 		return err
 	})
 	g.Go(func() error {
-		return stream.Tail(gctx, e.Clients, []string{string(topo.Keypoints), string(topo.DLQ)}, true, func(r stream.Record) error {
-			stats.record(topo, e.Wire, r)
-			if total > 0 && stats.accounted() >= total {
+		topics := []string{string(e.Topology.Keypoints), string(e.Topology.DLQ)}
+		return stream.Tail(gctx, e.Clients, topics, true, func(r stream.Record) error {
+			if stats.record(e.Topology, e.Wire, r); total > 0 && stats.accounted() >= total {
 				stop()
 			}
 			return nil
 		})
 	})
-	g.Go(func() error {
-		t := time.NewTicker(3 * time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-t.C:
-				s := stats.summary(produced.Load())
-				log.Info("demo", "keypoints", s.KeypointsOut, "detected", s.Detected, "dlq", s.DLQ, "stale", s.Stale,
-					"duplicate", s.Duplicate, "fps", s.FPS, "p50_ms", s.LatencyMs.P50, "p99_ms", s.LatencyMs.P99)
-			case <-gctx.Done():
-				return nil
-			}
-		}
-	})
+	g.Go(func() error { stats.logEvery(gctx, log, 3*time.Second, produced.Load); return nil })
 	err = g.Wait()
 	<-producerDone
-	s := stats.summary(produced.Load())
+	return o.verdict(stats.summary(produced.Load()), stats.accounted(), total, err)
+}
+
+// startDemoStream opens the model and starts the embedded cluster with the processors, observe
+// seeing their outcomes; the registry it returns holds their metrics and the model's.
+func startDemoStream(ctx context.Context, log *slog.Logger, pf processorFlags, partitions int, observe func(landmarks.Observation)) (*stream.Embedded, *model.Landmarker, *prometheus.Registry, error) {
+	cfg, err := pf.config(stream.NewTopology(""), log, slog.LevelDebug)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cfg.Observe = observe
+	lm, err := pf.open()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cfg.Landmarker = lm
+	reg := stream.NewProcessRegistry()
+	if err := stream.RegisterModel(reg, lm); err != nil {
+		lm.Close()
+		return nil, nil, nil, err
+	}
+	e, err := stream.StartEmbedded(ctx, cfg, partitions, kafka.Config{ClientID: "holostream-demo", MaxImageBytes: pf.maxImageBytes}, reg)
+	if err != nil {
+		lm.Close()
+		return nil, nil, nil, err
+	}
+	return e, lm, reg, nil
+}
+
+// verdict is the demo's result: with --frames, an error unless every frame produced was
+// accounted for within --timeout; without, only the run's own error.
+func (o demoOptions) verdict(s demoSummary, accounted, total int64, err error) (*demoSummary, error) {
 	if o.frames == 0 {
 		return &s, stream.IgnoreCanceled(err)
 	}
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return &s, err
 	}
-	if s.FramesIn != total || stats.accounted() != total {
+	if s.FramesIn != total || accounted != total {
 		return &s, fmt.Errorf("%d frames produced of %d, %d accounted for (keypoints+dlq+stale+duplicate) within --timeout %v",
-			s.FramesIn, total, stats.accounted(), o.timeout)
+			s.FramesIn, total, accounted, o.timeout)
 	}
 	return &s, nil
 }

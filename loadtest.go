@@ -186,36 +186,18 @@ func ltKafka(ctx context.Context, log *slog.Logger, plan loadtest.Plan, cf clust
 		p       loadtest.Pipeline
 		clients *kafka.Clients
 		w       *stream.Wire
+		err     error
 	)
 	if explicit {
-		var err error
-		cf.maxImageBytes = pf.maxImageBytes
-		if clients, err = cf.clients("holostream-loadtest"); err != nil {
+		var closeTable func()
+		if clients, w, p.Counts, closeTable, err = ltCluster(ctx, cf, pf, topo); err != nil {
 			return err
 		}
-		if w, err = stream.NewWire(ctx, topo, cf.registry); err != nil {
-			return fmt.Errorf("schemas: %w", err)
-		}
+		defer closeTable()
 		run.Target = strings.Join(clients.Config.Brokers, ",")
 		if metricsURL != "" {
 			p.Meter = loadtest.NewMeter(loadtest.Scrape{URL: metricsURL})
 			run.Process = "the process at " + metricsURL
-		}
-		// The processors' per-camera stale and duplicate counters, from their table.
-		t, err := stream.NewTable(clients, topo)
-		if err != nil {
-			return err
-		}
-		tctx, stop := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- t.Run(tctx) }()
-		defer func() { stop(); <-done }()
-		p.Counts = func(id string) (int64, int64, bool) {
-			st, err := t.Camera(id)
-			if err != nil || st == nil {
-				return 0, 0, false
-			}
-			return st.Counters.Stale, st.Counters.Duplicate, true
 		}
 	} else {
 		e, lm, err := ltEmbedded(ctx, log, cf, pf, topo, rec)
@@ -260,9 +242,46 @@ func ltKafka(ctx context.Context, log *slog.Logger, plan loadtest.Plan, cf clust
 		finished = true
 		return em.Finish()
 	}
-	prefix := loadtest.CameraPrefix(plan.RunID)
-	p.Follow = func(ctx context.Context, ready func(), out *loadtest.Outputs) error {
-		return stream.TailNotify(ctx, clients, []string{string(topo.Keypoints), string(topo.DLQ)}, !explicit, ready, func(r stream.Record) error {
+	p.Follow = ltFollow(clients, topo, w, loadtest.CameraPrefix(plan.RunID), !explicit, rec)
+	return plan.ExecuteKafka(ctx, log, p, src, rec, run, progress)
+}
+
+// ltCluster connects to the cluster the flags name, and follows its landmarks table for the
+// per-camera stale and duplicate counters of processors that run elsewhere (counts; close
+// stops following).
+func ltCluster(ctx context.Context, cf clusterFlags, pf processorFlags, topo stream.Topology) (clients *kafka.Clients, w *stream.Wire,
+	counts func(string) (int64, int64, bool), stopTable func(), err error) {
+	cf.maxImageBytes = pf.maxImageBytes
+	if clients, err = cf.clients("holostream-loadtest"); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if w, err = stream.NewWire(ctx, topo, cf.registry); err != nil {
+		return nil, nil, nil, nil, fmt.Errorf("schemas: %w", err)
+	}
+	t, err := stream.NewTable(clients, topo)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	tctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- t.Run(tctx) }()
+	counts = func(id string) (int64, int64, bool) {
+		st, err := t.Camera(id)
+		if err != nil || st == nil {
+			return 0, 0, false
+		}
+		return st.Counters.Stale, st.Counters.Duplicate, true
+	}
+	return clients, w, counts, func() { stop(); <-done }, nil
+}
+
+// ltFollow reads the keypoint and dead-letter records of the run's cameras (keys starting with
+// prefix) into the load test's outputs, from the oldest offsets (an embedded cluster, new) or the
+// newest.
+func ltFollow(clients *kafka.Clients, topo stream.Topology, w *stream.Wire, prefix string, fromOldest bool, rec *loadtest.Recorder) func(context.Context, func(), *loadtest.Outputs) error {
+	return func(ctx context.Context, ready func(), out *loadtest.Outputs) error {
+		topics := []string{string(topo.Keypoints), string(topo.DLQ)}
+		return stream.TailNotify(ctx, clients, topics, fromOldest, ready, func(r stream.Record) error {
 			if !strings.HasPrefix(r.Key, prefix) {
 				return nil
 			}
@@ -281,7 +300,6 @@ func ltKafka(ctx context.Context, log *slog.Logger, plan loadtest.Plan, cf clust
 			return nil
 		})
 	}
-	return plan.ExecuteKafka(ctx, log, p, src, rec, run, progress)
 }
 
 // ltEmbedded starts the embedded cluster with the processors, as demo does, recording the
