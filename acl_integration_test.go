@@ -27,7 +27,7 @@ import (
 // (scripts/kafka/kafka.sh start --sasl-ssl --acl: StandardAuthorizer, nothing allowed without an
 // ACL) and three SCRAM-SHA-512 principals: holostream (the processors), camera and reader. An
 // admin (the PLAINTEXT listener's super user) creates the topics and grants each principal what
-// README's "Running on a secured cluster" lists (processorAccess, producerAccess, readerAccess),
+// README's "Running on a secured cluster" lists (stream.ProcessorAccess, ProducerAccess, ReaderAccess),
 // and nothing else: no Create, no DescribeConfigs, no cluster grant.
 
 // aclPrefix is the deployment's --prefix: the broker is the test's own.

@@ -17,7 +17,7 @@ type Config struct {
 	Keypoints       goka.Stream // input, key = camera id
 	Actions, Stats  goka.Stream // outputs, key = user id
 	Window, Grace   time.Duration
-	DecodeKeypoints func([]byte) (schemas.KeypointEvent, error) // main injects the Avro codec
+	DecodeKeypoints func([]byte) (schemas.KeypointEvent, error) // the stream package injects the Avro codec
 	// Observe, when set, is told what each event, or flush, produced (metrics). out is nil for
 	// a record that could not be decoded.
 	Observe func(out *Output)

@@ -65,7 +65,7 @@ func (s *CameraState) View(id string) schemas.CameraView {
 type Config struct {
 	Frames, Keypoints, DeadLetters goka.Stream
 	Landmarker                     Landmarker
-	// DecodeFrame turns the input record into a Frame (main injects the Avro codec).
+	// DecodeFrame turns the input record into a Frame (the stream package injects the Avro codec).
 	DecodeFrame func([]byte) (schemas.Frame, error)
 	// Transient, when set, tells a decode error that is a fault of ours (the Schema Registry
 	// unreachable) from a bad record: a transient error fails the processor, so the frame is
