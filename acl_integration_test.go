@@ -513,6 +513,27 @@ watch:
 		t.Errorf("produce without Write on frames: exit %d:\n%s", code, text)
 	}
 
+	// The reader: consume of a topic it may not read, and state without Read on the table, exit
+	// at start naming the grant; with the grant README lists for state, it prints the camera.
+	log = lockedBuffer{}
+	code = dispatch(context.Background(), append(r.connArgs("consume", "reader"), "--n", "1", string(topo.Frames)), &log, &log)
+	if text := log.String(); code != 1 || !strings.Contains(text, "principal User:reader lacks Read on topic acl.frames") || !strings.Contains(text, "kafka-acls") {
+		t.Errorf("consume of frames without Read: exit %d:\n%s", code, text)
+	}
+	stateArgs := append(r.connArgs("state", "reader"), cam.ID)
+	log = lockedBuffer{}
+	code = dispatch(context.Background(), stateArgs, &log, &log)
+	if text := log.String(); code != 1 || !strings.Contains(text, "principal User:reader lacks Read on topic acl.landmarks-table") {
+		t.Errorf("state without Read on the landmarks table: exit %d:\n%s", code, text)
+	}
+	r.grant(t, "User:reader", bindings(stream.StateAccess(topo))...)
+	r.settleAccess(t, r.clients(t, "reader"), stream.StateAccess(topo), nil)
+	var stateOut, stateErr lockedBuffer
+	code = dispatch(context.Background(), stateArgs, &stateOut, &stateErr)
+	if code != 0 || !strings.Contains(stateOut.String(), `"camera":"acl-cam-1"`) {
+		t.Errorf("state with Read on the landmarks table: exit %d: %s %s", code, stateOut.String(), stateErr.String())
+	}
+
 	// The gateway with what README lists is ready (its view of the table read, the outputs
 	// followed); without Read on the table, serve exits at start naming it.
 	serveArgs := append(r.connArgs("serve", "gateway"), "--model", "none", "--addr", freeAddr(t))

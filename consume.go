@@ -42,6 +42,10 @@ func runConsume(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintln(stderr, "holostream consume:", err)
 		return 2
 	}
+	if err := clients.CheckAccess(stream.ConsumeAccess(topic)); err != nil {
+		fmt.Fprintln(stderr, "holostream consume:", err)
+		return 1
+	}
 	enc := json.NewEncoder(stdout)
 	n := 0
 	var timer *time.Timer

@@ -255,6 +255,9 @@ func ltCluster(ctx context.Context, cf clusterFlags, pf processorFlags, topo str
 	if clients, err = cf.clients("holostream-loadtest"); err != nil {
 		return nil, nil, nil, nil, err
 	}
+	if err := clients.CheckAccess(stream.LoadtestAccess(topo)); err != nil {
+		return nil, nil, nil, nil, err
+	}
 	if w, err = stream.NewWire(ctx, topo, cf.registry); err != nil {
 		return nil, nil, nil, nil, fmt.Errorf("schemas: %w", err)
 	}

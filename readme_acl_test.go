@@ -30,6 +30,7 @@ func TestREADMEListsEveryGrant(t *testing.T) {
 		{"User:reader", stream.ReaderAccess(topo)},
 		{"User:gateway", stream.GatewayAccess(topo)},
 		{"User:loadtest", stream.LoadtestAccess(topo)},
+		{"User:reader", stream.StateAccess(topo)},
 	} {
 		for _, g := range grants(role.principal, role.access) {
 			_, line, _ := strings.Cut(g.Command("B"), "--bootstrap-server B ")

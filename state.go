@@ -29,9 +29,14 @@ func runState(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "holostream state:", err)
 		return 2
 	}
+	topo := stream.NewTopology(cf.prefix)
+	if err := clients.CheckAccess(stream.StateAccess(topo)); err != nil {
+		fmt.Fprintln(stderr, "holostream state:", err)
+		return 1
+	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	states, err := stream.CameraStates(ctx, clients, stream.NewTopology(cf.prefix), cams)
+	states, err := stream.CameraStates(ctx, clients, topo, cams)
 	if err != nil {
 		fmt.Fprintln(stderr, "holostream state:", err)
 		return 1

@@ -84,14 +84,31 @@ func GatewayAccess(t Topology) kafka.Access {
 }
 
 // LoadtestAccess is what loadtest needs against a cluster: it writes frames, reads what comes
-// out, and reads the landmarks group's committed offsets for the lag.
+// out, reads the landmarks group's committed offsets and the newest offsets of its inputs for
+// the lag, and the landmarks table for the stale and duplicate counts.
 func LoadtestAccess(t Topology) kafka.Access {
+	tbl := table(t.Landmarks, "each camera's stale and duplicate counts")
+	tbl.Ops = read
 	return kafka.Access{
 		Topics: []kafka.TopicAccess{
 			stream(t.Frames, write, "the simulated cameras"),
 			stream(t.Keypoints, read, "the outcomes"),
 			stream(t.DLQ, read, "the outcomes"),
+			{Topic: string(t.Repartition), Ops: describe, Why: "the lag: frames read off their camera's partition wait there"},
+			tbl,
 		},
 		Groups: []kafka.GroupAccess{{Group: string(t.Landmarks), Ops: describe, Why: "its committed offsets: the lag"}},
 	}
+}
+
+// StateAccess is what `holostream state` needs: the landmarks table, read.
+func StateAccess(t Topology) kafka.Access {
+	tbl := table(t.Landmarks, "state reads each camera's row")
+	tbl.Ops = read
+	return kafka.Access{Topics: []kafka.TopicAccess{tbl}}
+}
+
+// ConsumeAccess is what `holostream consume TOPIC` needs: Read on that topic (no group).
+func ConsumeAccess(topic string) kafka.Access {
+	return kafka.Access{Topics: []kafka.TopicAccess{{Topic: topic, Ops: read, Why: "consume reads it"}}}
 }
