@@ -179,3 +179,44 @@ func TestInferRawFiles(t *testing.T) {
 		t.Errorf("NV12 landmarks %.4f of the diagonal from the JPEG's, want <= 0.01", worst)
 	}
 }
+
+// TestInferMaxPeople is --max-people: above 1 each line gains "people" (ids = index, most
+// confident first, people[0] the line's pose; [] when nobody), at 1 the line has no such field,
+// and --video refuses more than one person.
+func TestInferMaxPeople(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	files := []string{"testdata/images/basketball2.png", "testdata/images/fruits.jpg"}
+	if code := dispatch(context.Background(), append([]string{"infer", "--max-people", "4"}, files...), &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[1], `"people":[]`) {
+		t.Fatalf("want 2 lines, fruits.jpg with \"people\":[]; got %q", lines)
+	}
+	var o model.Output
+	if err := json.Unmarshal([]byte(lines[0]), &o); err != nil {
+		t.Fatal(err)
+	}
+	if len(o.People) != 2 {
+		t.Fatalf("basketball2.png: %d people, want 2", len(o.People))
+	}
+	for i, p := range o.People {
+		if p.ID != i || p.Pose == nil || len(p.Pose.Landmarks) != 33 || len(p.Pose.WorldLandmarks) != 33 {
+			t.Errorf("person %d: id %d, pose %v", i, p.ID, p.Pose != nil)
+		}
+	}
+	if fmt.Sprint(o.People[0].Pose) != fmt.Sprint(o.Pose) {
+		t.Errorf("people[0].pose is not the line's pose")
+	}
+
+	stdout.Reset()
+	if code := dispatch(context.Background(), []string{"infer", "--max-people", "1", files[0]}, &stdout, &stderr); code != 0 || strings.Contains(stdout.String(), `"people"`) {
+		t.Errorf("--max-people 1: exit %d, line %.80q... has \"people\"", code, stdout.String())
+	}
+	for _, args := range [][]string{{"--video", "--max-people", "2"}, {"--max-people", "0"}, {"--max-people", "65"}} {
+		stderr.Reset()
+		if code := dispatch(context.Background(), append(append([]string{"infer"}, args...), files[0]), &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "--max-people") {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and a message about --max-people", args, code, stderr.String())
+		}
+	}
+}

@@ -8,6 +8,12 @@
 // RoiTrackingCalculator decides. The three branches run at once when the process has more than
 // one CPU, as MediaPipe's scheduler runs them.
 //
+// Image mode finds one person (legacy mp.solutions.pose), or with WithMaxPeople(n > 1) up to n,
+// most confident first, in Result.People: then the pipeline follows MediaPipe Tasks'
+// PoseLandmarker in IMAGE mode (the same models; its detector NMS and heatmap kernel differ from
+// the legacy graph's, see people.go), one landmark-model run per person, spread over the pool's
+// idle workers, and for Holistic each person's face and hands. Video mode follows one person.
+//
 // The pipeline reads frames as package pixels gives them (pixels.Image: packed RGB, decoded or
 // converted as OpenCV would); decoding is not this package's.
 //
@@ -15,6 +21,7 @@
 //
 //   - landmarker.go: Landmarker (Open, Detect, Track), the pool of workers; types.go the plain
 //     values (Landmark, Rect, Detection); output.go the JSON of one image's landmarks.
+//   - people.go: several people per image, MediaPipe Tasks' PoseLandmarker graph.
 //   - pose.go: the pose graph, detector then landmark model; anchors.go and detections.go the
 //     detector's SSD anchors, box decoding and weighted NMS; landmarks.go the landmark tensors
 //     decoded, refined from the heatmap and projected to the image.

@@ -85,6 +85,8 @@ type config struct {
 	minDetection    float32
 	minTracking     float32
 	smoothLandmarks bool
+	// maxPeople is WithMaxPeople: 1 runs the legacy one-person graph, more the Tasks graph.
+	maxPeople int
 	// sequential is WithSequentialBranches; nil leaves it to the CPUs the process may use.
 	sequential *bool
 }
@@ -131,6 +133,17 @@ func WithMinTrackingConfidence(v float32) Option { return func(c *config) { c.mi
 // Holistic smooths only the pose, as MediaPipe does; face and hands follow the smoothed pose.
 func WithSmoothing(on bool) Option { return func(c *config) { c.smoothLandmarks = on } }
 
+// WithMaxPeople sets how many people image mode (Detect) finds per image, most confident first
+// (MediaPipe Tasks' num_poses; default 1, at most MaxPeople). With 1 the pipeline is legacy
+// mp.solutions.pose, bit for bit as before. With more it follows MediaPipe Tasks' PoseLandmarker
+// in IMAGE mode (mediapipe/tasks/cc/vision/pose_landmarker/pose_landmarker_graph.cc, v0.10.14),
+// whose parameters differ from the legacy graph's in two places (people.go): the detector's NMS
+// and the heatmap refinement's kernel. Video mode (Track) follows one person and refuses n > 1.
+func WithMaxPeople(n int) Option { return func(c *config) { c.maxPeople = n } }
+
+// MaxPeople bounds WithMaxPeople: more landmark runs per frame than any camera needs.
+const MaxPeople = 64
+
 // WithSequentialBranches makes Holistic run its left-hand, right-hand and face branches one after
 // the other on the calling goroutine (true), or at once (false), as MediaPipe's scheduler runs
 // them: that shortens a frame when there are cores to spare (one camera's stream is one frame at
@@ -170,7 +183,7 @@ func Open(kind Kind, opts ...Option) (*Landmarker, error) {
 	if _, err := ParseKind(string(kind)); err != nil {
 		return nil, err
 	}
-	cfg := config{threads: 1, workers: 1, minDetection: 0.5, minTracking: 0.5, smoothLandmarks: true}
+	cfg := config{threads: 1, workers: 1, minDetection: 0.5, minTracking: 0.5, smoothLandmarks: true, maxPeople: 1}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -182,6 +195,9 @@ func Open(kind Kind, opts ...Option) (*Landmarker, error) {
 	}
 	if cfg.workers < 1 || cfg.workers > 256 {
 		return nil, fmt.Errorf("model: workers %d out of range 1..256", cfg.workers)
+	}
+	if cfg.maxPeople < 1 || cfg.maxPeople > MaxPeople {
+		return nil, fmt.Errorf("model: max people %d out of range 1..%d", cfg.maxPeople, MaxPeople)
 	}
 	l := &Landmarker{kind: kind, cfg: cfg, anchors: GenerateAnchors(PoseDetectorAnchors())}
 	det, err := loadNetwork(filepath.Join(cfg.dir, "pose_detection.tflite"), "pose_detection")
@@ -225,6 +241,9 @@ func Open(kind Kind, opts ...Option) (*Landmarker, error) {
 // Workers is how many frames this Landmarker processes at once (WithWorkers).
 func (l *Landmarker) Workers() int { return l.cfg.workers }
 
+// MaxPeople is how many people Detect finds per image at most (WithMaxPeople).
+func (l *Landmarker) MaxPeople() int { return l.cfg.maxPeople }
+
 // Kind is the pipeline this Landmarker runs.
 func (l *Landmarker) Kind() Kind { return l.kind }
 
@@ -250,17 +269,29 @@ func (l *Landmarker) Close() error {
 
 // Result is the pipeline's output for one frame.
 type Result struct {
-	// Pose is nil when no person was found.
+	// Pose is nil when no person was found. With WithMaxPeople(n > 1) it is People[0]'s pose,
+	// and Face, LeftHand and RightHand are People[0]'s.
 	Pose *Pose
 	// Face, LeftHand and RightHand are filled by the holistic pipelines only, each nil when not
 	// found (always nil without a pose). LeftHand is the person's left hand (pose landmarks 15,
 	// 17, 19), on the image's right in an unmirrored photo of someone facing the camera.
 	Face                *Face
 	LeftHand, RightHand *Hand
+	// People is every person found, most confident detection first: the one person of Pose,
+	// Face and the hands (one element or none) unless WithMaxPeople asked for more.
+	People []Person
 	// DetectorRan says whether the detector ran on this frame (always in image mode; in video
 	// mode only when tracking had no ROI).
 	DetectorRan bool
 	Timings     Timings
+}
+
+// Person is one person of a frame: the pose and, for the holistic pipelines, the face and the
+// hands found from it (nil when not found).
+type Person struct {
+	Pose                *Pose
+	Face                *Face
+	LeftHand, RightHand *Hand
 }
 
 // Pose is one person's landmarks in MediaPipe's order (0 nose ... 32 right foot index; odd
@@ -308,14 +339,23 @@ func (l *Landmarker) run(img pixels.Image, tr *Track, ts time.Duration) (Result,
 	if img.Width <= 0 || img.Height <= 0 || len(img.Pix) < 3*img.Width*img.Height {
 		return Result{}, fmt.Errorf("model: bad image %dx%d with %d bytes", img.Width, img.Height, len(img.Pix))
 	}
+	if l.cfg.maxPeople > 1 && tr != nil {
+		return Result{}, fmt.Errorf("model: video mode (Track) follows one person; WithMaxPeople(%d) is for image mode (Detect)", l.cfg.maxPeople)
+	}
 	w, ok := <-l.pool
 	if !ok || w == nil {
 		return Result{}, ErrClosed
 	}
 	defer func() { l.pool <- w }()
+	if l.cfg.maxPeople > 1 {
+		return l.detectPeople(w, img)
+	}
 	res, err := w.pose(l, img, tr, ts)
 	if err == nil && w.hol != nil {
 		err = w.hol.holistic(l, img, &res, tr)
+	}
+	if err == nil && res.Pose != nil {
+		res.People = []Person{{Pose: res.Pose, Face: res.Face, LeftHand: res.LeftHand, RightHand: res.RightHand}}
 	}
 	return res, err
 }

@@ -55,8 +55,33 @@ type Output struct {
 	Face      []PointOutput `json:"face"`
 	LeftHand  []PointOutput `json:"left_hand"`
 	RightHand []PointOutput `json:"right_hand"`
-	Timings   *TimingsMs    `json:"timings_ms,omitempty"`
-	Error     string        `json:"error,omitempty"`
+	// People is every person found (NewPeopleOutput), for a Landmarker with WithMaxPeople(n > 1);
+	// nil leaves the field out, so the JSON of one person is what it has always been.
+	People  []PersonOutput `json:"people,omitzero"`
+	Timings *TimingsMs     `json:"timings_ms,omitempty"`
+	Error   string         `json:"error,omitempty"`
+}
+
+// PersonOutput is one person of People: ID is its index in the image (most confident detection
+// first; ids that follow a person across frames are not there yet), Pose as Output's. Face and
+// the hands are left out when not found, and always for the pose pipelines.
+type PersonOutput struct {
+	ID        int           `json:"id"`
+	Pose      *PoseOutput   `json:"pose"`
+	Face      []PointOutput `json:"face,omitempty"`
+	LeftHand  []PointOutput `json:"left_hand,omitempty"`
+	RightHand []PointOutput `json:"right_hand,omitempty"`
+}
+
+// NewPeopleOutput converts every person of a result to JSON, in order; an empty, non-nil slice
+// when nobody was found, so that the field says so.
+func NewPeopleOutput(r Result) []PersonOutput {
+	out := make([]PersonOutput, 0, len(r.People))
+	for i, p := range r.People {
+		o := NewOutput("", pixels.Image{}, "", Result{Pose: p.Pose, Face: p.Face, LeftHand: p.LeftHand, RightHand: p.RightHand}, 0, 0)
+		out = append(out, PersonOutput{ID: i, Pose: o.Pose, Face: o.Face, LeftHand: o.LeftHand, RightHand: o.RightHand})
+	}
+	return out
 }
 
 // PoseOutput holds 33 image landmarks and 33 world landmarks.

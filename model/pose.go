@@ -100,61 +100,83 @@ func (w *poseWorker) pose(l *Landmarker, img pixels.Image, tr *Track, ts time.Du
 	start := time.Now()
 	// res is the named result, so the deferred assignment reaches the caller.
 	defer func() { res.Timings.Landmarks = time.Since(start) }()
-	if err := Crop(img, roi, w.lm.input, landmarkInput, landmarkInput, 0, 1, BorderReplicate); err != nil {
+	p, aux, err := w.landmarks(l, img, roi, heatmapKernel)
+	if err != nil || p == nil {
 		tr.lost()
-		return res, nil // a degenerate ROI means no person, as MediaPipe's ImageToTensor would drop it
+		return res, err
+	}
+	if tr != nil {
+		tr.update(l, p, aux, img.Width, img.Height, ts)
+	}
+	res.Pose = p
+	return res, nil
+}
+
+// landmarks runs the landmark model on one ROI and returns the person's pose projected to the
+// image and the auxiliary landmarks (in w's scratch, valid until the next call), or a nil pose
+// when there is nobody: a degenerate ROI, or a pose flag not above min_tracking_confidence.
+// kernel is the heatmap refinement's window (heatmapKernel for the legacy graph,
+// tasksHeatmapKernel for the Tasks graph). Follows pose_landmark_by_roi_cpu.pbtxt.
+func (w *poseWorker) landmarks(l *Landmarker, img pixels.Image, roi Rect, kernel int) (*Pose, []Landmark, error) {
+	if err := Crop(img, roi, w.lm.input, landmarkInput, landmarkInput, 0, 1, BorderReplicate); err != nil {
+		return nil, nil, nil // a degenerate ROI means no person, as MediaPipe's ImageToTensor would drop it
 	}
 	if err := w.lm.invoke(); err != nil {
-		return res, err
+		return nil, nil, err
 	}
 	out := w.lm.outputs
 	// The pose flag is already a probability (sigmoid inside the model); the
 	// ThresholdingCalculator compares it with a strict >.
 	if !(out[1][0] > l.cfg.minTracking) {
-		tr.lost()
-		return res, nil
+		return nil, nil, nil
 	}
 	raw := w.raw[:]
 	DecodeLandmarks(out[0], landmarkInput, landmarkInput, raw)
-	RefineFromHeatmap(raw, out[3], heatmapSize, heatmapSize, numRawLandmarks, heatmapKernel, heatmapMinConf)
+	RefineFromHeatmap(raw, out[3], heatmapSize, heatmapSize, numRawLandmarks, kernel, heatmapMinConf)
 	lms := raw[:NumPoseLandmarks+numAux]
 	removeCropPadding(lms, roi, img.Width, img.Height, landmarkInput)
 	ProjectLandmarks(lms, roi)
 
 	p := &Pose{ROI: roi}
 	copy(p.Landmarks[:], lms[:NumPoseLandmarks])
-	var world [NumPoseLandmarks]WorldLandmark
-	ProjectWorldLandmarks(out[4][:3*NumPoseLandmarks], roi, world[:])
-	for i := range world {
-		world[i].Visibility = p.Landmarks[i].Visibility // VisibilityCopyCalculator, before smoothing
+	ProjectWorldLandmarks(out[4][:3*NumPoseLandmarks], roi, p.World[:])
+	for i := range p.World {
+		p.World[i].Visibility = p.Landmarks[i].Visibility // VisibilityCopyCalculator, before smoothing
 	}
-	p.World = world
-	if tr != nil {
-		tr.update(l, p, lms[NumPoseLandmarks:], img.Width, img.Height, ts)
-	}
-	res.Pose = p
-	return res, nil
+	return p, lms[NumPoseLandmarks:], nil
 }
 
 // detect runs pose_detection on the letterboxed frame and returns the first detection after
 // weighted NMS, mapped to normalized image coordinates (pose_detection_cpu.pbtxt).
 func (w *poseWorker) detect(l *Landmarker, img pixels.Image) (Detection, bool, error) {
-	// The whole image: Crop letterboxes it as ImageToTensorCalculator does without a rectangle.
-	_, pad := LetterboxROI(img.Width, img.Height, detectorInput, detectorInput)
-	if err := Crop(img, Rect{XCenter: 0.5, YCenter: 0.5, Width: 1, Height: 1}, w.det.input, detectorInput, detectorInput, -1, 1, BorderZero); err != nil {
+	pad, err := w.runDetector(img)
+	if err != nil {
 		return Detection{}, false, err
 	}
-	if err := w.det.invoke(); err != nil {
-		return Detection{}, false, err
-	}
-	opts := PoseDetectorDecode()
-	opts.MinScoreThresh = l.cfg.minDetection
-	d, ok := firstDetection(w.det, l.anchors, opts, poseNMSThreshold, &w.dets)
+	d, ok := firstDetection(w.det, l.anchors, l.poseDecode(), poseNMSThreshold, &w.dets)
 	if !ok {
 		return Detection{}, false, nil
 	}
 	RemoveLetterbox(&d, pad)
 	return d, true, nil
+}
+
+// runDetector letterboxes the whole image into the detector's input and invokes it; the padding
+// it returns maps the detections back to the image.
+func (w *poseWorker) runDetector(img pixels.Image) (Padding, error) {
+	// The whole image: Crop letterboxes it as ImageToTensorCalculator does without a rectangle.
+	_, pad := LetterboxROI(img.Width, img.Height, detectorInput, detectorInput)
+	if err := Crop(img, Rect{XCenter: 0.5, YCenter: 0.5, Width: 1, Height: 1}, w.det.input, detectorInput, detectorInput, -1, 1, BorderZero); err != nil {
+		return Padding{}, err
+	}
+	return pad, w.det.invoke()
+}
+
+// poseDecode is the pose detector's decoding with this Landmarker's min_detection_confidence.
+func (l *Landmarker) poseDecode() DecodeOptions {
+	opts := PoseDetectorDecode()
+	opts.MinScoreThresh = l.cfg.minDetection
+	return opts
 }
 
 // firstDetection decodes a detector's outputs (boxes, scores) and keeps the first detection after

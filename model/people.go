@@ -1,0 +1,175 @@
+package model
+
+import (
+	"sync"
+	"time"
+
+	"github.com/holostream/holostream/pixels"
+)
+
+// Several people per image (WithMaxPeople(n > 1)) follow MediaPipe Tasks' PoseLandmarker in
+// IMAGE mode rather than the legacy one-person graph (line numbers at tag v0.10.14):
+//
+//   - mediapipe/tasks/cc/vision/pose_detector/pose_detector_graph.cc: the same detector, decoding,
+//     letterbox removal and ROI (AlignmentPointsRects, then RectTransformation 1.25x square_long)
+//     as pose_detection_cpu.pbtxt and pose_detection_to_roi.pbtxt, but weighted NMS keeps
+//     detections whose IoU is up to tasksNMSThreshold (min_suppression_threshold, 0.5 by default
+//     in pose_detector_graph_options.proto, set at pose_detector_graph.cc:118-127), where the
+//     legacy graph merges above 0.3 (pose_detection_cpu.pbtxt:143, poseNMSThreshold).
+//   - pose_landmarker_graph.cc:283-290, 371-379: every image runs the detector, and its ROIs,
+//     in NMS order (most confident first), are cut to num_poses (ClipNormalizedRectVectorSize).
+//   - mediapipe/tasks/cc/vision/pose_landmarker/pose_landmarks_detector_graph.cc: the landmark
+//     model per ROI (a BeginLoop/EndLoop over the ROIs), the same crop, decoding and
+//     projection, but RefineLandmarksFromHeatmap with kernel_size 7, set explicitly (169-174),
+//     where the legacy graph runs the proto default 9 (heatmapKernel). The pose presence
+//     threshold is min_pose_presence_confidence (0.5 by default), here
+//     WithMinTrackingConfidence, which gates presence in the legacy graph too.
+//
+// With n == 1 nothing here runs: the legacy graph's output stays bit for bit what it was.
+const (
+	tasksNMSThreshold  = 0.5 // pose_detector_graph.cc:118-127, PoseDetectorGraphOptions.min_suppression_threshold
+	tasksHeatmapKernel = 7   // pose_landmarks_detector_graph.cc:169-174, RefineLandmarksFromHeatmapCalculator kernel_size
+)
+
+// detectPeople runs the Tasks graph on one image with w, the worker run borrowed: the detector,
+// then the landmark model on each ROI (spread over whichever other workers are idle), then, for
+// the holistic kinds, each person's face and hands.
+func (l *Landmarker) detectPeople(w *poseWorker, img pixels.Image) (Result, error) {
+	res := Result{DetectorRan: true}
+	start := time.Now()
+	rois, err := w.peopleROIs(l, img)
+	res.Timings.Detect = time.Since(start)
+	if err != nil || len(rois) == 0 {
+		return res, err
+	}
+	people, timings, err := l.peopleOn(w, img, rois)
+	if err != nil {
+		return res, err
+	}
+	res.Timings.Landmarks, res.Timings.Hands, res.Timings.Face = timings.Landmarks, timings.Hands, timings.Face
+	res.People = people
+	if len(people) > 0 {
+		p := people[0]
+		res.Pose, res.Face, res.LeftHand, res.RightHand = p.Pose, p.Face, p.LeftHand, p.RightHand
+	}
+	return res, nil
+}
+
+// peopleROIs is pose_detector_graph.cc's detection half and the landmarker graph's clip: the
+// detections after weighted NMS at tasksNMSThreshold, most confident first, at most maxPeople,
+// each turned into its landmark ROI.
+func (w *poseWorker) peopleROIs(l *Landmarker, img pixels.Image) ([]Rect, error) {
+	pad, err := w.runDetector(img)
+	if err != nil {
+		return nil, err
+	}
+	w.dets = DecodeDetections(w.det.outputs[0], w.det.outputs[1], l.anchors, l.poseDecode(), w.dets[:0])
+	kept := tasksPeople(w.dets, l.cfg.maxPeople)
+	rois := make([]Rect, len(kept))
+	for i := range kept {
+		RemoveLetterbox(&kept[i], pad)
+		rois[i] = detectionROI(kept[i], img.Width, img.Height)
+	}
+	return rois, nil
+}
+
+// tasksPeople is the Tasks detector's weighted NMS at tasksNMSThreshold (pose_detector_graph.cc:
+// 118-127), most confident first, cut to n (pose_landmarker_graph.cc:283-290).
+func tasksPeople(dets []Detection, n int) []Detection {
+	kept := WeightedNMS(dets, tasksNMSThreshold)
+	if len(kept) > n {
+		kept = kept[:n]
+	}
+	return kept
+}
+
+// peopleOn runs each ROI's person on w and on the workers of the pool that are idle now: taking
+// only idle ones (never waiting) keeps a busy pool from deadlocking and a lone frame from
+// queueing behind others. The people come back in ROI order, those not found left out; the
+// timings are the sums over people (the stages' cost, not the frame's wall time).
+func (l *Landmarker) peopleOn(w *poseWorker, img pixels.Image, rois []Rect) ([]Person, Timings, error) {
+	workers := append(make([]*poseWorker, 0, len(rois)), w)
+	defer func() {
+		for _, o := range workers[1:] {
+			l.pool <- o
+		}
+	}()
+	workers = l.borrowIdle(workers, len(rois))
+	found := make([]Person, len(rois))
+	timings := make([]Timings, len(rois))
+	errs := make([]error, len(rois))
+	next := make(chan int, len(rois))
+	for i := range rois {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for _, o := range workers[1:] {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			o.peopleFrom(l, img, rois, next, found, timings, errs)
+		}()
+	}
+	w.peopleFrom(l, img, rois, next, found, timings, errs)
+	wg.Wait()
+	var people []Person
+	var sum Timings
+	for i := range rois {
+		if errs[i] != nil {
+			return nil, Timings{}, errs[i]
+		}
+		sum.Landmarks += timings[i].Landmarks
+		sum.Hands += timings[i].Hands
+		sum.Face += timings[i].Face
+		if found[i].Pose != nil {
+			people = append(people, found[i])
+		}
+	}
+	return people, sum, nil
+}
+
+// borrowIdle appends to workers the pool's idle workers, until there are n.
+func (l *Landmarker) borrowIdle(workers []*poseWorker, n int) []*poseWorker {
+	for len(workers) < n {
+		select {
+		case o, ok := <-l.pool:
+			if !ok || o == nil { // closing: Close waits for this call's own worker
+				return workers
+			}
+			workers = append(workers, o)
+		default:
+			return workers
+		}
+	}
+	return workers
+}
+
+// peopleFrom runs the ROIs whose indices it takes from next, writing slot i of found, timings
+// and errs for ROI i.
+func (w *poseWorker) peopleFrom(l *Landmarker, img pixels.Image, rois []Rect, next <-chan int, found []Person, timings []Timings, errs []error) {
+	for i := range next {
+		found[i], timings[i], errs[i] = w.person(l, img, rois[i])
+	}
+}
+
+// person is one ROI's person: the landmark model (Tasks' kernel), then for the holistic kinds
+// the face and hands from that pose, as a fresh image-mode Holistic graph would find them for a
+// frame holding only that pose. A nil Pose means nobody in the ROI.
+func (w *poseWorker) person(l *Landmarker, img pixels.Image, roi Rect) (Person, Timings, error) {
+	var t Timings
+	start := time.Now()
+	p, _, err := w.landmarks(l, img, roi, tasksHeatmapKernel)
+	t.Landmarks = time.Since(start)
+	if err != nil || p == nil {
+		return Person{}, t, err
+	}
+	if w.hol == nil {
+		return Person{Pose: p}, t, nil
+	}
+	r := Result{Pose: p}
+	if err := w.hol.holistic(l, img, &r, nil); err != nil {
+		return Person{}, t, err
+	}
+	return Person{Pose: p, Face: r.Face, LeftHand: r.LeftHand, RightHand: r.RightHand}, Timings{Landmarks: t.Landmarks, Hands: r.Timings.Hands, Face: r.Timings.Face}, nil
+}
