@@ -198,9 +198,8 @@ func screenshot(t *testing.T, tab context.Context, name string) {
 
 // openTestLandmarker opens a landmarker with one worker, its models from $HOLOSTREAM_MODELS or
 // the repository's .deps/models.
-func openTestLandmarker(t *testing.T, kind model.Kind) *model.Landmarker {
+func openTestLandmarker(t *testing.T, kind model.Kind, opts ...model.Option) *model.Landmarker {
 	t.Helper()
-	var opts []model.Option
 	if os.Getenv("HOLOSTREAM_MODELS") == "" {
 		opts = append(opts, model.WithModelDir(filepath.Join("..", ".deps", "models")))
 	}
@@ -267,6 +266,10 @@ func TestBrowser(t *testing.T) {
 	t.Run("Upload", func(t *testing.T) { testUpload(t, newTab(t, browser), url) })
 	t.Run("UploadNoPerson", func(t *testing.T) { testUploadNoPerson(t, newTab(t, browser), url) })
 	t.Run("UploadNotImage", func(t *testing.T) { testUploadNotImage(t, newTab(t, browser), url) })
+	t.Run("UploadPeople", func(t *testing.T) {
+		lm := openTestLandmarker(t, model.PoseFull, model.WithMaxPeople(4))
+		testUploadPeople(t, newTab(t, browser), startGateway(t, gateway.Config{Inferer: lm, InferWorkers: 1}))
+	})
 	t.Run("UploadHolistic", func(t *testing.T) {
 		lm := openTestLandmarker(t, model.Holistic)
 		testUploadHolistic(t, newTab(t, browser), startGateway(t, gateway.Config{Inferer: lm, InferWorkers: 1}))
@@ -341,6 +344,53 @@ func testUpload(t *testing.T, tab context.Context, url string) {
 	screenshot(t, tab, "upload")
 }
 
+// testUploadPeople: a server that finds several people per image (serve --max-people) answers
+// with every person, and the upload page draws each: its joints in their side's colours, its
+// bones in a colour of its own, its id.
+func testUploadPeople(t *testing.T, tab context.Context, url string) {
+	const two = "../testdata/images/basketball2.png" // two players, both found by MediaPipe Tasks
+	out := inferFile(t, url, two)
+	if len(out.People) < 2 {
+		t.Fatalf("the API finds %d people in %s, want 2", len(out.People), two)
+	}
+	do(t, tab, "open /", chromedp.Navigate(url+"/"))
+	if state := uploadAndWait(t, tab, two); state != "drawn" {
+		t.Fatalf("state %q: %s", state, eval[string](t, tab, `document.getElementById("status").textContent`))
+	}
+	people, ids := eval[int](t, tab, `+photo.dataset.people`), eval[string](t, tab, `photo.dataset.ids`)
+	t.Logf("status: %s; data-people %d, data-ids %q", eval[string](t, tab, `document.getElementById("status").textContent`), people, ids)
+	if people != len(out.People) || ids != "0,1" {
+		t.Errorf("drawn %d people with ids %q, want %d with ids 0,1", people, ids, len(out.People))
+	}
+	// Each person's bones in its own colour (draw.js PERSON_COLOURS): probe the middle of the
+	// shoulder-to-hip bones, which no joint covers.
+	colours := [][3]int{{120, 230, 90}, {255, 80, 200}}
+	var joints, bones []probe
+	for k, p := range out.People {
+		lms := p.Pose.Landmarks
+		for i, l := range lms {
+			if l.Visibility >= 0.5 && l.Presence >= 0.5 && l.X >= 0 && l.X <= 1 && l.Y >= 0 && l.Y <= 1 {
+				joints = append(joints, probe{l.X, l.Y, exactly(sideRGB(i)), 3})
+			}
+		}
+		for _, b := range [][2]int{{11, 23}, {12, 24}} {
+			a, c := lms[b[0]], lms[b[1]]
+			if min(a.Visibility, c.Visibility, a.Presence, c.Presence) >= 0.5 {
+				bones = append(bones, probe{(a.X + c.X) / 2, (a.Y + c.Y) / 2, exactly(colours[k]), 2})
+			}
+		}
+	}
+	if got := eval[int](t, tab, `+photo.dataset.joints`); got != len(joints) {
+		t.Errorf("data-joints %d, but the people of the API's answer have %d visible landmarks", got, len(joints))
+	}
+	checkProbesOn(t, tab, two, "every person's visible joints", joints)
+	if len(bones) < 2 {
+		t.Fatalf("%d shoulder-to-hip bones visible in the API's answer: nothing to tell the people apart by", len(bones))
+	}
+	checkProbesOn(t, tab, two, "each person's bones in its own colour", bones)
+	screenshot(t, tab, "upload-people")
+}
+
 // sideRGB is the joint colour of pose landmark i: odd = the person's left (orange), even = right
 // (cyan), 0 = centre (white), as draw.js and the overlay package draw them.
 func sideRGB(i int) [3]int {
@@ -376,8 +426,14 @@ func faceGreen(r, g, b int) bool { return g > 180 && g-r > 50 && g-b > 50 }
 // and at most 10 % found at the same places of the plain photo.
 func checkProbes(t *testing.T, tab context.Context, what string, probes []probe) {
 	t.Helper()
+	checkProbesOn(t, tab, photo, what, probes)
+}
+
+// checkProbesOn is checkProbes for the drawing over the image at path.
+func checkProbesOn(t *testing.T, tab context.Context, path, what string, probes []probe) {
+	t.Helper()
 	cw, ch := eval[int](t, tab, `photo.width`), eval[int](t, tab, `photo.height`)
-	data, err := os.ReadFile(photo)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}

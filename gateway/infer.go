@@ -66,6 +66,9 @@ func (s *Server) handleInfer(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		out = model.NewOutput(source, img, s.cfg.Inferer.Kind(), res, decoded, time.Since(start))
+		if s.maxPeople() > 1 {
+			out.People = model.NewPeopleOutput(res) // as `holostream infer --max-people` prints them
+		}
 	})
 	switch {
 	case errors.Is(err, errTimeout):
@@ -185,4 +188,13 @@ func writeUploadError(w http.ResponseWriter, err error) {
 		return
 	}
 	writeError(w, http.StatusBadRequest, CodeBadRequest, err.Error(), 0)
+}
+
+// maxPeople is how many people the Inferer finds per image (model.WithMaxPeople), 1 for one
+// that does not say.
+func (s *Server) maxPeople() int {
+	if m, ok := s.cfg.Inferer.(interface{ MaxPeople() int }); ok {
+		return m.MaxPeople()
+	}
+	return 1
 }

@@ -107,6 +107,9 @@ type Info struct {
 	Version       string     `json:"version"`
 	Model         model.Kind `json:"model,omitempty"`
 	Infer         bool       `json:"infer"`
+	// MaxPeople is how many people POST /v1/infer finds per image; above 1 its answer carries
+	// "people".
+	MaxPeople     int        `json:"max_people,omitempty"`
 	Frames        bool       `json:"frames"`
 	Cameras       bool       `json:"cameras"`
 	Events        bool       `json:"events"`
@@ -123,7 +126,7 @@ func (s *Server) handleInfo(w http.ResponseWriter, _ *http.Request) {
 		MaxMegapixels: s.cfg.MaxMegapixels, InferWorkers: s.cfg.InferWorkers, InferQueue: s.cfg.InferQueue,
 		AuthRequired: s.cfg.Token != ""}
 	if s.cfg.Inferer != nil {
-		i.Model = s.cfg.Inferer.Kind()
+		i.Model, i.MaxPeople = s.cfg.Inferer.Kind(), s.maxPeople()
 	}
 	writeJSON(w, http.StatusOK, i)
 }

@@ -14,7 +14,7 @@
 
 import { api, fmtMs, fmtTime, showInfo, withToken } from "/ui/api.js";
 import { chart } from "/ui/chart.js";
-import { drawPerson, loadSkeleton } from "/ui/draw.js";
+import { drawPeople, loadSkeleton } from "/ui/draw.js";
 
 const $ = (id) => document.getElementById(id);
 const camera = decodeURIComponent(location.pathname.slice("/cameras/".length));
@@ -99,8 +99,9 @@ function paint(ev, picture) {
     ctx.fillStyle = "#15181c";
     ctx.fillRect(0, 0, canvas.width, canvas.height);
   }
-  if (ev.pose) {
-    drawPerson(ctx, skeleton, ev, canvas.width, canvas.height);
+  if (ev.pose || ev.people?.length) {
+    const drawn = drawPeople(ctx, skeleton, ev, canvas.width, canvas.height);
+    canvas.dataset.people = drawn.people;
   } else {
     ctx.fillStyle = "#8a8f98";
     ctx.font = "16px system-ui, sans-serif";

@@ -46,7 +46,9 @@ function shown(p) {
 //
 // Where holistic found the face or a hand, the pose's coarse points there (0-10 for the face;
 // 17-22, the fingers, for the hands) give way to the finer ones, as in MediaPipe's holistic demo.
-export function drawPerson(ctx, sk, person, w, h) {
+//
+// boneColour, when given, colours this person's bones (drawPeople tells people apart with it).
+export function drawPerson(ctx, sk, person, w, h, boneColour = BONE) {
   const unit = Math.max(1, Math.min(w, h) / 200); // line widths and radii grow with the image
   const drawn = { joints: 0, hands: 0, face: 0, irises: 0, visible: 0 };
   const at = (p) => [p.x * w, p.y * h];
@@ -62,7 +64,7 @@ export function drawPerson(ctx, sk, person, w, h) {
   if (pose) {
     const ok = (i) => !replaced.has(i) && shown(pose[i]);
     drawn.visible = pose.filter(shown).length;
-    bones(ctx, pose, sk.pose_connections, at, unit * 1.5, ok);
+    bones(ctx, pose, sk.pose_connections, at, unit * 1.5, ok, boneColour);
     pose.forEach((p, i) => {
       if (!ok(i)) return;
       dot(ctx, at(p), unit * 2.5, COLOURS[side(i)], OUTLINE);
@@ -101,9 +103,53 @@ export function drawPerson(ctx, sk, person, w, h) {
   return drawn;
 }
 
+// PERSON_COLOURS tell people apart: the bones and the id label of person k take colour k (mod
+// the list), well apart in hue and away from the joints' orange, cyan and white.
+export const PERSON_COLOURS = ["rgb(120,230,90)", "rgb(255,80,200)", "rgb(255,220,60)", "rgb(150,120,255)", "rgb(255,90,90)", "rgb(90,160,255)"];
+
+// drawPeople draws every person of an answer or event that has a "people" list (several people
+// per image: MediaPipe Tasks' num_poses), each with its own bone colour and its id by its head;
+// one without the list, or with an empty one (a keypoint event of a one-person camera), is drawn
+// as one person, as drawPerson does. It returns drawPerson's
+// counts summed over the people, and people: how many were drawn, ids: their ids in order.
+export function drawPeople(ctx, sk, answer, w, h) {
+  if (!Array.isArray(answer.people) || !answer.people.length) {
+    const drawn = drawPerson(ctx, sk, answer, w, h);
+    return { ...drawn, people: answer.pose ? 1 : 0, ids: [] };
+  }
+  const total = { joints: 0, hands: 0, face: 0, irises: 0, visible: 0, people: 0, ids: [] };
+  answer.people.forEach((person, k) => {
+    const colour = PERSON_COLOURS[k % PERSON_COLOURS.length];
+    const drawn = drawPerson(ctx, sk, person, w, h, colour);
+    for (const key of ["joints", "hands", "face", "irises", "visible"]) total[key] += drawn[key];
+    total.people++;
+    total.ids.push(person.id);
+    label(ctx, person, w, h, colour);
+  });
+  return total;
+}
+
+// label writes a person's id above the highest of their visible pose landmarks.
+function label(ctx, person, w, h, colour) {
+  const pts = (person.pose?.landmarks || []).filter(shown);
+  if (!pts.length) return;
+  const top = pts.reduce((a, b) => (b.y < a.y ? b : a));
+  const unit = Math.max(1, Math.min(w, h) / 200);
+  const x = Math.min(Math.max(top.x * w, 4), w - 40);
+  const y = Math.max(top.y * h - unit * 6, 14);
+  ctx.save();
+  ctx.font = `bold ${Math.round(Math.max(12, unit * 7))}px system-ui, sans-serif`;
+  ctx.lineWidth = 3;
+  ctx.strokeStyle = OUTLINE;
+  ctx.strokeText(`#${person.id}`, x, y);
+  ctx.fillStyle = colour;
+  ctx.fillText(`#${person.id}`, x, y);
+  ctx.restore();
+}
+
 // bones strokes each connection [a, b] of points whose two ends pass ok(index), over a
 // darker outline so they read on light and dark pictures alike.
-function bones(ctx, points, connections, at, width, ok) {
+function bones(ctx, points, connections, at, width, ok, colour = BONE) {
   const path = new Path2D();
   for (const [a, b] of connections) {
     if (!ok(a) || !ok(b)) continue;
@@ -113,7 +159,7 @@ function bones(ctx, points, connections, at, width, ok) {
   ctx.strokeStyle = OUTLINE;
   ctx.lineWidth = width + 2;
   ctx.stroke(path);
-  ctx.strokeStyle = BONE;
+  ctx.strokeStyle = colour;
   ctx.lineWidth = width;
   ctx.stroke(path);
 }

@@ -3,10 +3,11 @@
 // cameras the server knows (GET /v1/cameras), refreshed every few seconds.
 //
 // Test hooks on #photo: data-state is "busy", "drawn" or "error"; data-joints counts the pose
-// joints drawn, data-hands the hand joints, data-face the face points.
+// joints drawn, data-hands the hand joints, data-face the face points, data-people the people
+// and data-ids their ids (a server with --max-people above 1 answers with every person).
 
 import { api, fmtMs, showInfo } from "/ui/api.js";
-import { drawPerson, loadSkeleton } from "/ui/draw.js";
+import { drawPeople, loadSkeleton } from "/ui/draw.js";
 
 const $ = (id) => document.getElementById(id);
 const canvas = $("photo");
@@ -28,12 +29,16 @@ async function upload(file) {
     canvas.height = Math.round(out.height * scale);
     const ctx = canvas.getContext("2d");
     ctx.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-    const drawn = drawPerson(ctx, sk, out, canvas.width, canvas.height);
+    const drawn = drawPeople(ctx, sk, out, canvas.width, canvas.height);
     // Indented, but each landmark (an object of numbers only) on one line.
     $("json").textContent = JSON.stringify(out, null, 2).replace(/\{[^{}[\]]*\}/g, (m) => m.replace(/\s+/g, " "));
     $("json-box").hidden = false;
-    Object.assign(canvas.dataset, { joints: drawn.joints, hands: drawn.hands, face: drawn.face, irises: drawn.irises });
+    Object.assign(canvas.dataset, { joints: drawn.joints, hands: drawn.hands, face: drawn.face, irises: drawn.irises,
+      people: drawn.people, ids: drawn.ids.join(",") });
     let msg = out.pose ? `${drawn.visible} of ${out.pose.landmarks.length} landmarks visible` : "No person found";
+    if (Array.isArray(out.people) && out.people.length) {
+      msg = `${out.people.length} ${out.people.length === 1 ? "person" : "people"}, ${drawn.visible} landmarks visible`;
+    }
     if (drawn.face) msg += `, face ${drawn.face} points`;
     if (drawn.irises) msg += ` with ${drawn.irises} irises`;
     if (drawn.hands) msg += `, hands ${drawn.hands} points`;
