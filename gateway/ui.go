@@ -104,20 +104,20 @@ func (s *Server) handleSkeleton(w http.ResponseWriter, _ *http.Request) {
 
 // Info is the body of GET /v1/info.
 type Info struct {
-	Version       string     `json:"version"`
-	Model         model.Kind `json:"model,omitempty"`
-	Infer         bool       `json:"infer"`
+	Version string     `json:"version"`
+	Model   model.Kind `json:"model,omitempty"`
+	Infer   bool       `json:"infer"`
 	// MaxPeople is how many people POST /v1/infer finds per image; above 1 its answer carries
 	// "people".
-	MaxPeople     int        `json:"max_people,omitempty"`
-	Frames        bool       `json:"frames"`
-	Cameras       bool       `json:"cameras"`
-	Events        bool       `json:"events"`
-	MaxBodyBytes  int64      `json:"max_body_bytes"`
-	MaxMegapixels float64    `json:"max_megapixels"`
-	InferWorkers  int        `json:"infer_workers"`
-	InferQueue    int        `json:"infer_queue"`
-	AuthRequired  bool       `json:"auth_required"`
+	MaxPeople     int     `json:"max_people,omitempty"`
+	Frames        bool    `json:"frames"`
+	Cameras       bool    `json:"cameras"`
+	Events        bool    `json:"events"`
+	MaxBodyBytes  int64   `json:"max_body_bytes"`
+	MaxMegapixels float64 `json:"max_megapixels"`
+	InferWorkers  int     `json:"infer_workers"`
+	InferQueue    int     `json:"infer_queue"`
+	AuthRequired  bool    `json:"auth_required"`
 }
 
 func (s *Server) handleInfo(w http.ResponseWriter, _ *http.Request) {
