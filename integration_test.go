@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -262,6 +263,78 @@ func TestRealRegistrySchemaEvolution(t *testing.T) {
 		t.Errorf("start against an incompatible registry: err = %v, want ErrIncompatible naming the topic", err)
 	}
 	t.Logf("v1 id %d, v2 id %d; start refused with: %v", v1.ID(), id2, err)
+}
+
+// TestRealRegistryPeopleEvolution: the KeypointEvent schema with people is registered after the
+// one before it (codecs/testdata/KeypointEvent-v1.avsc) under FULL compatibility, which the
+// registry checks both ways (the new schema reads v1 data, v1 reads the new data); a v1 reader
+// reads events with people, and the new reader reads v1 events.
+func TestRealRegistryPeopleEvolution(t *testing.T) {
+	_, registryURL := realCluster(t)
+	ctx := context.Background()
+	reg, err := codecs.NewRegistry(registryURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1text, err := os.ReadFile("codecs/testdata/KeypointEvent-v1.avsc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	topic := uniquePrefix("people") + "keypoints"
+	id1, err := reg.Register(ctx, codecs.Subject(topic), string(v1text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.SetCompatibility(ctx, codecs.Subject(topic), codecs.CompatFull); err != nil {
+		t.Fatal(err)
+	}
+	cur := schemas.KeypointEventContract()
+	if err := reg.CheckCompatibility(ctx, codecs.Subject(topic), cur.Schema.Text()); err != nil {
+		t.Fatalf("FULL compatibility of the schema with people after v1: %v", err)
+	}
+	id2, err := reg.Register(ctx, codecs.Subject(topic), cur.Schema.Text())
+	if err != nil || id2 == id1 {
+		t.Fatalf("register the schema with people after v1: id %d (v1 %d), %v", id2, id1, err)
+	}
+	v1schema, err := schemas.Parse(string(v1text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// v1 as a holostream of that version: no people written, the field ignored when read.
+	v1c := schemas.Contract[schemas.KeypointEvent]{Schema: v1schema,
+		ToNative:   func(e schemas.KeypointEvent) map[string]any { m := cur.ToNative(e); delete(m, "people"); return m },
+		FromNative: func(m map[string]any) (schemas.KeypointEvent, error) { delete(m, "people"); return cur.FromNative(m) }}
+	fresh := func(c schemas.Contract[schemas.KeypointEvent]) *codecs.Avro[schemas.KeypointEvent] {
+		r, err := codecs.NewRegistry(registryURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := codecs.NewAvro(ctx, topic, c, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	now, v1 := fresh(cur), fresh(v1c)
+	lms := schemas.Landmarks{Pose: &schemas.Pose{Landmarks: make([]schemas.Landmark, 33), WorldLandmarks: make([]schemas.Point, 33)}}
+	ev := schemas.KeypointEvent{CameraID: "cam-9", Seq: 1, CapturedAt: time.UnixMicro(1_700_000_000_000_000).UTC(),
+		ProcessedAt: time.UnixMicro(1_700_000_000_050_000).UTC(), Status: schemas.StatusDetected, Model: "pose-full", Width: 640, Height: 480,
+		Landmarks: lms, People: []schemas.Person{{ID: 0, Landmarks: lms}, {ID: 1, Landmarks: lms}, {ID: 2}}}
+	old := ev
+	old.People = nil
+	data, err := now.Encode(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := v1.Decode(data); err != nil || !reflect.DeepEqual(got, old) {
+		t.Errorf("v1 reading an event with people: %+v, %v", got, err)
+	}
+	if data, err = v1.Encode(ev); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := now.Decode(data); err != nil || !reflect.DeepEqual(got, old) {
+		t.Errorf("the new reader on a v1 event: %+v, %v", got, err)
+	}
 }
 
 // TestRealKafkaFailover is TestFailoverKeepsTracking on the real broker: two instances, one stops,

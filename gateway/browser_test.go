@@ -646,7 +646,7 @@ func footageEvents(t *testing.T, lm *model.Landmarker, camera, user string, n in
 		if err != nil {
 			t.Fatal(err)
 		}
-		ev := landmarks.KeypointEvent(schemas.Frame{CameraID: camera, UserID: user, Seq: int64(i + 1)}, img, lm.Kind(), res)
+		ev := landmarks.KeypointEvent(schemas.Frame{CameraID: camera, UserID: user, Seq: int64(i + 1)}, img, lm.Kind(), lm.MaxPeople(), res)
 		ev.ProcessingMs = float32(time.Since(start).Microseconds()) / 1000
 		evs = append(evs, ev)
 	}

@@ -107,7 +107,15 @@ func (h *Hub) PublishKeypoints(ev schemas.KeypointEvent) {
 		cams[ev.CameraID] = time.Now()
 	}
 	h.mu.Unlock()
-	h.publish(ev.CameraID, "keypoints", strconv.FormatInt(ev.Seq, 10), ev)
+	h.publish(ev.CameraID, "keypoints", strconv.FormatInt(ev.Seq, 10), keypointsJSON{ev, ev.People})
+}
+
+// keypointsJSON is a keypoint event as its stream sends it: the event's JSON, its people left
+// out when there are none, so that the event of one person is what it was before people
+// existed (the schemas' JSON always has people, [] when none).
+type keypointsJSON struct {
+	schemas.KeypointEvent
+	People []schemas.Person `json:"people,omitempty"` // shadows the embedded event's
 }
 
 // PublishAction sends an action event to its camera's subscribers.

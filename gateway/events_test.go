@@ -76,7 +76,7 @@ func photoEvent(t testing.TB, camera string) schemas.KeypointEvent {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := landmarks.KeypointEvent(schemas.Frame{CameraID: camera, UserID: "user-" + camera}, img, model.PoseLite, res)
+	ev := landmarks.KeypointEvent(schemas.Frame{CameraID: camera, UserID: "user-" + camera}, img, model.PoseLite, 1, res)
 	if ev.Pose == nil {
 		t.Fatal("no person found in messi5.jpg")
 	}

@@ -115,3 +115,73 @@ func TestBinaryRefusesWhatGoavroRefuses(t *testing.T) {
 		}
 	}
 }
+
+// people is n persons, ids 7, 8, ...: the first with a pose only, the others holistic-shaped,
+// one of them without a pose (a Person's fields are all optional but its id).
+func people(n int) []schemas.Person {
+	out := make([]schemas.Person, n)
+	for i := range out {
+		out[i].ID = int64(7 + i)
+		switch {
+		case i == 0:
+			out[i].Pose = pose()
+		case i%2 == 1:
+			out[i].Landmarks = schemas.Landmarks{Pose: pose(), Face: make([]schemas.Point, 478), LeftHand: make([]schemas.Point, 21),
+				RightHand: []schemas.Point{}}
+			out[i].Face[5] = schemas.Point{X: float32(i), Y: -1, Z: 0.5}
+		default:
+			out[i].RightHand = make([]schemas.Point, 21)
+		}
+	}
+	return out
+}
+
+// TestPeopleBinaryMatchesGoavro: events with 0, 1 and 3 people, the same bytes and values on
+// the fast path as through goavro.
+func TestPeopleBinaryMatchesGoavro(t *testing.T) {
+	t.Parallel()
+	c := schemas.KeypointEventContract()
+	for _, n := range []int{0, 1, 3} {
+		ps := people(n)
+		ev := schemas.KeypointEvent{CameraID: "cam", Seq: int64(n), CapturedAt: t0, Status: schemas.StatusDetected, People: ps}
+		if n > 0 {
+			ev.Landmarks = ps[0].Landmarks
+		} else {
+			ev.Status = schemas.StatusNoPerson
+		}
+		checkBinary(t, c, ev, true)
+		got, err := c.ReadBinary(appendOf(t, c, ev))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 && got.People != nil { // empty reads as nil, whether written nil or []
+			t.Errorf("0 people read as %#v, want nil", got.People)
+		}
+		if n > 0 && !reflect.DeepEqual(got, ev) {
+			t.Errorf("%d people: read back\n got %.400v\nwant %.400v", n, got, ev)
+		}
+		if t.Failed() {
+			t.Fatalf("%d people", n)
+		}
+	}
+	// Written as [] (not nil) it is the same bytes as nil: the one byte of an empty array.
+	none, empty := appendOf(t, c, schemas.KeypointEvent{Status: schemas.StatusNoPerson}),
+		appendOf(t, c, schemas.KeypointEvent{Status: schemas.StatusNoPerson, People: []schemas.Person{}})
+	if !bytes.Equal(none, empty) || none[len(none)-1] != 0 {
+		t.Errorf("nil people % x, [] people % x: want the same bytes, ending in the empty array's 0", none, empty)
+	}
+}
+
+// TestPeopleBinaryRefusesBadCounts: an item count the remaining bytes cannot hold fails without
+// allocating for it (goavro would try to allocate for it: not asked here).
+func TestPeopleBinaryRefusesBadCounts(t *testing.T) {
+	t.Parallel()
+	c := schemas.KeypointEventContract()
+	b := appendOf(t, c, schemas.KeypointEvent{Status: schemas.StatusNoPerson})
+	for _, tail := range [][]byte{{0xfe, 0xff, 0xff, 0xff, 0x0f}, {0x06, 0x02}, {0x02, 0x0e, 0x00, 0x00, 0x00}} {
+		data := append(bytes.Clone(b[:len(b)-1]), tail...)
+		if _, err := c.ReadBinary(data); err == nil {
+			t.Errorf("people % x: no error", tail)
+		}
+	}
+}

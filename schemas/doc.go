@@ -17,7 +17,8 @@
 //     kind, Go field), and record.go the mechanism that derives both conversions of a
 //     [Contract] from that description: the Avro binary encoding written and read directly
 //     (the fast path, no native maps: ~1 µs instead of ~30 µs for a pose event) and goavro's
-//     native form (map[string]any, for messages of other writer schemas). Landmark and Point,
+//     native form (map[string]any, for messages of other writer schemas); a record's fields
+//     may be records (optRecordField) or arrays of records (recordArrayField). Landmark and Point,
 //     hundreds to an event, are described by their Go types (float32 fields whose json tags
 //     are the Avro names) and copied as blocks of floats. binary.go and native.go hold the
 //     primitives of each form. Tests hold both forms to goavro's bytes and values; codecs
@@ -30,6 +31,20 @@
 //     UTC. A decoded time is in UTC and truncated to the microsecond.
 //   - Something that may be absent is a union ["null", T] with default null. In Go the absence
 //     is nil (Pose, Face, hands) or the empty string (Exercise, PreviousPosture).
+//   - A list that may be empty is an array with default [] (KeypointEvent.people): in Go nil,
+//     which is written as [] and what an empty array reads as; in JSON [] (People).
+//
+// # KeypointEvent.people
+//
+// people (added after the first release; the schema before it is codecs/testdata/
+// KeypointEvent-v1.avsc) is an array of Person: id, a long (the person's track id; for now its
+// index in the frame, most confident first), and the fields of Landmarks, whose named types
+// (Pose, Point) it reuses, so a person's landmarks have the event's own shapes. A processor fills
+// it when its landmarker looks for several people per frame, whatever it found, the top-level
+// landmarks then being people[0]'s; otherwise it is empty. With default [], it is BACKWARD
+// compatible both ways: a new reader reads old records as without people, an old reader ignores
+// the field. In records.go, Person is a record like the others and people a recordArrayField; the
+// fields of Landmarks are described once (landmarksFields), for the event and for Person.
 //   - Enums ActionKind and Posture have the symbol UNKNOWN and "default": "UNKNOWN", so a
 //     reader that meets a symbol added later reads UNKNOWN. The zero Go value ("") is written
 //     as UNKNOWN. Status has no default: adding a status is a breaking change.

@@ -137,3 +137,30 @@ func TestTolerantEnumsAndDefaults(t *testing.T) {
 		t.Errorf("DeadLetter without seq: Seq = %d, want the schema's default -1", d.Seq)
 	}
 }
+
+// TestPeopleNative: people round trip through goavro's native form; a writer without the field
+// (the schema before it) reads as nil, as does an empty array; a person of the wrong shape is an
+// error naming it.
+func TestPeopleNative(t *testing.T) {
+	t.Parallel()
+	c := schemas.KeypointEventContract()
+	ps := []schemas.Person{{ID: 3, Landmarks: schemas.Landmarks{Pose: pose()}}, {ID: 9, Landmarks: schemas.Landmarks{Pose: pose(),
+		Face: make([]schemas.Point, 468), LeftHand: make([]schemas.Point, 21)}}}
+	ev := schemas.KeypointEvent{CameraID: "c", CapturedAt: t0, ProcessedAt: t0, Status: schemas.StatusDetected, Landmarks: ps[0].Landmarks, People: ps}
+	if got := roundTrip(t, c, ev); !reflect.DeepEqual(got, ev) {
+		t.Errorf("round trip\n got %.300v\nwant %.300v", got, ev)
+	}
+	m := c.ToNative(schemas.KeypointEvent{Status: schemas.StatusNoPerson})
+	for _, edit := range []func(){func() { delete(m, "people") }, func() { m["people"] = []any{} }} {
+		edit()
+		if e, err := c.FromNative(m); err != nil || e.People != nil {
+			t.Errorf("people %v: read %#v, %v; want nil", m["people"], e.People, err)
+		}
+	}
+	for _, bad := range []any{[]any{"x"}, "x", []any{map[string]any{"id": "seven"}}} {
+		m["people"] = bad
+		if _, err := c.FromNative(m); err == nil || !strings.Contains(err.Error(), "people") {
+			t.Errorf("people %v: error %v, want one naming people", bad, err)
+		}
+	}
+}

@@ -524,3 +524,69 @@ func optArrayField[T, E any](name string, items *floatRecord[E], get func(*T) *[
 		fromNative: func(r *reader, v *T) { *get(v) = items.itemsFromNative(r, name, r.union(name)) },
 	}
 }
+
+// recordArrayField is an array of a record defined inline (not a union: the field's default is
+// []). An empty array is written as [] and reads as nil, as does a missing field.
+func recordArrayField[T, R any](name string, rec *record[R], get func(*T) *[]R) field[T] {
+	// Every kind of field takes a byte at least (a length, a count, an index, a varint; a float
+	// four), which bounds the item counts the data may claim.
+	minSize := max(len(rec.fields), 1)
+	return field[T]{name: name,
+		write: func(b []byte, v *T) ([]byte, error) {
+			items := *get(v)
+			if len(items) > 0 {
+				b = appendLong(b, int64(len(items)))
+				for i := range items {
+					var err error
+					if b, err = rec.write(b, &items[i]); err != nil {
+						return b, fmt.Errorf("[%d]: %w", i, err)
+					}
+				}
+			}
+			return appendLong(b, 0), nil
+		},
+		read: func(r *binReader, v *T) {
+			var out []R
+			r.blocks(minSize, func(count int) {
+				out = slices.Grow(out, count)
+				for i := 0; i < count && r.err == nil; i++ {
+					var zero R
+					out = append(out, zero)
+					rec.read(r, &out[len(out)-1]) // in place: a local would escape
+				}
+			})
+			*get(v) = out
+		},
+		toNative: func(v *T) any {
+			items := *get(v)
+			out := make([]any, len(items))
+			for i := range items {
+				out[i] = rec.toNative(items[i])
+			}
+			return out
+		},
+		fromNative: func(r *reader, v *T) {
+			var out []R
+			switch x := r.union(name).(type) {
+			case nil:
+			case []any:
+				for i, it := range x {
+					m, ok := it.(map[string]any)
+					if !ok {
+						r.fail(fmt.Sprintf("%s[%d]", name, i), it, rec.name)
+						break
+					}
+					out = append(out, *new(R))
+					sub := reader{rec: rec.name, m: m}
+					rec.readNative(&sub, &out[i])
+					if sub.err != nil && r.err == nil {
+						r.err = fmt.Errorf("schemas: %s.%s[%d]: %w", r.rec, name, i, sub.err)
+					}
+				}
+			default:
+				r.fail(name, x, "array of "+rec.name)
+			}
+			*get(v) = out
+		},
+	}
+}

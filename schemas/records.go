@@ -1,6 +1,9 @@
 package schemas
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // The records of the .avsc files, each field declared once, in schema order (see record). The
 // binary encoding and goavro's native form of every contract derive from these.
@@ -38,23 +41,41 @@ var poseRecord = &record[Pose]{name: "Pose", fields: []field[Pose]{
 	arrayField("world_landmarks", pointItems, func(p *Pose) *[]Point { return &p.WorldLandmarks }),
 }}
 
-var keypointEventRecord = &record[KeypointEvent]{name: "KeypointEvent", fields: []field[KeypointEvent]{
-	stringField("camera_id", func(e *KeypointEvent) *string { return &e.CameraID }),
-	stringField("user_id", func(e *KeypointEvent) *string { return &e.UserID }),
-	longField("seq", 0, func(e *KeypointEvent) *int64 { return &e.Seq }),
-	timeField("captured_at", func(e *KeypointEvent) *time.Time { return &e.CapturedAt }),
-	timeField("processed_at", func(e *KeypointEvent) *time.Time { return &e.ProcessedAt }),
-	enumField("status", statusEnum, func(e *KeypointEvent) *Status { return &e.Status }),
-	stringField("model", func(e *KeypointEvent) *string { return &e.Model }),
-	intField("width", func(e *KeypointEvent) *int32 { return &e.Width }),
-	intField("height", func(e *KeypointEvent) *int32 { return &e.Height }),
-	optRecordField("pose", "holostream.v1.Pose", poseRecord, func(e *KeypointEvent) **Pose { return &e.Pose }),
-	optArrayField("face", pointItems, func(e *KeypointEvent) *[]Point { return &e.Face }),
-	optArrayField("left_hand", pointItems, func(e *KeypointEvent) *[]Point { return &e.LeftHand }),
-	optArrayField("right_hand", pointItems, func(e *KeypointEvent) *[]Point { return &e.RightHand }),
-	boolField("detector_ran", func(e *KeypointEvent) *bool { return &e.DetectorRan }),
-	floatField("processing_ms", func(e *KeypointEvent) *float32 { return &e.ProcessingMs }),
-}}
+// landmarksFields are the fields of Landmarks (pose, face, left_hand, right_hand), in a record
+// of T that carries them: KeypointEvent at its top level, and each of its people.
+func landmarksFields[T any](get func(*T) *Landmarks) []field[T] {
+	return []field[T]{
+		optRecordField("pose", "holostream.v1.Pose", poseRecord, func(v *T) **Pose { return &get(v).Pose }),
+		optArrayField("face", pointItems, func(v *T) *[]Point { return &get(v).Face }),
+		optArrayField("left_hand", pointItems, func(v *T) *[]Point { return &get(v).LeftHand }),
+		optArrayField("right_hand", pointItems, func(v *T) *[]Point { return &get(v).RightHand }),
+	}
+}
+
+var personRecord = &record[Person]{name: "Person", fields: slices.Concat(
+	[]field[Person]{longField("id", 0, func(p *Person) *int64 { return &p.ID })},
+	landmarksFields(func(p *Person) *Landmarks { return &p.Landmarks }),
+)}
+
+var keypointEventRecord = &record[KeypointEvent]{name: "KeypointEvent", fields: slices.Concat(
+	[]field[KeypointEvent]{
+		stringField("camera_id", func(e *KeypointEvent) *string { return &e.CameraID }),
+		stringField("user_id", func(e *KeypointEvent) *string { return &e.UserID }),
+		longField("seq", 0, func(e *KeypointEvent) *int64 { return &e.Seq }),
+		timeField("captured_at", func(e *KeypointEvent) *time.Time { return &e.CapturedAt }),
+		timeField("processed_at", func(e *KeypointEvent) *time.Time { return &e.ProcessedAt }),
+		enumField("status", statusEnum, func(e *KeypointEvent) *Status { return &e.Status }),
+		stringField("model", func(e *KeypointEvent) *string { return &e.Model }),
+		intField("width", func(e *KeypointEvent) *int32 { return &e.Width }),
+		intField("height", func(e *KeypointEvent) *int32 { return &e.Height }),
+	},
+	landmarksFields(func(e *KeypointEvent) *Landmarks { return &e.Landmarks }),
+	[]field[KeypointEvent]{
+		boolField("detector_ran", func(e *KeypointEvent) *bool { return &e.DetectorRan }),
+		floatField("processing_ms", func(e *KeypointEvent) *float32 { return &e.ProcessingMs }),
+		recordArrayField("people", personRecord, func(e *KeypointEvent) *[]Person { return (*[]Person)(&e.People) }),
+	},
+)}
 
 // An empty Kind or Posture is written as UNKNOWN, an empty PreviousPosture or Exercise as null;
 // symbols this reader does not know read as UNKNOWN.

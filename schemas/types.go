@@ -1,6 +1,7 @@
 package schemas
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -91,6 +92,45 @@ type KeypointEvent struct {
 	Landmarks              // Pose nil when Status is NO_PERSON
 	DetectorRan  bool      `json:"detector_ran"`
 	ProcessingMs float32   `json:"processing_ms"` // decode + inference + state, in the processor
+	// People is every person found, most confident first, when the landmark pipeline looks for
+	// several people per frame; Landmarks is then People[0]'s. Nil otherwise: an empty array on
+	// the wire (the schema's default, which a record written before the field reads as), and
+	// [] in JSON. An empty array always reads back as nil.
+	People People `json:"people"`
+}
+
+// People are the persons of a KeypointEvent. Its JSON is [] when empty, as on the wire.
+type People []Person
+
+// MarshalJSON is the people as a JSON array; [] for nil.
+func (p People) MarshalJSON() ([]byte, error) {
+	if p == nil {
+		return []byte("[]"), nil
+	}
+	return json.Marshal([]Person(p))
+}
+
+// UnmarshalJSON reads a JSON array of people; an empty one (or null) reads as nil, as an empty
+// Avro array does.
+func (p *People) UnmarshalJSON(b []byte) error {
+	var s []Person
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	if len(s) == 0 {
+		s = nil
+	}
+	*p = s
+	return nil
+}
+
+// Person is one person of a KeypointEvent: an id and the landmarks an event carries for one
+// person (KeypointEvent.avsc's Person record, its fields those of Landmarks).
+type Person struct {
+	// ID is the person's track id, which follows the person across the camera's frames; for
+	// now the person's index in the frame (see processors/landmarks).
+	ID int64 `json:"id"`
+	Landmarks
 }
 
 // Landmarks are what a landmark pipeline found in one image: the contract of "the landmarks of

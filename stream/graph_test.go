@@ -23,6 +23,8 @@ type standingLandmarker struct{}
 
 func (standingLandmarker) Kind() model.Kind { return model.PoseLite }
 
+func (standingLandmarker) MaxPeople() int { return 1 }
+
 func (standingLandmarker) Track(img pixels.Image, tr *model.Track, ts time.Duration) (model.Result, error) {
 	res := model.Result{DetectorRan: tr.ROI == nil, Pose: &model.Pose{}}
 	for i := range res.Pose.Landmarks {

@@ -16,7 +16,9 @@
 //
 //	Received = Emitted + DeadLettered + Stale + Duplicate
 //
-// Emitted frames produce exactly one KeypointEvent (DETECTED or NO_PERSON). A frame older than
+// Emitted frames produce exactly one KeypointEvent (DETECTED or NO_PERSON); with a landmarker
+// that looks for several people (MaxPeople above 1) it carries them all in people, the first
+// being its top-level landmarks (see KeypointEvent). A frame older than
 // MaxAge (wall clock minus captured_at) is dropped as stale. Every record is counted, whatever a
 // producer wrote: a null value (tombstone) is dead-lettered NULL_VALUE; a record without a key
 // is dead-lettered NO_KEY and, having no camera, counted in the metrics only.

@@ -16,6 +16,9 @@ import (
 type Landmarker interface {
 	Track(img pixels.Image, tr *model.Track, ts time.Duration) (model.Result, error)
 	Kind() model.Kind
+	// MaxPeople is how many people a frame may have (model.WithMaxPeople): above 1 the keypoint
+	// events carry people.
+	MaxPeople() int
 }
 
 // Dead-letter codes (schemas.DeadLetter.Code).
@@ -286,7 +289,7 @@ func (c *Config) process(ctx goka.Context, st *CameraState, msg any, start time.
 		st.Track.Reset()
 		return c.deadLetter(ctx, st, raw, &frame, CodeInference, "inference: "+err.Error())
 	}
-	ev := KeypointEvent(frame, img, c.Landmarker.Kind(), res)
+	ev := KeypointEvent(frame, img, c.Landmarker.Kind(), c.Landmarker.MaxPeople(), res)
 	ev.ProcessedAt = c.now()
 	ev.ProcessingMs = float32(ev.ProcessedAt.Sub(start).Microseconds()) / 1000
 	ctx.Emit(c.Keypoints, ctx.Key(), ev)
@@ -339,7 +342,14 @@ func imageErrorCode(err error) string {
 // KeypointEvent converts a pipeline result on frame f's image to the keypoints contract, as the
 // processor emits it (ProcessingMs and the timing fields left for the caller). Its landmarks are
 // model.NewLandmarks', as the infer JSON's are.
-func KeypointEvent(f schemas.Frame, img pixels.Image, kind model.Kind, r model.Result) schemas.KeypointEvent {
+//
+// People is filled when the landmarker looks for several people (maxPeople > 1), whatever it
+// found (none, one or more): a reader of such a camera always finds everyone, with their ids, in
+// people, and a frame's people do not depend on how many were in it. The top-level landmarks
+// stay the first (most confident) person's, for readers that know one person only. With
+// maxPeople 1 People is nil: the event is what it was before people existed (on the wire, the
+// empty array's one byte added).
+func KeypointEvent(f schemas.Frame, img pixels.Image, kind model.Kind, maxPeople int, r model.Result) schemas.KeypointEvent {
 	ev := schemas.KeypointEvent{
 		CameraID: f.CameraID, UserID: f.UserID, Seq: f.Seq, CapturedAt: f.CapturedAt,
 		Status: schemas.StatusNoPerson, Model: string(kind),
@@ -347,6 +357,17 @@ func KeypointEvent(f schemas.Frame, img pixels.Image, kind model.Kind, r model.R
 	}
 	if r.Pose != nil {
 		ev.Status = schemas.StatusDetected
+	}
+	if maxPeople > 1 {
+		ev.People = make([]schemas.Person, len(r.People))
+		for i, p := range r.People {
+			// The id is the person's index in the frame (most confident first) until
+			// model.Person carries the track id that follows a person across frames (issue
+			// #14, video mode with several people): then ID: p.ID, here only.
+			id := int64(i)
+			ev.People[i] = schemas.Person{ID: id,
+				Landmarks: model.NewLandmarks(model.Result{Pose: p.Pose, Face: p.Face, LeftHand: p.LeftHand, RightHand: p.RightHand})}
+		}
 	}
 	return ev
 }

@@ -21,10 +21,15 @@ import (
 
 // fakeLandmarker behaves like model.Landmarker in video mode without a model: it finds a person
 // in every image wider than it is tall, and tracks like MediaPipe (the detector runs only when
-// the track has no ROI).
-type fakeLandmarker struct{ calls int }
+// the track has no ROI). With maxPeople above 1 it finds a second person, without face or hands.
+type fakeLandmarker struct {
+	calls     int
+	maxPeople int // 0 is 1
+}
 
 func (f *fakeLandmarker) Kind() model.Kind { return model.PoseLite }
+
+func (f *fakeLandmarker) MaxPeople() int { return max(f.maxPeople, 1) }
 
 func (f *fakeLandmarker) Track(img pixels.Image, tr *model.Track, ts time.Duration) (model.Result, error) {
 	f.calls++
@@ -44,6 +49,12 @@ func (f *fakeLandmarker) Track(img pixels.Image, tr *model.Track, ts time.Durati
 	res.RightHand.Landmarks[20] = model.Landmark{X: 0.7, Y: 0.6, Z: -0.01}
 	tr.ROI = &model.Rect{XCenter: 0.5, YCenter: 0.5, Width: 0.4, Height: 0.6}
 	tr.LastTimestamp = ts
+	res.People = []model.Person{{Pose: res.Pose, Face: res.Face, RightHand: res.RightHand}}
+	if f.MaxPeople() > 1 {
+		second := *res.Pose
+		second.Landmarks[0].X = 0.9
+		res.People = append(res.People, model.Person{Pose: &second})
+	}
 	return res, nil
 }
 
