@@ -55,7 +55,7 @@ func parseInfer(args []string, stderr io.Writer) (inferConfig, error) {
 	fs.Float64Var(&c.maxMegapixels, "max-megapixels", pixels.DefaultMaxMegapixels, "reject images larger than this many megapixels, from their header")
 	fs.Float64Var(&c.minDetection, "min-detection-confidence", 0.5, "detector score threshold")
 	fs.Float64Var(&c.minTracking, "min-tracking-confidence", 0.5, "landmark presence threshold")
-	fs.IntVar(&c.maxPeople, "max-people", 1, fmt.Sprintf("find up to `N` people per image (1..%d), most confident first; above 1 each line gains \"people\" (MediaPipe Tasks' PoseLandmarker; image mode only)", model.MaxPeople))
+	fs.IntVar(&c.maxPeople, "max-people", 1, fmt.Sprintf("find up to `N` people per image (1..%d), most confident first; above 1 each line gains \"people\" (MediaPipe Tasks' PoseLandmarker; with --video: Tasks' tracking, no smoothing, ids that follow each person)", model.MaxPeople))
 	raw := fs.String("raw", "", fmt.Sprintf("the files are raw pixels in `FORMAT`, one of %v (needs --width and --height)", pixels.RawFormats()))
 	width := fs.Int("width", 0, "width in pixels of the --raw files")
 	height := fs.Int("height", 0, "height in pixels of the --raw files")
@@ -82,8 +82,6 @@ func parseInfer(args []string, stderr io.Writer) (inferConfig, error) {
 		return c, errors.New("confidence thresholds must be in [0,1]")
 	case c.maxPeople < 1 || c.maxPeople > model.MaxPeople:
 		return c, fmt.Errorf("--max-people %d: must be in 1..%d", c.maxPeople, model.MaxPeople)
-	case c.maxPeople > 1 && c.video:
-		return c, fmt.Errorf("--max-people %d with --video: video mode follows one person for now; several people per stream (with ids across frames) come later", c.maxPeople)
 	}
 	return c, nil
 }

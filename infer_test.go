@@ -181,8 +181,9 @@ func TestInferRawFiles(t *testing.T) {
 }
 
 // TestInferMaxPeople is --max-people: above 1 each line gains "people" (ids = index, most
-// confident first, people[0] the line's pose; [] when nobody), at 1 the line has no such field,
-// and --video refuses more than one person.
+// confident first, people[0] the line's pose; [] when nobody), at 1 the line has no such field;
+// with --video the ids are track ids: the same people keep theirs, people found again after a
+// frame with nobody get new ones.
 func TestInferMaxPeople(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	files := []string{"testdata/images/basketball2.png", "testdata/images/fruits.jpg"}
@@ -201,7 +202,7 @@ func TestInferMaxPeople(t *testing.T) {
 		t.Fatalf("basketball2.png: %d people, want 2", len(o.People))
 	}
 	for i, p := range o.People {
-		if p.ID != i || p.Pose == nil || len(p.Pose.Landmarks) != 33 || len(p.Pose.WorldLandmarks) != 33 {
+		if p.ID != int64(i) || p.Pose == nil || len(p.Pose.Landmarks) != 33 || len(p.Pose.WorldLandmarks) != 33 {
 			t.Errorf("person %d: id %d, pose %v", i, p.ID, p.Pose != nil)
 		}
 	}
@@ -213,7 +214,27 @@ func TestInferMaxPeople(t *testing.T) {
 	if code := dispatch(context.Background(), []string{"infer", "--max-people", "1", files[0]}, &stdout, &stderr); code != 0 || strings.Contains(stdout.String(), `"people"`) {
 		t.Errorf("--max-people 1: exit %d, line %.80q... has \"people\"", code, stdout.String())
 	}
-	for _, args := range [][]string{{"--video", "--max-people", "2"}, {"--max-people", "0"}, {"--max-people", "65"}} {
+	stdout.Reset()
+	video := []string{"infer", "--video", "--max-people", "4", files[0], files[0], files[1], files[0]}
+	if code := dispatch(context.Background(), video, &stdout, &stderr); code != 0 {
+		t.Fatalf("--video --max-people 4: exit %d: %s", code, stderr.String())
+	}
+	var ids [][]int64
+	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+		var o model.Output
+		if err := json.Unmarshal([]byte(line), &o); err != nil {
+			t.Fatal(err)
+		}
+		var frame []int64
+		for _, p := range o.People {
+			frame = append(frame, p.ID)
+		}
+		ids = append(ids, frame)
+	}
+	if fmt.Sprint(ids) != "[[1 2] [1 2] [] [3 4]]" {
+		t.Errorf("--video --max-people 4 ids per frame: %v, want [[1 2] [1 2] [] [3 4]]", ids)
+	}
+	for _, args := range [][]string{{"--max-people", "0"}, {"--max-people", "65"}} {
 		stderr.Reset()
 		if code := dispatch(context.Background(), append(append([]string{"infer"}, args...), files[0]), &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "--max-people") {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and a message about --max-people", args, code, stderr.String())

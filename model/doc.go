@@ -12,7 +12,14 @@
 // most confident first, in Result.People: then the pipeline follows MediaPipe Tasks'
 // PoseLandmarker in IMAGE mode (the same models; its detector NMS and heatmap kernel differ from
 // the legacy graph's, see people.go), one landmark-model run per person, spread over the pool's
-// idle workers, and for Holistic each person's face and hands. Video mode follows one person.
+// idle workers, and for Holistic each person's face and hands. Video mode follows one person
+// (legacy, smoothed), or with WithMaxPeople(n > 1) several, following Tasks' VIDEO mode
+// (people_video.go): the detector only while fewer than n people are tracked, last frame's
+// landmark ROIs merged with the detections by AssociationNormRectCalculator's rule, no smoothing
+// (Tasks refuses it for several people), Holistic's face and hands found per person each frame
+// as in image mode. Each person carries a track id (Person.ID, ours: Tasks has none), kept while
+// the association keeps them and never reused within a Track, which holds the tracked people and
+// the id counter (and encodes them, binary version 2).
 //
 // The pipeline reads frames as package pixels gives them (pixels.Image: packed RGB, decoded or
 // converted as OpenCV would); decoding is not this package's.
@@ -21,7 +28,8 @@
 //
 //   - landmarker.go: Landmarker (Open, Detect, Track), the pool of workers; types.go the plain
 //     values (Landmark, Rect, Detection); output.go the JSON of one image's landmarks.
-//   - people.go: several people per image, MediaPipe Tasks' PoseLandmarker graph.
+//   - people.go: several people per image, MediaPipe Tasks' PoseLandmarker graph;
+//     people_video.go the same in video mode: tracking, association, track ids.
 //   - pose.go: the pose graph, detector then landmark model; anchors.go and detections.go the
 //     detector's SSD anchors, box decoding and weighted NMS; landmarks.go the landmark tensors
 //     decoded, refined from the heatmap and projected to the image.

@@ -138,7 +138,9 @@ func WithSmoothing(on bool) Option { return func(c *config) { c.smoothLandmarks 
 // mp.solutions.pose, bit for bit as before. With more it follows MediaPipe Tasks' PoseLandmarker
 // in IMAGE mode (mediapipe/tasks/cc/vision/pose_landmarker/pose_landmarker_graph.cc, v0.10.14),
 // whose parameters differ from the legacy graph's in two places (people.go): the detector's NMS
-// and the heatmap refinement's kernel. Video mode (Track) follows one person and refuses n > 1.
+// and the heatmap refinement's kernel. Video mode (Track) with n > 1 follows Tasks' VIDEO mode
+// (people_video.go): its tracking and association, no smoothing (Tasks refuses it for several
+// people, so WithSmoothing is ignored), and a track id per person (Person.ID), which is ours.
 func WithMaxPeople(n int) Option { return func(c *config) { c.maxPeople = n } }
 
 // MaxPeople bounds WithMaxPeople: more landmark runs per frame than any camera needs.
@@ -281,7 +283,7 @@ type Result struct {
 	// Face and the hands (one element or none) unless WithMaxPeople asked for more.
 	People []Person
 	// DetectorRan says whether the detector ran on this frame (always in image mode; in video
-	// mode only when tracking had no ROI).
+	// mode only when tracking had no ROI, or with WithMaxPeople(n) fewer than n ROIs).
 	DetectorRan bool
 	Timings     Timings
 }
@@ -289,6 +291,10 @@ type Result struct {
 // Person is one person of a frame: the pose and, for the holistic pipelines, the face and the
 // hands found from it (nil when not found).
 type Person struct {
+	// ID is the person's track id in video mode with WithMaxPeople(n > 1): from 1, the same
+	// while tracking follows the person, never reused within a Track (people_video.go). 0 in
+	// image mode and with one person.
+	ID                  int64
 	Pose                *Pose
 	Face                *Face
 	LeftHand, RightHand *Hand
@@ -339,14 +345,14 @@ func (l *Landmarker) run(img pixels.Image, tr *Track, ts time.Duration) (Result,
 	if img.Width <= 0 || img.Height <= 0 || len(img.Pix) < 3*img.Width*img.Height {
 		return Result{}, fmt.Errorf("model: bad image %dx%d with %d bytes", img.Width, img.Height, len(img.Pix))
 	}
-	if l.cfg.maxPeople > 1 && tr != nil {
-		return Result{}, fmt.Errorf("model: video mode (Track) follows one person; WithMaxPeople(%d) is for image mode (Detect)", l.cfg.maxPeople)
-	}
 	w, ok := <-l.pool
 	if !ok || w == nil {
 		return Result{}, ErrClosed
 	}
 	defer func() { l.pool <- w }()
+	if l.cfg.maxPeople > 1 && tr != nil {
+		return l.trackPeople(w, img, tr, ts)
+	}
 	if l.cfg.maxPeople > 1 {
 		return l.detectPeople(w, img)
 	}

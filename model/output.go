@@ -62,11 +62,12 @@ type Output struct {
 	Error   string         `json:"error,omitempty"`
 }
 
-// PersonOutput is one person of People: ID is its index in the image (most confident detection
-// first; ids that follow a person across frames are not there yet), Pose as Output's. Face and
-// the hands are left out when not found, and always for the pose pipelines.
+// PersonOutput is one person of People: ID is its track id in video mode (Person.ID, the same
+// for a person from frame to frame), its index in the image in image mode (most confident
+// detection first); Pose as Output's. Face and the hands are left out when not found, and always
+// for the pose pipelines.
 type PersonOutput struct {
-	ID        int           `json:"id"`
+	ID        int64         `json:"id"`
 	Pose      *PoseOutput   `json:"pose"`
 	Face      []PointOutput `json:"face,omitempty"`
 	LeftHand  []PointOutput `json:"left_hand,omitempty"`
@@ -74,12 +75,17 @@ type PersonOutput struct {
 }
 
 // NewPeopleOutput converts every person of a result to JSON, in order; an empty, non-nil slice
-// when nobody was found, so that the field says so.
+// when nobody was found, so that the field says so. A person's id is its track id (video mode),
+// else its index.
 func NewPeopleOutput(r Result) []PersonOutput {
 	out := make([]PersonOutput, 0, len(r.People))
 	for i, p := range r.People {
 		o := NewOutput("", pixels.Image{}, "", Result{Pose: p.Pose, Face: p.Face, LeftHand: p.LeftHand, RightHand: p.RightHand}, 0, 0)
-		out = append(out, PersonOutput{ID: i, Pose: o.Pose, Face: o.Face, LeftHand: o.LeftHand, RightHand: o.RightHand})
+		id := p.ID // the track id in video mode
+		if id == 0 {
+			id = int64(i)
+		}
+		out = append(out, PersonOutput{ID: id, Pose: o.Pose, Face: o.Face, LeftHand: o.LeftHand, RightHand: o.RightHand})
 	}
 	return out
 }

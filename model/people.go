@@ -59,12 +59,21 @@ func (l *Landmarker) detectPeople(w *poseWorker, img pixels.Image) (Result, erro
 // detections after weighted NMS at tasksNMSThreshold, most confident first, at most maxPeople,
 // each turned into its landmark ROI.
 func (w *poseWorker) peopleROIs(l *Landmarker, img pixels.Image) ([]Rect, error) {
+	return w.detectorROIs(l, img, l.cfg.maxPeople)
+}
+
+// detectorROIs is peopleROIs cut to n. Video mode takes them all (n = len of everything): the
+// detector graph's expanded_pose_rects, which the association merges, are not cut, only its
+// detections output is (pose_detector_graph.cc, v0.10.14: the ClipDetectionVectorSizeCalculator
+// comes after the rects are built from adjusted_detections); the cut to num_poses comes after
+// the association.
+func (w *poseWorker) detectorROIs(l *Landmarker, img pixels.Image, n int) ([]Rect, error) {
 	pad, err := w.runDetector(img)
 	if err != nil {
 		return nil, err
 	}
 	w.dets = DecodeDetections(w.det.outputs[0], w.det.outputs[1], l.anchors, l.poseDecode(), w.dets[:0])
-	kept := tasksPeople(w.dets, l.cfg.maxPeople)
+	kept := tasksPeople(w.dets, n)
 	rois := make([]Rect, len(kept))
 	for i := range kept {
 		RemoveLetterbox(&kept[i], pad)
@@ -88,6 +97,13 @@ func tasksPeople(dets []Detection, n int) []Detection {
 // queueing behind others. The people come back in ROI order, those not found left out; the
 // timings are the sums over people (the stages' cost, not the frame's wall time).
 func (l *Landmarker) peopleOn(w *poseWorker, img pixels.Image, rois []Rect) ([]Person, Timings, error) {
+	people, _, _, timings, err := l.peopleFound(w, img, rois)
+	return people, timings, err
+}
+
+// peopleFound is peopleOn that also returns, for each person, the next frame's ROI from its
+// auxiliary landmarks (video mode) and the index of the ROI it came from.
+func (l *Landmarker) peopleFound(w *poseWorker, img pixels.Image, rois []Rect) ([]Person, []Rect, []int, Timings, error) {
 	workers := append(make([]*poseWorker, 0, len(rois)), w)
 	defer func() {
 		for _, o := range workers[1:] {
@@ -96,6 +112,7 @@ func (l *Landmarker) peopleOn(w *poseWorker, img pixels.Image, rois []Rect) ([]P
 	}()
 	workers = l.borrowIdle(workers, len(rois))
 	found := make([]Person, len(rois))
+	nexts := make([]Rect, len(rois))
 	timings := make([]Timings, len(rois))
 	errs := make([]error, len(rois))
 	next := make(chan int, len(rois))
@@ -108,25 +125,29 @@ func (l *Landmarker) peopleOn(w *poseWorker, img pixels.Image, rois []Rect) ([]P
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			o.peopleFrom(l, img, rois, next, found, timings, errs)
+			o.peopleFrom(l, img, rois, next, found, nexts, timings, errs)
 		}()
 	}
-	w.peopleFrom(l, img, rois, next, found, timings, errs)
+	w.peopleFrom(l, img, rois, next, found, nexts, timings, errs)
 	wg.Wait()
 	var people []Person
+	var nextROIs []Rect
+	var from []int
 	var sum Timings
 	for i := range rois {
 		if errs[i] != nil {
-			return nil, Timings{}, errs[i]
+			return nil, nil, nil, Timings{}, errs[i]
 		}
 		sum.Landmarks += timings[i].Landmarks
 		sum.Hands += timings[i].Hands
 		sum.Face += timings[i].Face
 		if found[i].Pose != nil {
 			people = append(people, found[i])
+			nextROIs = append(nextROIs, nexts[i])
+			from = append(from, i)
 		}
 	}
-	return people, sum, nil
+	return people, nextROIs, from, sum, nil
 }
 
 // borrowIdle appends to workers the pool's idle workers, until there are n.
@@ -145,31 +166,33 @@ func (l *Landmarker) borrowIdle(workers []*poseWorker, n int) []*poseWorker {
 	return workers
 }
 
-// peopleFrom runs the ROIs whose indices it takes from next, writing slot i of found, timings
-// and errs for ROI i.
-func (w *poseWorker) peopleFrom(l *Landmarker, img pixels.Image, rois []Rect, next <-chan int, found []Person, timings []Timings, errs []error) {
+// peopleFrom runs the ROIs whose indices it takes from next, writing slot i of found, nexts,
+// timings and errs for ROI i.
+func (w *poseWorker) peopleFrom(l *Landmarker, img pixels.Image, rois []Rect, next <-chan int, found []Person, nexts []Rect, timings []Timings, errs []error) {
 	for i := range next {
-		found[i], timings[i], errs[i] = w.person(l, img, rois[i])
+		found[i], nexts[i], timings[i], errs[i] = w.person(l, img, rois[i])
 	}
 }
 
 // person is one ROI's person: the landmark model (Tasks' kernel), then for the holistic kinds
 // the face and hands from that pose, as a fresh image-mode Holistic graph would find them for a
-// frame holding only that pose. A nil Pose means nobody in the ROI.
-func (w *poseWorker) person(l *Landmarker, img pixels.Image, roi Rect) (Person, Timings, error) {
+// frame holding only that pose. A nil Pose means nobody in the ROI. next is the ROI the person's
+// auxiliary landmarks give the next frame (nextFrameROI), for video mode.
+func (w *poseWorker) person(l *Landmarker, img pixels.Image, roi Rect) (_ Person, next Rect, _ Timings, _ error) {
 	var t Timings
 	start := time.Now()
-	p, _, err := w.landmarks(l, img, roi, tasksHeatmapKernel)
+	p, aux, err := w.landmarks(l, img, roi, tasksHeatmapKernel)
 	t.Landmarks = time.Since(start)
 	if err != nil || p == nil {
-		return Person{}, t, err
+		return Person{}, Rect{}, t, err
 	}
+	next = nextFrameROI(aux, img.Width, img.Height)
 	if w.hol == nil {
-		return Person{Pose: p}, t, nil
+		return Person{Pose: p}, next, t, nil
 	}
 	r := Result{Pose: p}
 	if err := w.hol.holistic(l, img, &r, nil); err != nil {
-		return Person{}, t, err
+		return Person{}, Rect{}, t, err
 	}
-	return Person{Pose: p, Face: r.Face, LeftHand: r.LeftHand, RightHand: r.RightHand}, Timings{Landmarks: t.Landmarks, Hands: r.Timings.Hands, Face: r.Timings.Face}, nil
+	return Person{Pose: p, Face: r.Face, LeftHand: r.LeftHand, RightHand: r.RightHand}, next, Timings{Landmarks: t.Landmarks, Hands: r.Timings.Hands, Face: r.Timings.Face}, nil
 }

@@ -31,6 +31,12 @@ type Track struct {
 	FaceLandmarks      []Point `json:"face_landmarks,omitempty"`
 	LeftHandLandmarks  []Point `json:"left_hand_landmarks,omitempty"`
 	RightHandLandmarks []Point `json:"right_hand_landmarks,omitempty"`
+
+	// With WithMaxPeople(n > 1) only (the fields above stay empty then): the people tracked into
+	// the next frame, with their ids, and the last id given, so that ids are never reused
+	// (people_video.go).
+	People []TrackedPerson `json:"people,omitempty"`
+	LastID int64           `json:"last_id,omitempty"`
 }
 
 // Reset forgets everything: the next frame runs the detector and starts the filters afresh

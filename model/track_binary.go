@@ -20,9 +20,18 @@ import (
 //	visibility, world visibility: count(uint16) then initialized(1) raw stored (float32 x2)
 //	face, left hand, right hand landmarks: count(uint16) then x y (float32 x2)
 //
+// Version 2 appends the several-people state (WithMaxPeople(n > 1), people_video.go):
+//
+//	people: count(uint16) then per person: id int64, roi (float32 x5)
+//	last id: int64
+//
+// A track without that state (one person, or nobody tracked and no id given yet) is written as
+// version 1, byte for byte what builds before version 2 wrote, so that they can still read it
+// during a rolling upgrade.
+//
 // A new field goes at the end under a new version number; UnmarshalBinary keeps reading the
 // older versions.
-const trackBinaryVersion = 1
+const trackBinaryVersion = 2
 
 // ErrBadTrack is returned by UnmarshalBinary for bytes that are not a Track.
 var ErrBadTrack = errors.New("model: not a binary Track")
@@ -35,17 +44,19 @@ func (t *Track) MarshalBinary() ([]byte, error) {
 // AppendBinary appends the track's binary form to b.
 func (t *Track) AppendBinary(b []byte) ([]byte, error) {
 	for _, n := range []int{len(t.Landmarks), len(t.World), len(t.Aux), len(t.Visibility), len(t.WorldVisibility),
-		len(t.FaceLandmarks), len(t.LeftHandLandmarks), len(t.RightHandLandmarks)} {
+		len(t.FaceLandmarks), len(t.LeftHandLandmarks), len(t.RightHandLandmarks), len(t.People)} {
 		if n > math.MaxUint16 {
 			return nil, fmt.Errorf("model: track with %d filters: too many to encode", n)
 		}
 	}
-	b = append(b, 'T', trackBinaryVersion)
+	version := byte(1)
+	if len(t.People) > 0 || t.LastID != 0 {
+		version = trackBinaryVersion
+	}
+	b = append(b, 'T', version)
 	if r := t.ROI; r != nil {
 		b = append(b, 1)
-		for _, v := range []float32{r.XCenter, r.YCenter, r.Width, r.Height, r.Rotation} {
-			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
-		}
+		b = appendRect(b, *r)
 	} else {
 		b = append(b, 0)
 	}
@@ -71,7 +82,22 @@ func (t *Track) AppendBinary(b []byte) ([]byte, error) {
 			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(p.Y))
 		}
 	}
-	return b, nil
+	if version < 2 {
+		return b, nil
+	}
+	b = binary.LittleEndian.AppendUint16(b, uint16(len(t.People)))
+	for _, p := range t.People {
+		b = binary.LittleEndian.AppendUint64(b, uint64(p.ID))
+		b = appendRect(b, p.ROI)
+	}
+	return binary.LittleEndian.AppendUint64(b, uint64(t.LastID)), nil
+}
+
+func appendRect(b []byte, r Rect) []byte {
+	for _, v := range []float32{r.XCenter, r.YCenter, r.Width, r.Height, r.Rotation} {
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+	}
+	return b
 }
 
 func appendLowPass(b []byte, l LowPassState) []byte {
@@ -133,6 +159,10 @@ func (r *trackReader) u64() uint64 {
 
 func (r *trackReader) f32() float32 { return math.Float32frombits(r.u32()) }
 
+func (r *trackReader) rect() Rect {
+	return Rect{XCenter: r.f32(), YCenter: r.f32(), Width: r.f32(), Height: r.f32(), Rotation: r.f32()}
+}
+
 func (r *trackReader) lowPass() LowPassState {
 	return LowPassState{Initialized: r.u8() == 1, Raw: r.f32(), Stored: r.f32()}
 }
@@ -148,18 +178,21 @@ func (r *trackReader) count(size int) int {
 	return n
 }
 
-// UnmarshalBinary decodes what MarshalBinary wrote (encoding.BinaryUnmarshaler). Errors wrap
-// ErrBadTrack.
+// UnmarshalBinary decodes what MarshalBinary wrote, version 1 or 2 (encoding.BinaryUnmarshaler).
+// Errors wrap ErrBadTrack.
 func (t *Track) UnmarshalBinary(data []byte) error {
 	r := &trackReader{b: data}
-	if h := r.take(2); r.err != nil || h[0] != 'T' {
+	h := r.take(2)
+	if r.err != nil || h[0] != 'T' {
 		return fmt.Errorf("%w: bad header", ErrBadTrack)
-	} else if h[1] != trackBinaryVersion {
-		return fmt.Errorf("%w: version %d, this build reads %d", ErrBadTrack, h[1], trackBinaryVersion)
+	} else if h[1] < 1 || h[1] > trackBinaryVersion {
+		return fmt.Errorf("%w: version %d, this build reads 1 to %d", ErrBadTrack, h[1], trackBinaryVersion)
 	}
+	version := h[1]
 	var out Track
 	if r.u8() == 1 {
-		out.ROI = &Rect{XCenter: r.f32(), YCenter: r.f32(), Width: r.f32(), Height: r.f32(), Rotation: r.f32()}
+		roi := r.rect()
+		out.ROI = &roi
 	}
 	out.LastTimestamp = time.Duration(r.u64())
 	for _, dst := range []*[]OneEuroState{&out.Landmarks, &out.World, &out.Aux} {
@@ -188,6 +221,16 @@ func (t *Track) UnmarshalBinary(data []byte) error {
 		for i := 0; i < n; i++ {
 			(*dst)[i] = Point{X: r.f32(), Y: r.f32()}
 		}
+	}
+	if version >= 2 {
+		n := r.count(28)
+		if n > 0 {
+			out.People = make([]TrackedPerson, n)
+		}
+		for i := 0; i < n; i++ {
+			out.People[i] = TrackedPerson{ID: int64(r.u64()), ROI: r.rect()}
+		}
+		out.LastID = int64(r.u64())
 	}
 	if r.err != nil {
 		return r.err

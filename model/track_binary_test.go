@@ -2,6 +2,7 @@ package model
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -59,7 +60,7 @@ func TestTrackBinaryRoundTrip(t *testing.T) {
 func TestTrackBinaryRejectsGarbage(t *testing.T) {
 	t.Parallel()
 	good, _ := (&Track{ROI: &Rect{Width: 1}, Visibility: make([]LowPassState, 3)}).MarshalBinary()
-	for i, data := range [][]byte{nil, {'T'}, {'X', 1}, {'T', 9}, good[:len(good)-1], append(append([]byte{}, good...), 0),
+	for i, data := range [][]byte{nil, {'T'}, {'X', 1}, {'T', 9}, {'T', 0}, good[:len(good)-1], append(append([]byte{}, good...), 0),
 		{'T', 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff}} {
 		var tr Track
 		if err := tr.UnmarshalBinary(data); !errors.Is(err, ErrBadTrack) {
@@ -75,6 +76,8 @@ func FuzzTrackUnmarshal(f *testing.F) {
 	good, _ := (&Track{ROI: &Rect{Width: 1}, Landmarks: make([]OneEuroState, 2), FaceLandmarks: []Point{{1, 2}}}).MarshalBinary()
 	f.Add(good)
 	f.Add([]byte{'T', 1})
+	multi, _ := (&Track{People: []TrackedPerson{{ID: 1, ROI: Rect{Width: 1}}}, LastID: 1}).MarshalBinary()
+	f.Add(multi)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var tr Track
 		if err := tr.UnmarshalBinary(data); err != nil {
@@ -95,4 +98,48 @@ func FuzzTrackUnmarshal(f *testing.F) {
 			t.Fatal("encoding is not stable")
 		}
 	})
+}
+
+// TestTrackBinaryVersions: a track without several-people state is written as version 1, the
+// bytes builds before version 2 wrote (and read back the same by this one); one with people is
+// version 2 and round-trips, people, ids and the id counter included.
+func TestTrackBinaryVersions(t *testing.T) {
+	t.Parallel()
+	one := Track{ROI: &Rect{XCenter: 0.5, YCenter: 0.25, Width: 0.5, Height: 0.375, Rotation: 0.125}, LastTimestamp: 7,
+		Visibility: []LowPassState{{Initialized: true, Raw: 1, Stored: 0.5}}, LeftHandLandmarks: []Point{{0.25, 0.75}}}
+	data, err := one.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Version 1, as written before version 2 existed: header, ROI, timestamp, 3 empty One Euro
+	// lists, 1 visibility and 0 world visibility states, face 0, left hand 1 point, right hand 0.
+	want := "5401" + "01" + "0000003f" + "0000803e" + "0000003f" + "0000c03e" + "0000003e" + "0700000000000000" +
+		"0000" + "0000" + "0000" + "0100" + "01" + "0000803f" + "0000003f" + "0000" + "0000" + "0100" + "0000803e" + "0000403f" + "0000"
+	if got := fmt.Sprintf("%x", data); got != want {
+		t.Errorf("one-person track:\n got %s\nwant %s", got, want)
+	}
+	var back Track
+	if err := back.UnmarshalBinary(data); err != nil || !reflect.DeepEqual(back, one) {
+		t.Errorf("version 1: %v %+v", err, back)
+	}
+	many := Track{LastTimestamp: 9, People: []TrackedPerson{{ID: 3, ROI: Rect{XCenter: 0.1, Width: 0.2}}, {ID: 7, ROI: Rect{YCenter: 0.9, Rotation: -1}}}, LastID: 7}
+	if data, err = many.MarshalBinary(); err != nil || data[1] != 2 {
+		t.Fatalf("several people: version %d, err %v", data[1], err)
+	}
+	back = Track{}
+	if err := back.UnmarshalBinary(data); err != nil || !reflect.DeepEqual(back, many) {
+		t.Errorf("version 2: %v %+v", err, back)
+	}
+	// A counter alone (everyone lost) is state too: ids must not restart.
+	lost := Track{LastID: 4}
+	data, _ = lost.MarshalBinary()
+	back = Track{}
+	if err := back.UnmarshalBinary(data); err != nil || back.LastID != 4 {
+		t.Errorf("id counter alone: %v %+v", err, back)
+	}
+	for _, cut := range []int{1, 9} {
+		if err := back.UnmarshalBinary(data[:len(data)-cut]); !errors.Is(err, ErrBadTrack) {
+			t.Errorf("version 2 cut by %d: err %v", cut, err)
+		}
+	}
 }
