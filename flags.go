@@ -234,6 +234,7 @@ type processorFlags struct {
 	maxSeqJump    int64
 	window, grace time.Duration
 	stateDir      string
+	maxPeople     int
 }
 
 func (p *processorFlags) register(fs *flag.FlagSet) {
@@ -248,6 +249,7 @@ func (p *processorFlags) register(fs *flag.FlagSet) {
 	fs.Int64Var(&p.maxSeqJump, "max-seq-jump", landmarks.DefaultMaxSeqJump, "dead-letter (BAD_SEQ) frames whose seq is further than this ahead of their camera's last")
 	fs.DurationVar(&p.window, "window", 10*time.Second, "event-time window of pose-stats")
 	fs.DurationVar(&p.grace, "grace", 2*time.Second, "how long after a window's end late events are still counted in it")
+	fs.IntVar(&p.maxPeople, "max-people", 1, fmt.Sprintf("follow up to `N` people per camera (1..%d): above 1 each keypoint event carries them all in \"people\" with track ids kept in the camera's table (MediaPipe Tasks' PoseLandmarker, no smoothing); 1: one person, MediaPipe's legacy Pose/Holistic", model.MaxPeople))
 	fs.StringVar(&p.stateDir, "state-dir", "", "keep local copies of the tables here (LevelDB) for fast restarts; empty: in memory, rebuilt from Kafka at start")
 }
 
@@ -259,6 +261,9 @@ func (p *processorFlags) config(topo stream.Topology, log *slog.Logger, gokaLeve
 		Window: p.window, Grace: p.grace, StateDir: p.stateDir, Log: log, GokaLevel: gokaLevel}
 	if _, err := model.ParseKind(p.model); err != nil {
 		return cfg, fmt.Errorf("--model: %w", err)
+	}
+	if p.maxPeople < 1 || p.maxPeople > model.MaxPeople {
+		return cfg, fmt.Errorf("--max-people %d: must be in 1..%d", p.maxPeople, model.MaxPeople)
 	}
 	if p.workers < 0 {
 		return cfg, fmt.Errorf("--workers %d: must be >= 0 (0: the CPUs this process may use, %d here)", p.workers, model.CPUs())
@@ -276,7 +281,8 @@ func (p *processorFlags) open() (*model.Landmarker, error) {
 	if workers == 0 {
 		workers = model.CPUs()
 	}
-	return model.Open(kind, model.WithModelDir(p.modelDir), model.WithWorkers(workers), model.WithThreads(p.threads))
+	return model.Open(kind, model.WithModelDir(p.modelDir), model.WithWorkers(workers), model.WithThreads(p.threads),
+		model.WithMaxPeople(max(1, p.maxPeople)))
 }
 
 // gatewayFlags are the HTTP gateway's settings, shared by serve and demo.

@@ -361,10 +361,13 @@ func KeypointEvent(f schemas.Frame, img pixels.Image, kind model.Kind, maxPeople
 	if maxPeople > 1 {
 		ev.People = make([]schemas.Person, len(r.People))
 		for i, p := range r.People {
-			// The id is the person's index in the frame (most confident first) until
-			// model.Person carries the track id that follows a person across frames (issue
-			// #14, video mode with several people): then ID: p.ID, here only.
-			id := int64(i)
+			// The track id that follows the person across frames, kept in the camera's table
+			// row with the rest of the tracking state (model.Track). A result of image mode
+			// has none (0): the index in the frame, most confident first, stands in.
+			id := p.ID
+			if id == 0 {
+				id = int64(i)
+			}
 			ev.People[i] = schemas.Person{ID: id,
 				Landmarks: model.NewLandmarks(model.Result{Pose: p.Pose, Face: p.Face, LeftHand: p.LeftHand, RightHand: p.RightHand})}
 		}
