@@ -279,6 +279,11 @@ func TestBrowser(t *testing.T) {
 		testUploadHolisticRefined(t, newTab(t, browser), startGateway(t, gateway.Config{Inferer: lm, InferWorkers: 1}))
 	})
 	t.Run("Live", func(t *testing.T) { testLive(t, newTab(t, browser), url, lm, hub, recent) })
+	t.Run("LivePeople", func(t *testing.T) {
+		hub := gateway.NewHub()
+		cams := &memCameras{cams: map[string]schemas.CameraView{"court": {ID: "court", LastSeq: 1, LastCapturedAt: time.Now(), Tracking: true}}}
+		testLivePeople(t, newTab(t, browser), startGateway(t, gateway.Config{Inferer: lm, Events: hub, Cameras: cams, InferWorkers: 1}), hub)
+	})
 	t.Run("LiveNoKafka", func(t *testing.T) {
 		testLiveNoKafka(t, newTab(t, browser), startGateway(t, gateway.Config{Inferer: lm, InferWorkers: 1}))
 	})
@@ -623,6 +628,38 @@ func testUploadNotImage(t *testing.T, tab context.Context, url string) {
 
 // footageEvents runs the landmarker in video mode over the footage frames and converts the
 // results to keypoint events, as the landmarks processor emits them.
+// testLivePeople: the live page draws every person of a keypoint event that carries several
+// (run --max-people), as the processors emit it: two players, track ids 1 and 2.
+func testLivePeople(t *testing.T, tab context.Context, url string, hub *gateway.Hub) {
+	lm := openTestLandmarker(t, model.PoseFull, model.WithMaxPeople(4))
+	data, err := os.ReadFile("../testdata/images/basketball2.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, _, err := pixels.DecodeImage(data, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tr model.Track
+	res, err := lm.Track(img, &tr, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := landmarks.KeypointEvent(schemas.Frame{CameraID: "court", UserID: "court", Seq: 1}, img, lm.Kind(), lm.MaxPeople(), res)
+	if len(ev.People) != 2 {
+		t.Fatalf("the event has %d people, want the 2 players", len(ev.People))
+	}
+	ev.CapturedAt, ev.ProcessedAt = time.Now().UTC(), time.Now().UTC()
+	do(t, tab, "open the live page", chromedp.Navigate(url+"/cameras/court"))
+	waitFor[bool](t, tab, "the event stream", `live.dataset.connected === "true"`, `document.getElementById("conn").textContent`)
+	hub.PublishKeypoints(ev)
+	waitFor[bool](t, tab, "the event drawn", `live.dataset.seq === "1"`, `live.dataset.seq`)
+	if n := eval[int](t, tab, `+live.dataset.people`); n != 2 {
+		t.Errorf("data-people %d, want 2", n)
+	}
+	screenshot(t, tab, "live-people")
+}
+
 func footageEvents(t *testing.T, lm *model.Landmarker, camera, user string, n int) []schemas.KeypointEvent {
 	t.Helper()
 	paths, _ := filepath.Glob("../testdata/video/*.jpg")

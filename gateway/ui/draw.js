@@ -103,8 +103,9 @@ export function drawPerson(ctx, sk, person, w, h, boneColour = BONE) {
   return drawn;
 }
 
-// PERSON_COLOURS tell people apart: the bones and the id label of person k take colour k (mod
-// the list), well apart in hue and away from the joints' orange, cyan and white.
+// PERSON_COLOURS tell people apart: the bones and the id label of the person with id k take
+// colour k (mod the list), so a tracked person keeps their colour from frame to frame; well apart
+// in hue and away from the joints' orange, cyan and white.
 export const PERSON_COLOURS = ["rgb(120,230,90)", "rgb(255,80,200)", "rgb(255,220,60)", "rgb(150,120,255)", "rgb(255,90,90)", "rgb(90,160,255)"];
 
 // drawPeople draws every person of an answer or event that has a "people" list (several people
@@ -119,7 +120,8 @@ export function drawPeople(ctx, sk, answer, w, h) {
   }
   const total = { joints: 0, hands: 0, face: 0, irises: 0, visible: 0, people: 0, ids: [] };
   answer.people.forEach((person, k) => {
-    const colour = PERSON_COLOURS[k % PERSON_COLOURS.length];
+    const n = PERSON_COLOURS.length;
+    const colour = PERSON_COLOURS[(((person.id ?? k) % n) + n) % n];
     const drawn = drawPerson(ctx, sk, person, w, h, colour);
     for (const key of ["joints", "hands", "face", "irises", "visible"]) total[key] += drawn[key];
     total.people++;
