@@ -100,8 +100,8 @@ func UserKey(ev *schemas.KeypointEvent) string {
 // person's actions and window stats. Track ids are the camera's, so the camera is in the key:
 // "<camera>#<id>" for an event without a user id (its UserKey is the camera id), and
 // "<user>#<camera>#<id>" otherwise, e.g. "cam-1#2" or "ann#cam-1#2". The track id is the part
-// after the last '#'. Ids of users and cameras are not escaped: a user id that looks like one of
-// these keys would share its row.
+// after the last '#'. Ids are not escaped: a user id that looks like one of these keys would
+// share its row (the gateway takes no id with '#').
 func PersonKey(ev *schemas.KeypointEvent, id int64) string {
 	n := strconv.FormatInt(id, 10)
 	if ev.UserID == "" || ev.UserID == ev.CameraID {
