@@ -206,6 +206,15 @@ func TestProcessorForgetsPeople(t *testing.T) {
 		t.Errorf("%v people forgotten, want %d", got, people)
 	}
 
+	// A person whose window is still open when the forget time comes: one flush emits the
+	// window, then deletes the row.
+	h.send(withPeople(worldSide.event("", "cam-1", 500, 50*time.Second, nil), []int64{99}, stand))
+	clock.set(wall.Add(2 * time.Hour))
+	h.flush("cam-1#99")
+	if st, stats := h.state("cam-1#99"), h.nextStats(); st != nil || len(stats) != 1 || stats[0].UserID != "cam-1#99" || stats[0].Frames != 1 {
+		t.Errorf("after one flush: state %+v, windows %+v; want the row gone, its window out", st, stats)
+	}
+
 	// Never forgetting keeps them.
 	cfg.ForgetPeople = -1
 	h = newHarnessWith(t, cfg, goka.WithNilHandling(goka.NilProcess))
