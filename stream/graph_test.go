@@ -37,16 +37,10 @@ func (standingLandmarker) Track(img pixels.Image, tr *model.Track, ts time.Durat
 	return res, nil
 }
 
-// TestGraphUnderGokaTester runs frames -> landmarks -> keypoints -> analytics (through its
-// loopback) -> actions and pose-stats through the stream's composed graph under goka's tester,
-// with the topics' real Avro codecs: every frame is accounted for in the camera's table row,
-// every good frame comes out as a keypoint event the analytics group reads, the bad one as a
-// dead letter, and the closed windows count the events of their user.
-func TestGraphUnderGokaTester(t *testing.T) {
-	photo, err := os.ReadFile("../testdata/images/messi5.jpg")
-	if err != nil {
-		t.Fatal(err)
-	}
+// runGraph runs the stream's two group graphs with landmarker under goka's tester, with the
+// topics' real Avro codecs, windows of 1 s and no grace.
+func runGraph(t *testing.T, landmarker landmarks.Landmarker) (*tester.Tester, Topology, *Wire) {
+	t.Helper()
 	topo := NewTopology("graph.")
 	w, err := NewWire(context.Background(), topo, "")
 	if err != nil {
@@ -56,7 +50,7 @@ func TestGraphUnderGokaTester(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Topology: topo, Landmarker: standingLandmarker{}, Window: time.Second}
+	cfg := Config{Topology: topo, Landmarker: landmarker, Window: time.Second}
 	g, err := newGraph(cfg, w, m, placement{partitions: 1, partition: func(string, int32) int32 { return 0 }, maxRecord: 1 << 20,
 		keypointsIn: w.Keypoints.Codec()})
 	if err != nil {
@@ -78,6 +72,20 @@ func TestGraphUnderGokaTester(t *testing.T) {
 			}
 		})
 	}
+	return tt, topo, w
+}
+
+// TestGraphUnderGokaTester runs frames -> landmarks -> keypoints -> analytics (through its
+// loopback) -> actions and pose-stats through the stream's composed graph under goka's tester,
+// with the topics' real Avro codecs: every frame is accounted for in the camera's table row,
+// every good frame comes out as a keypoint event the analytics group reads, the bad one as a
+// dead letter, and the closed windows count the events of their user.
+func TestGraphUnderGokaTester(t *testing.T) {
+	photo, err := os.ReadFile("../testdata/images/messi5.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tt, topo, w := runGraph(t, standingLandmarker{})
 	keypoints, dlq := tt.NewQueueTracker(string(topo.Keypoints)), tt.NewQueueTracker(string(topo.DLQ))
 	stats := tt.NewQueueTracker(string(topo.Stats))
 
@@ -156,5 +164,58 @@ func TestGraphUnderGokaTester(t *testing.T) {
 	t.Logf("%d keypoint events, dead letter seq %d, windows (start since the first frame + events): %v", len(events), bad, windows)
 	if len(windows) != 2 || frames != 19 {
 		t.Errorf("windows %v (%d events): want the first two seconds closed, 9+10 events (the 7th frame was dead-lettered)", windows, frames)
+	}
+}
+
+// twoPeopleLandmarker finds two people standing upright in every image, with track ids 1 and 2.
+type twoPeopleLandmarker struct{ standingLandmarker }
+
+func (twoPeopleLandmarker) MaxPeople() int { return 2 }
+
+func (l twoPeopleLandmarker) Track(img pixels.Image, tr *model.Track, ts time.Duration) (model.Result, error) {
+	res, err := l.standingLandmarker.Track(img, tr, ts)
+	second := *res.Pose
+	for i := range second.Landmarks {
+		second.Landmarks[i].X = 0.2
+	}
+	res.People = []model.Person{{ID: 1, Pose: res.Pose}, {ID: 2, Pose: &second}}
+	return res, err
+}
+
+// TestGraphPeopleUnderGokaTester: with several people per camera the analytics group keys each
+// person's windows by analytics.PersonKey, and the user's key gets none.
+func TestGraphPeopleUnderGokaTester(t *testing.T) {
+	photo, err := os.ReadFile("../testdata/images/messi5.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tt, topo, w := runGraph(t, twoPeopleLandmarker{})
+	stats := tt.NewQueueTracker(string(topo.Stats))
+	// 25 frames 100 ms apart, as in TestGraphUnderGokaTester, none of them bad.
+	start := time.Now().Add(-1500 * time.Millisecond).Truncate(time.Second)
+	for seq := int64(1); seq <= 25; seq++ {
+		f := schemas.Frame{CameraID: "cam-1", UserID: "user-1", Seq: seq, CapturedAt: start.Add(time.Duration(seq-1) * 100 * time.Millisecond),
+			ContentType: "image/jpeg", Image: photo}
+		raw, err := w.Frames.Encode(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tt.Consume(string(topo.Frames), f.CameraID, raw)
+	}
+	frames := map[string][]int32{}
+	for {
+		key, v, ok := stats.Next()
+		if !ok {
+			break
+		}
+		s := v.(schemas.PoseStats)
+		if key != s.UserID {
+			t.Errorf("stats for key %q user %q", key, s.UserID)
+		}
+		frames[s.UserID] = append(frames[s.UserID], s.Frames)
+	}
+	want := map[string][]int32{"user-1#cam-1#1": {10, 10}, "user-1#cam-1#2": {10, 10}}
+	if fmt.Sprint(frames) != fmt.Sprint(want) {
+		t.Errorf("windows' frames by user %v, want %v", frames, want)
 	}
 }

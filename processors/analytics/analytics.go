@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"time"
 
 	"github.com/lovoo/goka"
@@ -14,9 +15,12 @@ import (
 
 // Config is the processor's wiring and policy. main fills it and calls Validate once.
 type Config struct {
-	Keypoints       goka.Stream // input, key = camera id
-	Actions, Stats  goka.Stream // outputs, key = user id
-	Window, Grace   time.Duration
+	Keypoints      goka.Stream // input, key = camera id
+	Actions, Stats goka.Stream // outputs, key = user id
+	Window, Grace  time.Duration
+	// ForgetPeople is how long a person's row (PersonKey) stays once the person is idle
+	// (WindowSpec.ForgetPeople): 0 means DefaultForgetPeople, negative never.
+	ForgetPeople    time.Duration
 	DecodeKeypoints func([]byte) (schemas.KeypointEvent, error) // the stream package injects the Avro codec
 	// Observe, when set, is told what each event, or flush, produced (metrics). out is nil for
 	// a record that could not be decoded.
@@ -57,9 +61,10 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Spec is the window spec the processor runs with: Window (DefaultWindow when 0) and Grace.
+// Spec is the window spec the processor runs with: Window (DefaultWindow when 0), Grace and
+// ForgetPeople.
 func (c Config) Spec() WindowSpec {
-	s := WindowSpec{Size: c.Window, Grace: max(c.Grace, 0)}
+	s := WindowSpec{Size: c.Window, Grace: max(c.Grace, 0), ForgetPeople: c.ForgetPeople}
 	if s.Size <= 0 {
 		s.Size = DefaultWindow
 	}
@@ -90,9 +95,30 @@ func UserKey(ev *schemas.KeypointEvent) string {
 	return ev.CameraID
 }
 
+// PersonKey is the key of one person of an event, the person whose track id is id: the table
+// key of the person's state and the user id (ActionEvent.UserID, PoseStats.UserID) of the
+// person's actions and window stats. Track ids are the camera's, so the camera is in the key:
+// "<camera>#<id>" for an event without a user id (its UserKey is the camera id), and
+// "<user>#<camera>#<id>" otherwise, e.g. "cam-1#2" or "ann#cam-1#2". The track id is the part
+// after the last '#'. Ids are not escaped: a user id that looks like one of these keys would
+// share its row (the gateway takes no id with '#').
+func PersonKey(ev *schemas.KeypointEvent, id int64) string {
+	n := strconv.FormatInt(id, 10)
+	if ev.UserID == "" || ev.UserID == ev.CameraID {
+		return ev.CameraID + "#" + n
+	}
+	return ev.UserID + "#" + ev.CameraID + "#" + n
+}
+
 // Route is the goka callback of the keypoints topic: it decodes a record and re-keys it by user
 // through the loopback topic. A record that cannot be decoded is counted (UserState.Undecodable
 // under the record's key, a camera id) and skipped.
+//
+// An event with people (several people per camera) is fanned out instead: one record per
+// person, keyed by PersonKey, the event with the person's landmarks as its own (status DETECTED,
+// or NO_PERSON for a person without a pose) and no people. The user's key gets none of them.
+// An event without people goes to the user's key as it is: the events of one-person mode, and,
+// in multi-person mode, the frames where nobody was found, which the user's windows count.
 func (c Config) Route(ctx goka.Context, msg any) {
 	ev, err := c.decode(msg)
 	if err != nil {
@@ -107,8 +133,22 @@ func (c Config) Route(ctx goka.Context, msg any) {
 	if ev.CameraID == "" {
 		ev.CameraID = ctx.Key()
 	}
-	trim(&ev)
-	ctx.Loopback(UserKey(&ev), &ev)
+	people := ev.People
+	ev.People = nil
+	if len(people) == 0 {
+		trim(&ev)
+		ctx.Loopback(UserKey(&ev), &ev)
+		return
+	}
+	for i := range people {
+		p := ev
+		p.Landmarks, p.Status = people[i].Landmarks, schemas.StatusDetected
+		if p.Pose == nil {
+			p.Status = schemas.StatusNoPerson
+		}
+		trim(&p)
+		ctx.Loopback(PersonKey(&ev, people[i].ID), &p)
+	}
 }
 
 // decode turns an input record into an event. It accepts raw bytes (decoded with
@@ -206,6 +246,9 @@ func (c Config) Process(ctx goka.Context, msg any) {
 		ctx.SetValue(st)
 		return
 	}
+	if ctx.Key() != UserKey(ev) {
+		st.Person = true // Route keys only a person's records otherwise
+	}
 	var out Output
 	watermark := st.Windows.Watermark
 	st.Apply(ctx.Key(), ev, c.Spec(), &out)
@@ -227,7 +270,9 @@ func (c Config) Process(ctx goka.Context, msg any) {
 // Flush is the work of a flush record, in the user's partition: it closes the windows that the
 // user's stream time, gone on at the wall clock's pace while the user sent nothing, has passed
 // (UserState.Flush) and emits them. The idle clock starts no earlier than when this instance was
-// assigned the partition (Punctuator). With nothing due it changes and emits nothing.
+// assigned the partition (Punctuator). A person's row idle for WindowSpec.ForgetPeople is then
+// deleted, once its last window is emitted (UserState.Forgotten). With nothing due it changes
+// and emits nothing.
 func (c Config) Flush(ctx goka.Context) {
 	if ctx.Value() == nil {
 		return // no state, so no window
@@ -238,14 +283,22 @@ func (c Config) Flush(ctx goka.Context) {
 	if c.Punctuator != nil {
 		notBefore = c.Punctuator.since(ctx.Partition(), now)
 	}
+	spec := c.Spec()
 	var out Output
-	if !st.Flush(ctx.Key(), now, notBefore, c.Spec(), &out) {
+	closed := st.Flush(ctx.Key(), now, notBefore, spec, &out)
+	forget := st.Forgotten(now, notBefore, spec)
+	if !closed && !forget {
 		return
 	}
 	for i := range out.Stats {
 		ctx.Emit(c.Stats, ctx.Key(), out.Stats[i])
 	}
-	ctx.SetValue(st)
+	if forget {
+		out.Forgotten = true
+		ctx.Delete()
+	} else {
+		ctx.SetValue(st)
+	}
 	if c.Observe != nil {
 		c.Observe(&out)
 	}

@@ -1,6 +1,7 @@
 // Package analytics is the processor from keypoint events to actions and window statistics:
 // posture changes, exercise reps and falls (the actions topic) and event-time tumbling windows
-// of per-user aggregates (the pose-stats topic), both keyed by user.
+// of per-user aggregates (the pose-stats topic), both keyed by user; with several people per
+// camera, by person (see Several people per camera).
 //
 // # Topology
 //
@@ -10,6 +11,8 @@
 // camera id. The loopback callback (Config.Process) runs in the user's partition and owns the
 // user's state. A record that cannot be decoded is counted and skipped; it never stops the
 // processor. The loopback carries the event as JSON without its face and hand landmarks.
+// An event with people is fanned out instead, one loopback record per person (see Several
+// people per camera).
 //
 // # State
 //
@@ -17,6 +20,7 @@
 //
 //	UserState
 //	  Events, Invalid, OutOfOrder   counters of the user's events
+//	  Person                        the row is a person's (PersonKey), deleted once idle
 //	  Undecodable                   bad input records (in the entry of the record's key, a camera)
 //	  LastAt, LastPosture           the newest event time the state machines took, its posture
 //	  Posture   PostureTracker      reported posture and the debouncing candidate
@@ -77,6 +81,38 @@
 // upstream (the landmarks processor down) longer than the grace looks like idleness: the
 // windows close, and the events that arrive for them afterwards count as late.
 //
+// A person's row (see below) is deleted by a flush once the person has been idle for
+// WindowSpec.ForgetPeople (Config.ForgetPeople; by default three windows plus the grace) and
+// its windows are all closed and emitted, in that same flush; the punctuator sends a person's
+// row with no window open a flush when that time comes (Windows.ForgetDue). The metric
+// holostream_analytics_people_forgotten_total counts them. A user's row is never deleted.
+//
 // All of it lives in the group table, so a user whose partition moves to another instance keeps
 // its windows, rep counts and pending fall there.
+//
+// # Several people per camera
+//
+// When the landmarks processor follows several people per camera (--max-people N > 1), a
+// keypoint event carries them in People, each with a track id that the camera never reuses. Such
+// an event is no user's: Route sends one loopback record per person, keyed by
+// PersonKey(event, id), "<camera>#<id>" for an event without a user id and
+// "<user>#<camera>#<id>" otherwise (the camera is always in it: track ids are per camera, and
+// a user may have several cameras). The record is the event with the person's landmarks as its
+// own (status DETECTED, trimmed as every loopback event) and no people. Each person is then a
+// user of its own: everything above holds per person key, which is the UserID of the person's
+// actions and pose-stats (an action's CameraID names the camera as well). The user's own key
+// gets none of these records. The ids the gateway takes cannot hold '#', so there a person key
+// never names a user.
+//
+// An event without people goes to the user's key as it always did. In one-person mode that is
+// every event, and nothing changes: the state and outputs are those of before people existed.
+// With several people it is a frame where nobody was found (NO_PERSON): a person's windows
+// count the frames the person was seen in, and the user's windows the frames with nobody in
+// them (its detection rate 0), so a consumer can still tell a camera that saw nobody from one
+// that sent nothing.
+//
+// Track ids follow a person while tracking keeps them; a person lost and found again is a new
+// id, so a new key with a new state (rep counts from 0). A person stays in the table
+// ForgetPeople after its last event (see Idle users), so the table holds the people seen lately,
+// not every passer-by of the day.
 package analytics

@@ -12,6 +12,7 @@ type Metrics struct {
 	windows     prometheus.Counter
 	idle        prometheus.Counter
 	late        prometheus.Counter
+	forgotten   prometheus.Counter
 }
 
 // NewMetrics registers the processor's series with reg.
@@ -26,8 +27,9 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		windows:     prometheus.NewCounter(opts("windows_total", "Event-time windows closed and emitted as pose-stats.")),
 		idle:        prometheus.NewCounter(opts("idle_windows_total", "Windows among windows_total closed by the wall clock, their user having stopped sending.")),
 		late:        prometheus.NewCounter(opts("late_events_total", "Events counted in a window after its end, within the grace period.")),
+		forgotten:   prometheus.NewCounter(opts("people_forgotten_total", "Rows of people (several people per camera) deleted from the table, the person idle for the forget time.")),
 	}
-	for _, c := range []prometheus.Collector{m.events, m.undecodable, m.actions, m.windows, m.idle, m.late} {
+	for _, c := range []prometheus.Collector{m.events, m.undecodable, m.actions, m.windows, m.idle, m.late, m.forgotten} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -43,6 +45,9 @@ func (m *Metrics) Observe(out *Output) {
 	}
 	if out.Flush {
 		m.idle.Add(float64(len(out.Stats)))
+		if out.Forgotten {
+			m.forgotten.Inc()
+		}
 	} else {
 		m.events.Inc()
 	}

@@ -104,10 +104,12 @@ type Rows interface {
 // Decoding only that keeps a tick cheap.
 type userClock struct {
 	Windows Windows `json:"windows"`
+	Person  bool    `json:"person"`
 }
 
 // due appends to users the keys of rows (values *userClock) whose oldest open window is due at
-// wall-clock time now. It knows nothing of partitions: Process holds a flush back while the
+// wall-clock time now, or, for a person's row with no window open, whose deletion is
+// (Windows.ForgetDue). It knows nothing of partitions: Process holds a flush back while the
 // user's partition is new to its instance. Rows it cannot read are skipped: Process, which
 // reads the same rows, fails on them.
 func (p *Punctuator) due(now time.Time, rows Rows, users []string) []string {
@@ -117,7 +119,11 @@ func (p *Punctuator) due(now time.Time, rows Rows, users []string) []string {
 		if err != nil || !ok || c == nil {
 			continue
 		}
-		if at, ok := c.Windows.IdleDue(time.Time{}, p.spec); ok && !now.Before(at) {
+		at, ok := c.Windows.IdleDue(time.Time{}, p.spec)
+		if !ok && c.Person {
+			at, ok = c.Windows.ForgetDue(time.Time{}, p.spec)
+		}
+		if ok && !now.Before(at) {
 			users = append(users, rows.Key())
 		}
 	}

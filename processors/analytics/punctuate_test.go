@@ -199,6 +199,35 @@ func TestPunctuatorDue(t *testing.T) {
 	}
 }
 
+// TestPunctuatorDuePeople: a person's row with no window open is due once the person has been
+// idle for ForgetPeople; a user's never.
+func TestPunctuatorDuePeople(t *testing.T) {
+	t.Parallel()
+	wall := t0.Add(time.Hour)
+	idle := Windows{Watermark: t0, SeenAt: wall}
+	rows := &clockRows{
+		keys: []string{"user", "cam-1#1"},
+		vals: []any{&userClock{Windows: idle}, &userClock{Windows: idle, Person: true}},
+		errs: []error{nil, nil},
+	}
+	for _, c := range []struct {
+		forget, now time.Duration
+		want        []string
+	}{
+		{0, 3499 * ms, nil}, // default: 3 windows + grace = 3.5 s
+		{0, 3500 * ms, []string{"cam-1#1"}},
+		{time.Minute, 3500 * ms, nil},
+		{time.Minute, time.Minute, []string{"cam-1#1"}},
+		{-1, 24 * time.Hour, nil},
+	} {
+		rows.i = 0
+		p := NewPunctuator(WindowSpec{Size: time.Second, Grace: 500 * ms, ForgetPeople: c.forget})
+		if got := p.due(wall.Add(c.now), rows, nil); !slices.Equal(got, c.want) {
+			t.Errorf("forget %v, at +%v: due %v, want %v", c.forget, c.now, got, c.want)
+		}
+	}
+}
+
 func TestFlushInterval(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct{ grace, want time.Duration }{

@@ -26,6 +26,9 @@ type UserState struct {
 	LastAt      time.Time       `json:"last_at"`
 	LastPosture schemas.Posture `json:"last_posture,omitempty"`
 	CameraID    string          `json:"camera_id,omitempty"` // the camera of the last event
+	// Person marks the row of one person of a camera (PersonKey), which a flush deletes once
+	// the person has been idle for WindowSpec.ForgetPeople (Forgotten); false for a user's row.
+	Person bool `json:"person,omitempty"`
 
 	Posture     PostureTracker `json:"posture"`
 	Squat       RepCounter     `json:"squat"`
@@ -49,13 +52,16 @@ type Output struct {
 	Actions []schemas.ActionEvent
 	Stats   []schemas.PoseStats
 	// Flush marks the output of a Flush: windows closed by the wall clock, no event.
-	Flush  bool
-	closed []Window
+	Flush bool
+	// Forgotten marks a flush that deleted a person's row (UserState.Forgotten).
+	Forgotten bool
+	closed    []Window
 }
 
 // Reset empties o, keeping its memory.
 func (o *Output) Reset() {
 	o.Actions, o.Stats, o.closed, o.Flush = o.Actions[:0], o.Stats[:0], o.closed[:0], false
+	o.Forgotten = false
 }
 
 // Event-time sanity: events outside this range cannot be windowed (time.UnixNano's range) and
@@ -134,6 +140,17 @@ func (s *UserState) Flush(user string, now, notBefore time.Time, spec WindowSpec
 		out.Stats = append(out.Stats, out.closed[i].Stats(user))
 	}
 	return len(out.closed) > 0
+}
+
+// Forgotten says whether s, at wall-clock time now, is the row of a person (Person) idle for
+// spec.ForgetPeople since its idle clock started (notBefore holds it back, as for Flush) with no
+// window open: a row to delete.
+func (s *UserState) Forgotten(now, notBefore time.Time, spec WindowSpec) bool {
+	if !s.Person || len(s.Windows.Open) > 0 {
+		return false
+	}
+	at, ok := s.Windows.ForgetDue(notBefore, spec)
+	return ok && !now.Before(at)
 }
 
 // step runs the state machines on an event later than any before.

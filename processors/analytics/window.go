@@ -17,6 +17,30 @@ type WindowSpec struct {
 	// MaxOpen bounds the open windows per user; when one more opens, the oldest closes early.
 	// 0 means DefaultMaxOpen.
 	MaxOpen int
+	// ForgetPeople is how long the row of one person (UserState.Person, PersonKey) stays in the
+	// table once the person is idle, by the idle clock of the windows (Windows.SeenAt): a flush
+	// at least this long after the person's last event, with all its windows closed and emitted,
+	// deletes the row. 0 means DefaultForgetPeople; negative, never. Rows of users are never
+	// deleted.
+	ForgetPeople time.Duration
+}
+
+// DefaultForgetPeople is WindowSpec.ForgetPeople's default for windows of spec: three windows
+// plus the grace. A track id is never reused on its camera, so a person idle that long is gone
+// for good; the table would otherwise grow with every passer-by.
+func DefaultForgetPeople(spec WindowSpec) time.Duration {
+	return 3*spec.Size + spec.Grace
+}
+
+// forgetPeople is ForgetPeople with its default; false: never.
+func (s WindowSpec) forgetPeople() (time.Duration, bool) {
+	switch {
+	case s.ForgetPeople < 0:
+		return 0, false
+	case s.ForgetPeople == 0:
+		return DefaultForgetPeople(s), true
+	}
+	return s.ForgetPeople, true
 }
 
 // DefaultMaxOpen is WindowSpec.MaxOpen's default. With the watermark rule at most
@@ -214,6 +238,17 @@ func (ws *Windows) IdleDue(notBefore time.Time, spec WindowSpec) (time.Time, boo
 		return time.Time{}, false
 	}
 	return ws.idleStart(notBefore).Add(ws.Open[0].End.Add(spec.Grace).Sub(ws.Watermark)), true
+}
+
+// ForgetDue is the wall-clock time from which a person's row with these windows may be deleted
+// if the person sends nothing more (WindowSpec.ForgetPeople): ForgetPeople after the idle clock
+// starts. false when people are never forgotten. The row goes only once no window is open.
+func (ws *Windows) ForgetDue(notBefore time.Time, spec WindowSpec) (time.Time, bool) {
+	d, ok := spec.forgetPeople()
+	if !ok {
+		return time.Time{}, false
+	}
+	return ws.idleStart(notBefore).Add(d), true
 }
 
 // FlushIdle closes, as Advance would, every window whose end plus grace the idle stream time
