@@ -39,6 +39,8 @@ type Hub struct {
 	total   int
 	waiting int                             // subscriptions of waiting cameras
 	users   map[string]map[string]time.Time // user -> camera -> last keypoint event seen
+	// usersSwept is when forgetUsers last swept users.
+	usersSwept time.Time
 	// dropped counts lost events, dropSlow a subscriber dropped for falling behind; the
 	// Server sets them to its metrics.
 	dropped  func(n int)
@@ -98,16 +100,46 @@ const userMemory = 10 * time.Minute
 // PublishKeypoints sends a keypoint event to its camera's subscribers.
 func (h *Hub) PublishKeypoints(ev schemas.KeypointEvent) {
 	h.mu.Lock()
+	now := time.Now()
 	if ev.UserID != "" {
-		cams := h.users[ev.UserID]
-		if cams == nil {
-			cams = map[string]time.Time{}
-			h.users[ev.UserID] = cams
-		}
-		cams[ev.CameraID] = time.Now()
+		h.seen(ev.UserID, ev.CameraID, now)
 	}
+	// Each person's stats come keyed by the person (schemas.PersonKey): tie them to the camera.
+	for _, p := range ev.People {
+		h.seen(schemas.PersonKey(ev.UserID, ev.CameraID, p.ID), ev.CameraID, now)
+	}
+	h.forgetUsers(now)
 	h.mu.Unlock()
 	h.publish(ev.CameraID, "keypoints", strconv.FormatInt(ev.Seq, 10), keypointsJSON{ev, ev.People})
+}
+
+// seen ties user to camera as of now; h.mu is held.
+func (h *Hub) seen(user, camera string, now time.Time) {
+	cams := h.users[user]
+	if cams == nil {
+		cams = map[string]time.Time{}
+		h.users[user] = cams
+	}
+	cams[camera] = now
+}
+
+// forgetUsers drops, at most once a minute, the users seen on no camera for userMemory: track
+// ids are never reused, so the people of a busy camera would otherwise pile up. h.mu is held.
+func (h *Hub) forgetUsers(now time.Time) {
+	if now.Sub(h.usersSwept) < time.Minute {
+		return
+	}
+	h.usersSwept = now
+	for user, cams := range h.users {
+		for cam, at := range cams {
+			if now.Sub(at) >= userMemory {
+				delete(cams, cam)
+			}
+		}
+		if len(cams) == 0 {
+			delete(h.users, user)
+		}
+	}
 }
 
 // keypointsJSON is a keypoint event as its stream sends it: the event's JSON, its people left

@@ -545,10 +545,15 @@ func TestEventsStream(t *testing.T) {
 	hub.PublishAction(schemas.ActionEvent{CameraID: "cam-1", UserID: "alice", Kind: schemas.ActionRep, RepCount: 3})
 	hub.PublishStats(schemas.PoseStats{UserID: "alice", Frames: 30}) // alice was last seen on cam-1
 	hub.PublishStats(schemas.PoseStats{UserID: "bob", Frames: 5})    // bob is on cam-2
+	// A camera that follows several people: each person's windows come keyed by the person.
+	hub.PublishKeypoints(schemas.KeypointEvent{CameraID: "cam-1", UserID: "alice", Seq: 8, CapturedAt: at,
+		People: schemas.People{{ID: 4}, {ID: 5}}})
+	hub.PublishStats(schemas.PoseStats{UserID: schemas.PersonKey("alice", "cam-1", 5), Frames: 12})
+	hub.PublishStats(schemas.PoseStats{UserID: schemas.PersonKey("bob", "cam-2", 1), Frames: 9}) // never seen on cam-1
 	var events []string
 	buf := make([]byte, 4096)
 	var all string
-	for len(events) < 3 {
+	for len(events) < 5 {
 		n, err := resp.Body.Read(buf)
 		if err != nil {
 			t.Fatalf("stream ended after %q: %v", all, err)
@@ -561,7 +566,8 @@ func TestEventsStream(t *testing.T) {
 			}
 		}
 	}
-	want := []string{"id: 7\nevent: keypoints\ndata: {\"camera_id\":\"cam-1\"", "event: action\ndata: {\"user_id\":\"alice\"", "event: stats\ndata: {\"user_id\":\"alice\""}
+	want := []string{"id: 7\nevent: keypoints\ndata: {\"camera_id\":\"cam-1\"", "event: action\ndata: {\"user_id\":\"alice\"", "event: stats\ndata: {\"user_id\":\"alice\"",
+		"id: 8\nevent: keypoints\ndata: {\"camera_id\":\"cam-1\"", "event: stats\ndata: {\"user_id\":\"alice#cam-1#5\""}
 	for i, w := range want {
 		if !strings.HasPrefix(events[i], w) {
 			t.Errorf("event %d: %q, want it to start with %q", i, events[i], w)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strconv"
 	"time"
 
 	"github.com/lovoo/goka"
@@ -102,12 +101,10 @@ func UserKey(ev *schemas.KeypointEvent) string {
 // "<user>#<camera>#<id>" otherwise, e.g. "cam-1#2" or "ann#cam-1#2". The track id is the part
 // after the last '#'. Ids are not escaped: a user id that looks like one of these keys would
 // share its row (the gateway takes no id with '#').
+// The format is a contract (schemas.PersonKey): the gateway ties a person's stats to the camera
+// with it.
 func PersonKey(ev *schemas.KeypointEvent, id int64) string {
-	n := strconv.FormatInt(id, 10)
-	if ev.UserID == "" || ev.UserID == ev.CameraID {
-		return ev.CameraID + "#" + n
-	}
-	return ev.UserID + "#" + ev.CameraID + "#" + n
+	return schemas.PersonKey(ev.UserID, ev.CameraID, id)
 }
 
 // Route is the goka callback of the keypoints topic: it decodes a record and re-keys it by user
