@@ -21,12 +21,35 @@ var (
 	faceColor   = color.RGBA{120, 255, 120, 255}
 )
 
+// personColors tell people apart when a result has several (model.WithMaxPeople): the bones
+// of the person with id k take colour k (mod the list), as the web UI draws them (draw.js).
+var personColors = []color.RGBA{{120, 230, 90, 255}, {255, 80, 200, 255}, {255, 220, 60, 255}, {150, 120, 255, 255}, {255, 90, 90, 255}, {90, 160, 255, 255}}
+
 // Draw returns a copy of img with a pipeline result drawn over it: the pose skeleton, and with
-// holistic the face mesh points and both hands. A result without a person gives the plain image.
+// holistic the face mesh points and both hands. A result with several people (Result.People)
+// gets every person, each with bones of its own colour (by track id in video mode, by index in
+// image mode). A result without a person gives the plain image.
 func Draw(img pixels.Image, res model.Result) *image.RGBA {
-	out := DrawPose(img, res.Pose)
+	out := DrawPose(img, nil)
+	if len(res.People) <= 1 {
+		drawPerson(out, img, model.Person{Pose: res.Pose, Face: res.Face, LeftHand: res.LeftHand, RightHand: res.RightHand}, boneColor)
+		return out
+	}
+	for k, p := range res.People {
+		id := p.ID
+		if id == 0 {
+			id = int64(k) // image mode: no track ids, the index as infer's JSON gives it
+		}
+		drawPerson(out, img, p, personColors[int(id%int64(len(personColors)))])
+	}
+	return out
+}
+
+// drawPerson draws one person over out, the pose's bones in bone.
+func drawPerson(out *image.RGBA, img pixels.Image, p model.Person, bone color.RGBA) {
+	drawPose(out, img, p.Pose, bone)
 	thick := math.Max(2, float64(min(img.Width, img.Height))/200)
-	if f := res.Face; f != nil {
+	if f := p.Face; f != nil {
 		for _, l := range f.Landmarks {
 			disc(out, float64(l.X)*float64(img.Width), float64(l.Y)*float64(img.Height), thick/3, faceColor)
 		}
@@ -34,7 +57,7 @@ func Draw(img pixels.Image, res model.Result) *image.RGBA {
 	for _, h := range []struct {
 		hand *model.Hand
 		c    color.RGBA
-	}{{res.LeftHand, leftColor}, {res.RightHand, rightColor}} {
+	}{{p.LeftHand, leftColor}, {p.RightHand, rightColor}} {
 		if h.hand == nil {
 			continue
 		}
@@ -52,7 +75,6 @@ func Draw(img pixels.Image, res model.Result) *image.RGBA {
 			disc(out, x, y, thick*0.8, h.c)
 		}
 	}
-	return out
 }
 
 // DrawPose returns a copy of img with the pose drawn over it. A nil pose gives the plain image.
@@ -61,8 +83,14 @@ func DrawPose(img pixels.Image, pose *model.Pose) *image.RGBA {
 	for i, j := 0, 0; i < len(img.Pix); i, j = i+3, j+4 {
 		out.Pix[j], out.Pix[j+1], out.Pix[j+2], out.Pix[j+3] = img.Pix[i], img.Pix[i+1], img.Pix[i+2], 255
 	}
+	drawPose(out, img, pose, boneColor)
+	return out
+}
+
+// drawPose draws a pose over out, its bones in bone; a nil pose draws nothing.
+func drawPose(out *image.RGBA, img pixels.Image, pose *model.Pose, bone color.RGBA) {
 	if pose == nil {
-		return out
+		return
 	}
 	// Line width and joint radius grow with the image so the skeleton reads at any size.
 	thick := math.Max(2, float64(min(img.Width, img.Height))/200)
@@ -76,7 +104,7 @@ func DrawPose(img pixels.Image, pose *model.Pose) *image.RGBA {
 		}
 		x0, y0 := px(a)
 		x1, y1 := px(b)
-		line(out, x0, y0, x1, y1, thick/2, boneColor)
+		line(out, x0, y0, x1, y1, thick/2, bone)
 	}
 	for i, l := range pose.Landmarks {
 		if l.Visibility < MinVisibility {
@@ -85,7 +113,6 @@ func DrawPose(img pixels.Image, pose *model.Pose) *image.RGBA {
 		x, y := px(l)
 		disc(out, x, y, thick*1.5, jointColor(i))
 	}
-	return out
 }
 
 // jointColor colours a landmark by side: odd indices from 1 are the person's left.

@@ -73,3 +73,39 @@ func TestDrawHolisticHands(t *testing.T) {
 		t.Errorf("face point at (0,0): %v, want the face colour", got)
 	}
 }
+
+// TestDrawPeople: a result with several people gets every person, each with its bones in the
+// colour of its id (by index in image mode), as the web UI draws them.
+func TestDrawPeople(t *testing.T) {
+	img := grey(200, 200)
+	person := func(x float32) *model.Pose {
+		p := &model.Pose{}
+		p.Landmarks[11] = model.Landmark{X: x, Y: 0.2, Visibility: 0.9}
+		p.Landmarks[23] = model.Landmark{X: x, Y: 0.8, Visibility: 0.9}
+		return p
+	}
+	at := func(out interface{ PixOffset(int, int) int }, pix []uint8, x, y int) [3]uint8 {
+		i := out.PixOffset(x, y)
+		return [3]uint8{pix[i], pix[i+1], pix[i+2]}
+	}
+	rgb := func(c [4]uint8) [3]uint8 { return [3]uint8{c[0], c[1], c[2]} }
+	for _, tc := range []struct {
+		name         string
+		ids          [2]int64
+		want0, want1 int
+	}{{"image mode", [2]int64{0, 0}, 0, 1}, {"video mode", [2]int64{3, 4}, 3, 4}} {
+		res := model.Result{Pose: person(0.25), People: []model.Person{{ID: tc.ids[0], Pose: person(0.25)}, {ID: tc.ids[1], Pose: person(0.75)}}}
+		out := Draw(img, res)
+		for k, x := range []int{50, 150} {
+			want := personColors[[]int{tc.want0, tc.want1}[k]]
+			if got := at(out, out.Pix, x, 100); got != rgb([4]uint8{want.R, want.G, want.B, 255}) {
+				t.Errorf("%s: person %d's bone at x=%d is %v, want %v", tc.name, k, x, got, want)
+			}
+		}
+	}
+	// One person: the bones in the usual bone colour, as before people existed.
+	out := Draw(img, model.Result{Pose: person(0.25), People: []model.Person{{ID: 1, Pose: person(0.25)}}})
+	if got := at(out, out.Pix, 50, 100); got != [3]uint8{boneColor.R, boneColor.G, boneColor.B} {
+		t.Errorf("one person's bone %v, want the bone colour", got)
+	}
+}
