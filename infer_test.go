@@ -182,8 +182,9 @@ func TestInferRawFiles(t *testing.T) {
 
 // TestInferMaxPeople is --max-people: above 1 each line gains "people" (ids = index, most
 // confident first, people[0] the line's pose; [] when nobody), at 1 the line has no such field;
-// with --video the ids are track ids: the same people keep theirs, people found again after a
-// frame with nobody get new ones.
+// with --video the ids are track ids: the same people keep theirs, and people found again where
+// they were after one frame with nobody (33 ms at 30 fps, within model.ReidWindow: a short
+// occlusion) get theirs back.
 func TestInferMaxPeople(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	files := []string{"testdata/images/basketball2.png", "testdata/images/fruits.jpg"}
@@ -231,8 +232,8 @@ func TestInferMaxPeople(t *testing.T) {
 		}
 		ids = append(ids, frame)
 	}
-	if fmt.Sprint(ids) != "[[1 2] [1 2] [] [3 4]]" {
-		t.Errorf("--video --max-people 4 ids per frame: %v, want [[1 2] [1 2] [] [3 4]]", ids)
+	if fmt.Sprint(ids) != "[[1 2] [1 2] [] [1 2]]" {
+		t.Errorf("--video --max-people 4 ids per frame: %v, want [[1 2] [1 2] [] [1 2]] (re-identified)", ids)
 	}
 	for _, args := range [][]string{{"--max-people", "0"}, {"--max-people", "65"}} {
 		stderr.Reset()

@@ -23,8 +23,9 @@ import (
 // TestPeopleKeepTheirIdsAcrossFailover: with several people per camera (max people 4), every
 // keypoint event carries every person with a track id, and the ids live in the camera's table
 // row: when the instance that had a camera stops, the other takes it over with the same ids.
-// Each camera sees two players (basketball2.png) for 5 frames (ids 1 and 2), nobody for 2
-// (tracking lost), the players again (new ids 3 and 4, never 1 and 2 again), then the
+// Each camera sees two players (basketball2.png) for 5 frames (ids 1 and 2), nobody for 4
+// (tracking lost; 400 ms at the test clock's 100 ms a frame, beyond model.ReidWindow, so not a
+// short occlusion), the players again (new ids 3 and 4, never 1 and 2 again), then the
 // handover, then 10 more frames of them: a fresh tracker would call them 1 and 2, the one
 // restored from the table keeps 3 and 4.
 func TestPeopleKeepTheirIdsAcrossFailover(t *testing.T) {
@@ -58,11 +59,14 @@ func TestPeopleKeepTheirIdsAcrossFailover(t *testing.T) {
 	nobody.ContentType = "image/jpeg"
 	var src camera.Source
 	for seq := 1; seq <= 20; seq++ {
-		if seq == 6 || seq == 7 {
+		if seq >= 6 && seq <= 9 {
 			src = append(src, nobody)
 		} else {
 			src = append(src, players)
 		}
+	}
+	if gap := 4 * 100 * time.Millisecond; gap <= model.ReidWindow {
+		t.Fatalf("the players' absence (%v) is within model.ReidWindow (%v): they would keep ids 1 and 2", gap, model.ReidWindow)
 	}
 	ids := []string{"court-a", "court-b", "court-c", "court-d"}
 	clocks := map[string]func() time.Time{}
@@ -152,7 +156,7 @@ func TestPeopleKeepTheirIdsAcrossFailover(t *testing.T) {
 		switch {
 		case seq <= 5:
 			return "[1 2]"
-		case seq <= 7:
+		case seq <= 9:
 			return "[]"
 		default:
 			return "[3 4]"

@@ -292,7 +292,8 @@ type Result struct {
 // hands found from it (nil when not found).
 type Person struct {
 	// ID is the person's track id in video mode with WithMaxPeople(n > 1): from 1, the same
-	// while tracking follows the person, never reused within a Track (people_video.go). 0 in
+	// while tracking follows the person or given back after a short occlusion (ReidWindow), never
+	// reused otherwise within a Track (people_video.go). 0 in
 	// image mode and with one person.
 	ID                  int64
 	Pose                *Pose

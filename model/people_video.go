@@ -35,8 +35,46 @@ import (
 // (AssociationNormRectCalculator reads none, NormalizedRect's rect_id unused). So a tracked
 // person keeps its id while its ROI survives the merge, or when a detection replaces it (IoU
 // above the threshold); a person found from an ROI without an id (a new detection) gets the
-// Track's next id, and ids are never reused within a Track. A person Tasks' tracking loses (no
-// pose from its ROI, or cut by num_poses) is forgotten: found again, they get a new id.
+// Track's next id, and ids are never reused within a Track.
+//
+// Re-identification (ours too): a person Tasks' tracking loses (no pose from its ROI, or cut by
+// num_poses) is kept in Track.Lost for ReidWindow of stream time (Track timestamps) with their
+// id, last ROI and the timestamp of the first frame without them. A person found from an ROI
+// without an id first looks there: the lost person whose last ROI overlaps the new ROI by
+// IoU above ReidMinIoU (the highest), or failing that whose centre is nearest within
+// ReidMaxCentre ROI sizes, gives back their id and leaves the list; only with no match is a new
+// id given. Entries older than the window are dropped. This is id bookkeeping only: the ROIs and
+// landmarks are Tasks' whatever the ids.
+
+// Re-identification (see above).
+const (
+	// ReidWindow is how long a lost person's id waits to be given back: a short occlusion (a
+	// few frames: 2-3 frames are 67-100 ms at 30 fps, 200-300 ms at 10 fps) keeps the id; a
+	// longer absence, such as a player walking out of frame and back (leave2: 400 ms between
+	// the first frame without them and their return), gets a new one, since by then a
+	// different person may well stand where they were.
+	ReidWindow = 300 * time.Millisecond
+	// ReidMinIoU is the overlap above which a new ROI is the lost person's: below
+	// Tasks' association threshold (min_tracking_confidence, 0.5 by default) because the person
+	// may have moved while hidden, and the new ROI is a detection's, the old one from landmarks.
+	ReidMinIoU = 0.3
+	// ReidMaxCentre is the centre distance, in ROI sizes (dx over the lost ROI's width and dy
+	// over its height, so the measure does not depend on the image's aspect), below which a
+	// new ROI that overlaps too little is still the lost person's: within half an ROI (which is
+	// 1.25 times the body) the person is still about where they were, while another person
+	// next to them is a body width or more away. It catches a person that comes back partly
+	// hidden, whose ROI is much smaller or larger than their last.
+	ReidMaxCentre = 0.5
+)
+
+// LostPerson is a person tracking lost recently, whose id a person found again may take back.
+type LostPerson struct {
+	ID int64 `json:"id"`
+	// ROI is the person's last ROI (their TrackedPerson.ROI when lost).
+	ROI Rect `json:"roi"`
+	// LostAt is the timestamp of the first frame without them.
+	LostAt time.Duration `json:"lost_at"`
+}
 
 // TrackedPerson is one person a Track follows into the next frame (WithMaxPeople(n > 1)).
 type TrackedPerson struct {
@@ -78,23 +116,80 @@ func (l *Landmarker) trackPeople(w *poseWorker, img pixels.Image, tr *Track, ts 
 		return res, err
 	}
 	res.Timings.Landmarks, res.Timings.Hands, res.Timings.Face = timings.Landmarks, timings.Hands, timings.Face
+	lost := recentlyLost(tr.Lost, ts)
 	tracked := make([]TrackedPerson, len(people))
 	for k := range people {
-		id := merged[from[k]].ID
+		m := merged[from[k]]
+		id := m.ID
 		if id == 0 {
-			tr.LastID++
-			id = tr.LastID
+			if j := reidentify(lost, m.ROI); j >= 0 {
+				id = lost[j].ID
+				lost = append(lost[:j:j], lost[j+1:]...)
+			} else {
+				tr.LastID++
+				id = tr.LastID
+			}
 		}
 		people[k].ID = id
 		tracked[k] = TrackedPerson{ID: id, ROI: next[k]}
 	}
-	tr.People = tracked
+	for _, p := range tr.People {
+		found := false
+		for _, q := range tracked {
+			found = found || q.ID == p.ID
+		}
+		if !found {
+			lost = append(lost, LostPerson{ID: p.ID, ROI: p.ROI, LostAt: ts})
+		}
+	}
+	if len(lost) == 0 {
+		lost = nil
+	}
+	tr.People, tr.Lost = tracked, lost
 	res.People = people
 	if len(people) > 0 {
 		p := people[0]
 		res.Pose, res.Face, res.LeftHand, res.RightHand = p.Pose, p.Face, p.LeftHand, p.RightHand
 	}
 	return res, nil
+}
+
+// recentlyLost returns a copy of the lost people still within ReidWindow at ts.
+func recentlyLost(lost []LostPerson, ts time.Duration) []LostPerson {
+	var out []LostPerson
+	for _, p := range lost {
+		if ts-p.LostAt <= ReidWindow {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// reidentify returns the index in lost of the person a new ROI is, -1 for none: the highest IoU
+// above ReidMinIoU, else the nearest centre within ReidMaxCentre ROI sizes (first on ties).
+func reidentify(lost []LostPerson, roi Rect) int {
+	best, bestIoU := -1, float32(ReidMinIoU)
+	cur := normRectBox(roi)
+	for j, p := range lost {
+		if iou := boxIoU32(cur, normRectBox(p.ROI)); iou > bestIoU {
+			best, bestIoU = j, iou
+		}
+	}
+	if best >= 0 {
+		return best
+	}
+	bestD := ReidMaxCentre
+	for j, p := range lost {
+		if p.ROI.Width <= 0 || p.ROI.Height <= 0 {
+			continue
+		}
+		dx := float64(roi.XCenter-p.ROI.XCenter) / float64(p.ROI.Width)
+		dy := float64(roi.YCenter-p.ROI.YCenter) / float64(p.ROI.Height)
+		if d := math.Hypot(dx, dy); d < bestD {
+			best, bestD = j, d
+		}
+	}
+	return best
 }
 
 // associate is AssociationNormRectCalculator over its inputs in order (the tracked ROIs, then the

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/holostream/holostream/pixels"
 )
 
 // multiVideoGolden is testdata/golden/multipose_video.json: MediaPipe Tasks PoseLandmarker,
@@ -180,9 +182,11 @@ func maxf(a, b float64) float64 {
 // TestMultiPersonVideoIDs checks the track ids over Tasks' sequences, with the Track going
 // through its binary form before every frame (a failover at every frame): the same frames and
 // ids as without; within a frame ids are distinct and from 1; a person in consecutive frames
-// (landmark boxes overlapping by IoU > 0.5) keeps their id; an id that leaves never comes back.
-// pan2 (both people in view throughout) uses exactly ids 1 and 2; in leave2 the left person
-// leaves and comes back with a new id, 3, while the right one keeps theirs.
+// (landmark boxes overlapping by IoU > 0.5) keeps their id; an id that leaves never comes back
+// (no absence here is within ReidWindow). pan2 (both people in view throughout) uses exactly
+// ids 1 and 2; in leave2 the left person leaves for 12 frames (lost at 366.7 ms, back at
+// 766.7 ms: 400 ms, beyond ReidWindow) and comes back with a new id, 3, while the right one
+// keeps theirs.
 func TestMultiPersonVideoIDs(t *testing.T) {
 	g, runs := runMultiVideo(t, true)
 	_, plain := runMultiVideo(t, false)
@@ -319,5 +323,135 @@ func TestMultiPersonTrackOptions(t *testing.T) {
 		if p.ID != 0 {
 			t.Errorf("image mode id %d, want 0", p.ID)
 		}
+	}
+}
+
+// hideLeft returns img with its left part (x below frac of the width) black: the left player of
+// basketball2.png hidden, the right one untouched.
+func hideLeft(img pixels.Image, frac float64) pixels.Image {
+	out := pixels.Image{Pix: append([]uint8(nil), img.Pix...), Width: img.Width, Height: img.Height}
+	edge := int(frac * float64(img.Width))
+	for r := 0; r < img.Height; r++ {
+		clear(out.Pix[3*r*img.Width : 3*(r*img.Width+edge)])
+	}
+	return out
+}
+
+// runOcclusion tracks basketball2.png at 30 fps with the left player hidden on frames
+// [from, from+hidden), the Track through its binary form before every frame when roundTrip; it
+// returns the ids per frame as "left,right" (0 for nobody there) and the final Track.
+func runOcclusion(t *testing.T, l *Landmarker, hidden int, roundTrip bool) ([]string, []Result, Track) {
+	t.Helper()
+	src := loadImage(t, "../testdata/images/basketball2.png")
+	const from = 3
+	var tr Track
+	var ids []string
+	var results []Result
+	for i := 0; i < from+hidden+3; i++ {
+		img := src
+		if i >= from && i < from+hidden {
+			img = hideLeft(src, 0.45)
+		}
+		if roundTrip {
+			b, err := tr.MarshalBinary()
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr = Track{}
+			if err := tr.UnmarshalBinary(b); err != nil {
+				t.Fatalf("frame %d: %v", i, err)
+			}
+		}
+		res, err := l.Track(img, &tr, time.Duration(i+1)*33333*time.Microsecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[int64]bool{}
+		var left, right int64
+		for _, p := range res.People {
+			if p.ID < 1 || seen[p.ID] {
+				t.Errorf("hidden %d frame %d: id %d repeated or below 1", hidden, i, p.ID)
+			}
+			seen[p.ID] = true
+			if p.Pose.Landmarks[0].X < 0.5 {
+				left = p.ID
+			} else {
+				right = p.ID
+			}
+		}
+		ids = append(ids, fmt.Sprintf("%d,%d", left, right))
+		results = append(results, res)
+	}
+	return ids, results, tr
+}
+
+// TestMultiPersonReidentify: one of two players hidden (blacked out) for a short occlusion, 2 or
+// 3 frames at 30 fps (67 or 100 ms, within ReidWindow), keeps their id when they reappear; hidden
+// for 12 frames (400 ms, beyond it) they get a new id, 3. The other player keeps theirs
+// throughout; ids are unique in every frame; the Track through its binary form before every
+// frame gives the same people and ids.
+func TestMultiPersonReidentify(t *testing.T) {
+	l := openForTest(t, PoseFull, WithMaxPeople(4))
+	for _, c := range []struct {
+		hidden   int
+		backLeft string
+	}{{2, "1,2"}, {3, "1,2"}, {12, "3,2"}} {
+		ids, plain, tr := runOcclusion(t, l, c.hidden, false)
+		t.Logf("hidden %d frames: ids (left,right) per frame %v", c.hidden, ids)
+		for i, s := range ids {
+			want := "1,2"
+			if i >= 3 && i < 3+c.hidden {
+				want = "0,2"
+			} else if i >= 3+c.hidden {
+				want = c.backLeft
+			}
+			if s != want {
+				t.Errorf("hidden %d frames, frame %d: ids %s, want %s", c.hidden, i, s, want)
+			}
+		}
+		if len(tr.Lost) != 0 {
+			t.Errorf("hidden %d frames: still lost at the end: %+v", c.hidden, tr.Lost)
+		}
+		moved, through, _ := runOcclusion(t, l, c.hidden, true)
+		if !reflect.DeepEqual(moved, ids) {
+			t.Errorf("hidden %d frames: through the binary Track ids %v, without %v", c.hidden, moved, ids)
+		}
+		for i := range plain {
+			for k := range plain[i].People {
+				if a, b := plain[i].People[k], through[i].People[k]; a.ID != b.ID || a.Pose.Landmarks != b.Pose.Landmarks {
+					t.Errorf("hidden %d frames, frame %d person %d: the binary Track changes the result", c.hidden, i, k)
+				}
+			}
+		}
+	}
+}
+
+// TestReidentify pins the matching with rectangles: the lost person whose ROI overlaps most
+// above ReidMinIoU, else the nearest centre within ReidMaxCentre ROI sizes, else none; and
+// entries older than ReidWindow are dropped.
+func TestReidentify(t *testing.T) {
+	r := func(x, y, w, h float32) Rect { return Rect{XCenter: x, YCenter: y, Width: w, Height: h} }
+	lost := []LostPerson{{ID: 1, ROI: r(0.2, 0.5, 0.2, 0.4)}, {ID: 2, ROI: r(0.7, 0.5, 0.2, 0.4)}, {ID: 3, ROI: r(0.75, 0.5, 0.2, 0.4)}}
+	for _, c := range []struct {
+		roi  Rect
+		want int
+	}{
+		{r(0.22, 0.5, 0.2, 0.4), 0}, // IoU 0.82
+		{r(0.74, 0.5, 0.2, 0.4), 2}, // overlaps 2 (0.67) and 3 (0.90): the higher
+		// Too small to overlap by 0.3 (IoU 0.06), centre 0.25 widths and 0.125 heights off: 0.28.
+		{r(0.25, 0.45, 0.05, 0.1), 0},
+		{r(0.45, 0.5, 0.2, 0.4), -1},  // 1.25 widths from 1: nobody
+		{r(0.2, 0.75, 0.05, 0.1), -1}, // 0.625 heights below 1, tiny: nobody
+	} {
+		if got := reidentify(lost, c.roi); got != c.want {
+			t.Errorf("reidentify(%+v) = %d, want %d", c.roi, got, c.want)
+		}
+	}
+	old := []LostPerson{{ID: 1, LostAt: 0}, {ID: 2, LostAt: 100 * time.Millisecond}}
+	if got := recentlyLost(old, ReidWindow); len(got) != 2 {
+		t.Errorf("at the window: %+v", got)
+	}
+	if got := recentlyLost(old, ReidWindow+time.Millisecond); len(got) != 1 || got[0].ID != 2 {
+		t.Errorf("past the window: %+v", got)
 	}
 }

@@ -25,13 +25,17 @@ import (
 //	people: count(uint16) then per person: id int64, roi (float32 x5)
 //	last id: int64
 //
+// Version 3 appends the people lost recently (re-identification, people_video.go):
+//
+//	lost: count(uint16) then per person: id int64, roi (float32 x5), lost at int64 ns
+//
 // A track without that state (one person, or nobody tracked and no id given yet) is written as
 // version 1, byte for byte what builds before version 2 wrote, so that they can still read it
-// during a rolling upgrade.
+// during a rolling upgrade; one with people but nobody lost as version 2, likewise.
 //
 // A new field goes at the end under a new version number; UnmarshalBinary keeps reading the
 // older versions.
-const trackBinaryVersion = 2
+const trackBinaryVersion = 3
 
 // ErrBadTrack is returned by UnmarshalBinary for bytes that are not a Track.
 var ErrBadTrack = errors.New("model: not a binary Track")
@@ -44,14 +48,16 @@ func (t *Track) MarshalBinary() ([]byte, error) {
 // AppendBinary appends the track's binary form to b.
 func (t *Track) AppendBinary(b []byte) ([]byte, error) {
 	for _, n := range []int{len(t.Landmarks), len(t.World), len(t.Aux), len(t.Visibility), len(t.WorldVisibility),
-		len(t.FaceLandmarks), len(t.LeftHandLandmarks), len(t.RightHandLandmarks), len(t.People)} {
+		len(t.FaceLandmarks), len(t.LeftHandLandmarks), len(t.RightHandLandmarks), len(t.People), len(t.Lost)} {
 		if n > math.MaxUint16 {
 			return nil, fmt.Errorf("model: track with %d filters: too many to encode", n)
 		}
 	}
 	version := byte(1)
-	if len(t.People) > 0 || t.LastID != 0 {
-		version = trackBinaryVersion
+	if len(t.Lost) > 0 {
+		version = 3
+	} else if len(t.People) > 0 || t.LastID != 0 {
+		version = 2
 	}
 	b = append(b, 'T', version)
 	if r := t.ROI; r != nil {
@@ -90,7 +96,17 @@ func (t *Track) AppendBinary(b []byte) ([]byte, error) {
 		b = binary.LittleEndian.AppendUint64(b, uint64(p.ID))
 		b = appendRect(b, p.ROI)
 	}
-	return binary.LittleEndian.AppendUint64(b, uint64(t.LastID)), nil
+	b = binary.LittleEndian.AppendUint64(b, uint64(t.LastID))
+	if version < 3 {
+		return b, nil
+	}
+	b = binary.LittleEndian.AppendUint16(b, uint16(len(t.Lost)))
+	for _, p := range t.Lost {
+		b = binary.LittleEndian.AppendUint64(b, uint64(p.ID))
+		b = appendRect(b, p.ROI)
+		b = binary.LittleEndian.AppendUint64(b, uint64(p.LostAt))
+	}
+	return b, nil
 }
 
 func appendRect(b []byte, r Rect) []byte {
@@ -178,7 +194,7 @@ func (r *trackReader) count(size int) int {
 	return n
 }
 
-// UnmarshalBinary decodes what MarshalBinary wrote, version 1 or 2 (encoding.BinaryUnmarshaler).
+// UnmarshalBinary decodes what MarshalBinary wrote, version 1, 2 or 3 (encoding.BinaryUnmarshaler).
 // Errors wrap ErrBadTrack.
 func (t *Track) UnmarshalBinary(data []byte) error {
 	r := &trackReader{b: data}
@@ -231,6 +247,15 @@ func (t *Track) UnmarshalBinary(data []byte) error {
 			out.People[i] = TrackedPerson{ID: int64(r.u64()), ROI: r.rect()}
 		}
 		out.LastID = int64(r.u64())
+	}
+	if version >= 3 {
+		n := r.count(36)
+		if n > 0 {
+			out.Lost = make([]LostPerson, n)
+		}
+		for i := 0; i < n; i++ {
+			out.Lost[i] = LostPerson{ID: int64(r.u64()), ROI: r.rect(), LostAt: time.Duration(r.u64())}
+		}
 	}
 	if r.err != nil {
 		return r.err

@@ -78,6 +78,9 @@ func FuzzTrackUnmarshal(f *testing.F) {
 	f.Add([]byte{'T', 1})
 	multi, _ := (&Track{People: []TrackedPerson{{ID: 1, ROI: Rect{Width: 1}}}, LastID: 1}).MarshalBinary()
 	f.Add(multi)
+	withLost, _ := (&Track{People: []TrackedPerson{{ID: 2, ROI: Rect{Width: 1}}}, LastID: 2,
+		Lost: []LostPerson{{ID: 1, ROI: Rect{XCenter: 0.3, Width: 0.5}, LostAt: 5}}}).MarshalBinary()
+	f.Add(withLost)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var tr Track
 		if err := tr.UnmarshalBinary(data); err != nil {
@@ -141,5 +144,37 @@ func TestTrackBinaryVersions(t *testing.T) {
 		if err := back.UnmarshalBinary(data[:len(data)-cut]); !errors.Is(err, ErrBadTrack) {
 			t.Errorf("version 2 cut by %d: err %v", cut, err)
 		}
+	}
+	// Lost people (re-identification) make version 3: version 2's bytes, then the lost list.
+	v2, _ := many.MarshalBinary()
+	withLost := many
+	withLost.Lost = []LostPerson{{ID: 5, ROI: Rect{XCenter: 0.4, YCenter: 0.5, Width: 0.3, Height: 0.25}, LostAt: 123456789}, {ID: 6, LostAt: -1}}
+	data, err = withLost.MarshalBinary()
+	if err != nil || data[1] != 3 {
+		t.Fatalf("lost people: version %d, err %v", data[1], err)
+	}
+	if string(data[2:len(v2)]) != string(v2[2:]) || len(data) != len(v2)+2+2*36 {
+		t.Errorf("version 3 is not version 2's bytes then the lost list: %x", data)
+	}
+	back = Track{}
+	if err := back.UnmarshalBinary(data); err != nil || !reflect.DeepEqual(back, withLost) {
+		t.Errorf("version 3: %v %+v", err, back)
+	}
+	// Lost people alone (nobody tracked now) are state too.
+	alone := Track{LastID: 6, Lost: withLost.Lost[:1]}
+	data, _ = alone.MarshalBinary()
+	back = Track{}
+	if err := back.UnmarshalBinary(data); err != nil || !reflect.DeepEqual(back, alone) {
+		t.Errorf("lost people alone: %v %+v", err, back)
+	}
+	for _, cut := range []int{1, 8, 36} {
+		if err := back.UnmarshalBinary(data[:len(data)-cut]); !errors.Is(err, ErrBadTrack) {
+			t.Errorf("version 3 cut by %d: err %v", cut, err)
+		}
+	}
+	// This build refuses what a later one may write.
+	data[1] = trackBinaryVersion + 1
+	if err := back.UnmarshalBinary(data); !errors.Is(err, ErrBadTrack) {
+		t.Errorf("version %d: err %v", data[1], err)
 	}
 }
