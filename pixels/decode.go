@@ -103,30 +103,13 @@ func ToRGB(img image.Image) Image {
 		} else {
 			convertAny(img, out)
 		}
+	// The decoders' own layouts are the raw layouts of DecodeRaw, rows Stride apart.
 	case *image.Gray:
-		for y := 0; y < h; y++ {
-			row := src.Pix[y*src.Stride : y*src.Stride+w]
-			dst := out.Pix[3*w*y:]
-			for x, g := range row {
-				dst[3*x], dst[3*x+1], dst[3*x+2] = g, g, g
-			}
-		}
+		grayToRGB(src.Pix, src.Stride, out)
 	case *image.NRGBA:
-		for y := 0; y < h; y++ {
-			row := src.Pix[y*src.Stride : y*src.Stride+4*w]
-			dst := out.Pix[3*w*y:]
-			for x := 0; x < w; x++ {
-				dst[3*x], dst[3*x+1], dst[3*x+2] = row[4*x], row[4*x+1], row[4*x+2]
-			}
-		}
+		packedToRGB(src.Pix, src.Stride, RawRGBA, out)
 	case *image.RGBA:
-		for y := 0; y < h; y++ {
-			row := src.Pix[y*src.Stride : y*src.Stride+4*w]
-			dst := out.Pix[3*w*y:]
-			for x := 0; x < w; x++ {
-				dst[3*x], dst[3*x+1], dst[3*x+2] = row[4*x], row[4*x+1], row[4*x+2]
-			}
-		}
+		packedToRGB(src.Pix, src.Stride, RawRGBA, out)
 	default:
 		convertAny(img, out)
 	}
