@@ -58,7 +58,7 @@ func startGatewayKafka(ctx context.Context, g *errgroup.Group, clients *kafka.Cl
 
 // apply plugs the cluster's parts into a gateway configuration.
 func (gk *gatewayKafka) apply(cfg *gateway.Config) {
-	cfg.Frames, cfg.Cameras, cfg.Events, cfg.Recent = frameSink{gk.frames}, cameraStore{gk.table}, gk.hub, gk.recent
+	cfg.Frames, cfg.Cameras, cfg.Events, cfg.Recent = frameSink{gk.frames}, gk.table, gk.hub, gk.recent
 	prev := cfg.Ready
 	cfg.Ready = func() error {
 		if !gk.table.Recovered() {
@@ -85,17 +85,6 @@ func (s frameSink) Send(ctx context.Context, f schemas.Frame) (gateway.Delivery,
 		err = fmt.Errorf("%w (topic %s): %v", gateway.ErrFrameRefused, s.w.Topic(), err)
 	}
 	return gateway.Delivery{Topic: at.Topic, Partition: at.Partition, Offset: at.Offset}, err
-}
-
-// cameraStore is the gateway's camera pages on a view of the landmarks table.
-type cameraStore struct{ t *stream.Table }
-
-func (c cameraStore) Cameras(ctx context.Context) ([]schemas.CameraView, error) {
-	return c.t.Views(ctx)
-}
-
-func (c cameraStore) Camera(ctx context.Context, id string) (schemas.CameraView, bool, error) {
-	return c.t.View(ctx, id)
 }
 
 // listen opens addr, saying which flag to change when it is taken.

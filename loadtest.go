@@ -269,7 +269,7 @@ func ltCluster(ctx context.Context, cf clusterFlags, pf processorFlags, topo str
 	done := make(chan error, 1)
 	go func() { done <- t.Run(tctx) }()
 	counts = func(id string) (int64, int64, bool) {
-		st, err := t.Camera(id)
+		st, err := t.State(id)
 		if err != nil || st == nil {
 			return 0, 0, false
 		}

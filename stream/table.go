@@ -46,8 +46,8 @@ func (t *Table) Recovered() bool { return t.view.Recovered() }
 // errRecovering is what a read answers before the table has been read.
 var errRecovering = errors.New("the landmarks table is still being read")
 
-// Camera is one camera's state, nil when the table has none.
-func (t *Table) Camera(id string) (*landmarks.CameraState, error) {
+// State is one camera's state, nil when the table has none.
+func (t *Table) State(id string) (*landmarks.CameraState, error) {
 	if !t.view.Recovered() {
 		return nil, errRecovering
 	}
@@ -83,9 +83,9 @@ func (t *Table) Each(fn func(id string, s *landmarks.CameraState) error) error {
 	return nil
 }
 
-// Views lists every camera the table holds as the read model the gateway shows, in id order
-// (the gateway's CameraStore).
-func (t *Table) Views(context.Context) ([]schemas.CameraView, error) {
+// Cameras lists every camera the table holds as the read model the gateway shows, in id order.
+// With Camera, a Table is the gateway's CameraStore.
+func (t *Table) Cameras(context.Context) ([]schemas.CameraView, error) {
 	var out []schemas.CameraView
 	err := t.Each(func(id string, s *landmarks.CameraState) error {
 		out = append(out, s.View(id))
@@ -95,10 +95,10 @@ func (t *Table) Views(context.Context) ([]schemas.CameraView, error) {
 	return out, err
 }
 
-// View is one camera as the read model the gateway shows; found is false when the table has
+// Camera is one camera as the read model the gateway shows; found is false when the table has
 // no row for it.
-func (t *Table) View(_ context.Context, id string) (v schemas.CameraView, found bool, err error) {
-	s, err := t.Camera(id)
+func (t *Table) Camera(_ context.Context, id string) (v schemas.CameraView, found bool, err error) {
+	s, err := t.State(id)
 	if err != nil || s == nil {
 		return schemas.CameraView{}, false, err
 	}
@@ -133,7 +133,7 @@ func CameraStates(ctx context.Context, clients *kafka.Clients, topo Topology, ca
 	}
 	out := make([]*landmarks.CameraState, len(cameras))
 	for i, id := range cameras {
-		if out[i], err = t.Camera(id); err != nil {
+		if out[i], err = t.State(id); err != nil {
 			return nil, err
 		}
 	}
