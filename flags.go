@@ -262,8 +262,8 @@ func (p *processorFlags) config(topo stream.Topology, log *slog.Logger, gokaLeve
 	if _, err := model.ParseKind(p.model); err != nil {
 		return cfg, fmt.Errorf("--model: %w", err)
 	}
-	if p.maxPeople < 1 || p.maxPeople > model.MaxPeople {
-		return cfg, fmt.Errorf("--max-people %d: must be in 1..%d", p.maxPeople, model.MaxPeople)
+	if err := checkMaxPeople(p.maxPeople); err != nil {
+		return cfg, err
 	}
 	if p.workers < 0 {
 		return cfg, fmt.Errorf("--workers %d: must be >= 0 (0: the CPUs this process may use, %d here)", p.workers, model.CPUs())
@@ -383,4 +383,12 @@ func usageExit(err error) int {
 		return 0
 	}
 	return 2
+}
+
+// checkMaxPeople checks --max-people (infer, serve, run, demo, loadtest) before a model is opened.
+func checkMaxPeople(n int) error {
+	if n < 1 || n > model.MaxPeople {
+		return fmt.Errorf("--max-people %d: must be in 1..%d", n, model.MaxPeople)
+	}
+	return nil
 }

@@ -80,10 +80,8 @@ func parseInfer(args []string, stderr io.Writer) (inferConfig, error) {
 		return c, fmt.Errorf("--max-megapixels %v: must be > 0", c.maxMegapixels)
 	case c.minDetection < 0 || c.minDetection > 1 || c.minTracking < 0 || c.minTracking > 1:
 		return c, errors.New("confidence thresholds must be in [0,1]")
-	case c.maxPeople < 1 || c.maxPeople > model.MaxPeople:
-		return c, fmt.Errorf("--max-people %d: must be in 1..%d", c.maxPeople, model.MaxPeople)
 	}
-	return c, nil
+	return c, checkMaxPeople(c.maxPeople)
 }
 
 // rawLayoutFlags checks --raw, --width, --height and --stride together: the size flags go with

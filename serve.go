@@ -51,8 +51,8 @@ func serve(ctx context.Context, log *slog.Logger, cf clusterFlags, gf gatewayFla
 		if err != nil {
 			return fmt.Errorf("--model: %w", err)
 		}
-		if maxPeople < 1 || maxPeople > model.MaxPeople {
-			return fmt.Errorf("--max-people %d: must be in 1..%d", maxPeople, model.MaxPeople)
+		if err := checkMaxPeople(maxPeople); err != nil {
+			return err
 		}
 		lm, err := model.Open(k, model.WithModelDir(modelDir), model.WithWorkers(cfg.InferWorkers), model.WithMaxPeople(maxPeople))
 		if err != nil {
