@@ -32,20 +32,9 @@ func TestInferGoodAndBadFiles(t *testing.T) {
 	}
 	overlayDir := filepath.Join(dir, "overlay")
 	files := []string{"testdata/images/messi5.jpg", empty, text, truncated, filepath.Join(dir, "missing.png"), "testdata/images/fruits.jpg"}
-	var stdout, stderr bytes.Buffer
-	code := dispatch(context.Background(), append([]string{"infer", "--model", "pose-lite", "--overlay", overlayDir}, files...), &stdout, &stderr)
+	outs, code, stderr := runInferLines(t, append([]string{"--model", "pose-lite", "--overlay", overlayDir}, files...)...)
 	if code != 1 {
-		t.Errorf("exit status %d, want 1 (some files failed); stderr: %s", code, stderr.String())
-	}
-	var outs []model.Output
-	sc := bufio.NewScanner(&stdout)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var o model.Output
-		if err := json.Unmarshal(sc.Bytes(), &o); err != nil {
-			t.Fatalf("line %q: %v", sc.Text(), err)
-		}
-		outs = append(outs, o)
+		t.Errorf("exit status %d, want 1 (some files failed); stderr: %s", code, stderr)
 	}
 	if len(outs) != len(files) {
 		t.Fatalf("%d lines for %d files", len(outs), len(files))
@@ -71,8 +60,8 @@ func TestInferGoodAndBadFiles(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(overlayDir, "messi5.png")); err != nil {
 		t.Errorf("overlay not written: %v", err)
 	}
-	if !strings.Contains(stderr.String(), "4 of 6 images failed") {
-		t.Errorf("stderr %q lacks the failure count", stderr.String())
+	if !strings.Contains(stderr, "4 of 6 images failed") {
+		t.Errorf("stderr %q lacks the failure count", stderr)
 	}
 }
 
@@ -99,8 +88,15 @@ func TestInferUsageErrors(t *testing.T) {
 // inferLines runs infer with args and returns its JSON lines.
 func inferLines(t *testing.T, args ...string) []model.Output {
 	t.Helper()
+	outs, _, _ := runInferLines(t, args...)
+	return outs
+}
+
+// runInferLines runs infer with args and returns its JSON lines, its exit status and stderr.
+func runInferLines(t *testing.T, args ...string) ([]model.Output, int, string) {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
-	dispatch(context.Background(), append([]string{"infer"}, args...), &stdout, &stderr)
+	code := dispatch(context.Background(), append([]string{"infer"}, args...), &stdout, &stderr)
 	var outs []model.Output
 	sc := bufio.NewScanner(&stdout)
 	sc.Buffer(nil, 1<<20)
@@ -111,7 +107,7 @@ func inferLines(t *testing.T, args ...string) []model.Output {
 		}
 		outs = append(outs, o)
 	}
-	return outs
+	return outs, code, stderr.String()
 }
 
 // TestInferRawFiles is the raw contract on the command line: the landmarks of a raw BGR24 file

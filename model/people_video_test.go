@@ -57,14 +57,7 @@ func runMultiVideo(t *testing.T, roundTrip bool) (multiVideoGolden, map[string][
 		var tr Track
 		for i, f := range s.Frames {
 			if roundTrip {
-				b, err := tr.MarshalBinary()
-				if err != nil {
-					t.Fatal(err)
-				}
-				tr = Track{}
-				if err := tr.UnmarshalBinary(b); err != nil {
-					t.Fatalf("%s frame %d: %v", s.Name, i, err)
-				}
+				tr = reloaded(t, &tr, fmt.Sprintf("%s frame %d", s.Name, i))
 			}
 			res, err := l.Track(sequenceFrame(src, f.Window, s.Width, s.Height), &tr, time.Duration(f.TimestampUs)*time.Microsecond)
 			if err != nil {
@@ -353,14 +346,7 @@ func runOcclusion(t *testing.T, l *Landmarker, hidden int, roundTrip bool) ([]st
 			img = hideLeft(src, 0.45)
 		}
 		if roundTrip {
-			b, err := tr.MarshalBinary()
-			if err != nil {
-				t.Fatal(err)
-			}
-			tr = Track{}
-			if err := tr.UnmarshalBinary(b); err != nil {
-				t.Fatalf("frame %d: %v", i, err)
-			}
+			tr = reloaded(t, &tr, fmt.Sprintf("frame %d", i))
 		}
 		res, err := l.Track(img, &tr, time.Duration(i+1)*33333*time.Microsecond)
 		if err != nil {
@@ -454,4 +440,18 @@ func TestReidentify(t *testing.T) {
 	if got := recentlyLost(old, ReidWindow+time.Millisecond); len(got) != 1 || got[0].ID != 2 {
 		t.Errorf("past the window: %+v", got)
 	}
+}
+
+// reloaded is tr through its binary form, as the processors' table keeps it between frames.
+func reloaded(t *testing.T, tr *Track, what string) Track {
+	t.Helper()
+	b, err := tr.MarshalBinary()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	var out Track
+	if err := out.UnmarshalBinary(b); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return out
 }

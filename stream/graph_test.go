@@ -81,31 +81,11 @@ func runGraph(t *testing.T, landmarker landmarks.Landmarker) (*tester.Tester, To
 // every good frame comes out as a keypoint event the analytics group reads, the bad one as a
 // dead letter, and the closed windows count the events of their user.
 func TestGraphUnderGokaTester(t *testing.T) {
-	photo, err := os.ReadFile("../testdata/images/messi5.jpg")
-	if err != nil {
-		t.Fatal(err)
-	}
 	tt, topo, w := runGraph(t, standingLandmarker{})
 	keypoints, dlq := tt.NewQueueTracker(string(topo.Keypoints)), tt.NewQueueTracker(string(topo.DLQ))
 	stats := tt.NewQueueTracker(string(topo.Stats))
-
-	// 25 frames 100 ms apart in event time, a second and a half ago and on (windows of 1 s, no
-	// grace: the events of the third second close the first two windows), the 7th one cut short.
 	const n, bad = 25, 7
-	start := time.Now().Add(-1500 * time.Millisecond).Truncate(time.Second)
-	for seq := int64(1); seq <= n; seq++ {
-		img := photo
-		if seq == bad {
-			img = photo[:len(photo)/3]
-		}
-		f := schemas.Frame{CameraID: "cam-1", UserID: "user-1", Seq: seq, CapturedAt: start.Add(time.Duration(seq-1) * 100 * time.Millisecond),
-			ContentType: "image/jpeg", Image: img}
-		raw, err := w.Frames.Encode(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tt.Consume(string(topo.Frames), f.CameraID, raw)
-	}
+	start := consumeFrames(t, tt, topo, w, n, bad)
 
 	var events []schemas.KeypointEvent
 	for {
@@ -185,23 +165,9 @@ func (l twoPeopleLandmarker) Track(img pixels.Image, tr *model.Track, ts time.Du
 // TestGraphPeopleUnderGokaTester: with several people per camera the analytics group keys each
 // person's windows by analytics.PersonKey, and the user's key gets none.
 func TestGraphPeopleUnderGokaTester(t *testing.T) {
-	photo, err := os.ReadFile("../testdata/images/messi5.jpg")
-	if err != nil {
-		t.Fatal(err)
-	}
 	tt, topo, w := runGraph(t, twoPeopleLandmarker{})
 	stats := tt.NewQueueTracker(string(topo.Stats))
-	// 25 frames 100 ms apart, as in TestGraphUnderGokaTester, none of them bad.
-	start := time.Now().Add(-1500 * time.Millisecond).Truncate(time.Second)
-	for seq := int64(1); seq <= 25; seq++ {
-		f := schemas.Frame{CameraID: "cam-1", UserID: "user-1", Seq: seq, CapturedAt: start.Add(time.Duration(seq-1) * 100 * time.Millisecond),
-			ContentType: "image/jpeg", Image: photo}
-		raw, err := w.Frames.Encode(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tt.Consume(string(topo.Frames), f.CameraID, raw)
-	}
+	consumeFrames(t, tt, topo, w, 25, 0) // as in TestGraphUnderGokaTester, none of them bad
 	frames := map[string][]int32{}
 	for {
 		key, v, ok := stats.Next()
@@ -218,4 +184,30 @@ func TestGraphPeopleUnderGokaTester(t *testing.T) {
 	if fmt.Sprint(frames) != fmt.Sprint(want) {
 		t.Errorf("windows' frames by user %v, want %v", frames, want)
 	}
+}
+
+// consumeFrames gives the graph n frames of cam-1 (user-1), a real photo, 100 ms apart in event
+// time from the returned start, a second and a half ago and on (windows of 1 s, no grace: the
+// events of the third second close the first two windows); frame bad (0: none) is cut short.
+func consumeFrames(t *testing.T, tt *tester.Tester, topo Topology, w *Wire, n, bad int64) time.Time {
+	t.Helper()
+	photo, err := os.ReadFile("../testdata/images/messi5.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now().Add(-1500 * time.Millisecond).Truncate(time.Second)
+	for seq := int64(1); seq <= n; seq++ {
+		img := photo
+		if seq == bad {
+			img = photo[:len(photo)/3]
+		}
+		f := schemas.Frame{CameraID: "cam-1", UserID: "user-1", Seq: seq, CapturedAt: start.Add(time.Duration(seq-1) * 100 * time.Millisecond),
+			ContentType: "image/jpeg", Image: img}
+		raw, err := w.Frames.Encode(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tt.Consume(string(topo.Frames), f.CameraID, raw)
+	}
+	return start
 }
