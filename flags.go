@@ -234,7 +234,7 @@ type processorFlags struct {
 	maxSeqJump    int64
 	window, grace time.Duration
 	stateDir      string
-	maxPeople     int
+	people        peopleFlags
 }
 
 func (p *processorFlags) register(fs *flag.FlagSet) {
@@ -249,7 +249,7 @@ func (p *processorFlags) register(fs *flag.FlagSet) {
 	fs.Int64Var(&p.maxSeqJump, "max-seq-jump", landmarks.DefaultMaxSeqJump, "dead-letter (BAD_SEQ) frames whose seq is further than this ahead of their camera's last")
 	fs.DurationVar(&p.window, "window", 10*time.Second, "event-time window of pose-stats")
 	fs.DurationVar(&p.grace, "grace", 2*time.Second, "how long after a window's end late events are still counted in it")
-	fs.IntVar(&p.maxPeople, "max-people", 1, fmt.Sprintf("follow up to `N` people per camera (1..%d): above 1 each keypoint event carries them all in \"people\" with track ids kept in the camera's table (MediaPipe Tasks' PoseLandmarker, no smoothing); 1: one person, MediaPipe's legacy Pose/Holistic", model.MaxPeople))
+	p.people.register(fs, "follow up to `N` people per camera (1..%d): above 1 each keypoint event carries them all in \"people\" with track ids kept in the camera's table (MediaPipe Tasks' PoseLandmarker, no smoothing); 1: one person, MediaPipe's legacy Pose/Holistic")
 	fs.StringVar(&p.stateDir, "state-dir", "", "keep local copies of the tables here (LevelDB) for fast restarts; empty: in memory, rebuilt from Kafka at start")
 }
 
@@ -262,7 +262,7 @@ func (p *processorFlags) config(topo stream.Topology, log *slog.Logger, gokaLeve
 	if _, err := model.ParseKind(p.model); err != nil {
 		return cfg, fmt.Errorf("--model: %w", err)
 	}
-	if err := checkMaxPeople(p.maxPeople); err != nil {
+	if err := p.people.check(); err != nil {
 		return cfg, err
 	}
 	if p.workers < 0 {
@@ -281,8 +281,8 @@ func (p *processorFlags) open() (*model.Landmarker, error) {
 	if workers == 0 {
 		workers = model.CPUs()
 	}
-	return model.Open(kind, model.WithModelDir(p.modelDir), model.WithWorkers(workers), model.WithThreads(p.threads),
-		model.WithMaxPeople(max(1, p.maxPeople)))
+	opts := append(p.people.options(), model.WithModelDir(p.modelDir), model.WithWorkers(workers), model.WithThreads(p.threads))
+	return model.Open(kind, opts...)
 }
 
 // gatewayFlags are the HTTP gateway's settings, shared by serve and demo.
@@ -385,10 +385,31 @@ func usageExit(err error) int {
 	return 2
 }
 
-// checkMaxPeople checks --max-people (infer, serve, run, demo, loadtest) before a model is opened.
-func checkMaxPeople(n int) error {
-	if n < 1 || n > model.MaxPeople {
-		return fmt.Errorf("--max-people %d: must be in 1..%d", n, model.MaxPeople)
+// peopleFlags are --max-people and --person-detector (infer, serve, run, demo, loadtest).
+type peopleFlags struct {
+	maxPeople int
+	detector  string
+}
+
+// register defines both flags; maxPeopleUsage is --max-people's help, with a %d for the bound.
+func (p *peopleFlags) register(fs *flag.FlagSet, maxPeopleUsage string) {
+	fs.IntVar(&p.maxPeople, "max-people", 1, fmt.Sprintf(maxPeopleUsage, model.MaxPeople))
+	fs.StringVar(&p.detector, "person-detector", string(model.PoseDetector), "how people are found: pose (MediaPipe's BlazePose detector, made for people near the camera) or ssd "+
+		"(an SSD person detector on the whole frame, MediaPipe Objectron's; finds people from about 30 px tall, for cameras that see a street, a shop or a gym floor; one more model per worker)")
+}
+
+// check checks both before a model is opened.
+func (p peopleFlags) check() error {
+	if p.maxPeople < 1 || p.maxPeople > model.MaxPeople {
+		return fmt.Errorf("--max-people %d: must be in 1..%d", p.maxPeople, model.MaxPeople)
+	}
+	if _, err := model.ParsePersonDetector(p.detector); err != nil {
+		return fmt.Errorf("--person-detector: %w", err)
 	}
 	return nil
+}
+
+// options are the model options of checked flags.
+func (p peopleFlags) options() []model.Option {
+	return []model.Option{model.WithMaxPeople(p.maxPeople), model.WithPersonDetector(model.PersonDetector(p.detector))}
 }

@@ -32,7 +32,7 @@ type inferConfig struct {
 	maxMegapixels float64
 	minDetection  float64
 	minTracking   float64
-	maxPeople     int
+	people        peopleFlags
 	files         []string
 	// raw, when set, is the layout of every file: raw pixels, not an encoded image.
 	raw *pixels.RawLayout
@@ -55,7 +55,7 @@ func parseInfer(args []string, stderr io.Writer) (inferConfig, error) {
 	fs.Float64Var(&c.maxMegapixels, "max-megapixels", pixels.DefaultMaxMegapixels, "reject images larger than this many megapixels, from their header")
 	fs.Float64Var(&c.minDetection, "min-detection-confidence", 0.5, "detector score threshold")
 	fs.Float64Var(&c.minTracking, "min-tracking-confidence", 0.5, "landmark presence threshold")
-	fs.IntVar(&c.maxPeople, "max-people", 1, fmt.Sprintf("find up to `N` people per image (1..%d), most confident first; above 1 each line gains \"people\" (MediaPipe Tasks' PoseLandmarker; with --video: Tasks' tracking, no smoothing, ids that follow each person)", model.MaxPeople))
+	c.people.register(fs, "find up to `N` people per image (1..%d), most confident first; above 1 each line gains \"people\" (MediaPipe Tasks' PoseLandmarker; with --video: Tasks' tracking, no smoothing, ids that follow each person)")
 	raw := fs.String("raw", "", fmt.Sprintf("the files are raw pixels in `FORMAT`, one of %v (needs --width and --height)", pixels.RawFormats()))
 	width := fs.Int("width", 0, "width in pixels of the --raw files")
 	height := fs.Int("height", 0, "height in pixels of the --raw files")
@@ -81,7 +81,7 @@ func parseInfer(args []string, stderr io.Writer) (inferConfig, error) {
 	case c.minDetection < 0 || c.minDetection > 1 || c.minTracking < 0 || c.minTracking > 1:
 		return c, errors.New("confidence thresholds must be in [0,1]")
 	}
-	return c, checkMaxPeople(c.maxPeople)
+	return c, c.people.check()
 }
 
 // rawLayoutFlags checks --raw, --width, --height and --stride together: the size flags go with
@@ -119,8 +119,8 @@ func runInfer(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return 2
 		}
 	}
-	lm, err := model.Open(c.kind, model.WithModelDir(c.modelDir), model.WithThreads(c.threads),
-		model.WithMinDetectionConfidence(float32(c.minDetection)), model.WithMinTrackingConfidence(float32(c.minTracking)), model.WithMaxPeople(c.maxPeople))
+	lm, err := model.Open(c.kind, append(c.people.options(), model.WithModelDir(c.modelDir), model.WithThreads(c.threads),
+		model.WithMinDetectionConfidence(float32(c.minDetection)), model.WithMinTrackingConfidence(float32(c.minTracking)))...)
 	if err != nil {
 		fmt.Fprintln(stderr, "holostream infer:", err)
 		return 1
@@ -177,7 +177,7 @@ func inferFile(lm *model.Landmarker, c inferConfig, path string, track *model.Tr
 		return model.Output{}, err
 	}
 	out := model.NewOutput(path, img, lm.Kind(), res, decoded, time.Since(start))
-	if c.maxPeople > 1 {
+	if c.people.maxPeople > 1 {
 		out.People = model.NewPeopleOutput(res)
 	}
 	if c.overlayDir != "" {

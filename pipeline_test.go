@@ -29,7 +29,7 @@ func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, n
 // TestDemoAccountsForEveryFrame runs `holostream demo --frames 60` with corrupt frames mixed in:
 // every frame produced comes out as a keypoint event or a dead letter.
 func TestDemoAccountsForEveryFrame(t *testing.T) {
-	pf := processorFlags{model: string(model.PoseLite), workers: 2, threads: 1, maxPeople: 1, maxImageBytes: 8 << 20,
+	pf := processorFlags{model: string(model.PoseLite), workers: 2, threads: 1, people: peopleFlags{maxPeople: 1, detector: string(model.PoseDetector)}, maxImageBytes: 8 << 20,
 		maxMegapixels: 50, window: 5 * time.Second, grace: time.Second}
 	// 3 cameras x 20 frames of the 40-frame footage, every 5th frame truncated: frames 5, 10, 15
 	// and 20 of each camera go to the dead-letter topic.

@@ -23,7 +23,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	gf.register(fs, "addr", "127.0.0.1:8080")
 	kind := fs.String("model", string(model.PoseFull), fmt.Sprintf("pipeline of POST /v1/infer: one of %v, or none", model.Kinds()))
 	modelDir := fs.String("models", "", "directory of the .tflite models (default $HOLOSTREAM_MODELS or .deps/models)")
-	maxPeople := fs.Int("max-people", 1, fmt.Sprintf("POST /v1/infer finds up to `N` people per image (1..%d), most confident first; above 1 its answer gains \"people\" (MediaPipe Tasks' PoseLandmarker)", model.MaxPeople))
+	var people peopleFlags
+	people.register(fs, "POST /v1/infer finds up to `N` people per image (1..%d), most confident first; above 1 its answer gains \"people\" (MediaPipe Tasks' PoseLandmarker)")
 	noKafka := fs.Bool("no-kafka", false, "serve without a Kafka cluster: POST /v1/infer and the upload page only")
 	fs.IntVar(&gf.maxImageBytes, "max-image-bytes", kafka.DefaultMaxImageBytes, "POST /v1/frames answers 413 for larger images; give run the same value (the frames producer's record limit follows it)")
 	fs.Float64Var(&gf.maxMegapixels, "max-megapixels", pixels.DefaultMaxMegapixels, "POST /v1/infer and /v1/frames answer 413 for images whose header declares more megapixels; give run the same value")
@@ -31,14 +32,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return usageExit(err)
 	}
 	log := newLogger(stderr)
-	if err := serve(ctx, log, cf, gf, *kind, *modelDir, *maxPeople, *noKafka); err != nil {
+	if err := serve(ctx, log, cf, gf, *kind, *modelDir, people, *noKafka); err != nil {
 		stream.LogError(log, "holostream serve failed", err)
 		return 1
 	}
 	return 0
 }
 
-func serve(ctx context.Context, log *slog.Logger, cf clusterFlags, gf gatewayFlags, kind, modelDir string, maxPeople int, noKafka bool) error {
+func serve(ctx context.Context, log *slog.Logger, cf clusterFlags, gf gatewayFlags, kind, modelDir string, people peopleFlags, noKafka bool) error {
 	cfg, err := gf.config(log)
 	if err != nil {
 		return err
@@ -51,10 +52,10 @@ func serve(ctx context.Context, log *slog.Logger, cf clusterFlags, gf gatewayFla
 		if err != nil {
 			return fmt.Errorf("--model: %w", err)
 		}
-		if err := checkMaxPeople(maxPeople); err != nil {
+		if err := people.check(); err != nil {
 			return err
 		}
-		lm, err := model.Open(k, model.WithModelDir(modelDir), model.WithWorkers(cfg.InferWorkers), model.WithMaxPeople(maxPeople))
+		lm, err := model.Open(k, append(people.options(), model.WithModelDir(modelDir), model.WithWorkers(cfg.InferWorkers))...)
 		if err != nil {
 			return err
 		}

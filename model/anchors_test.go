@@ -51,13 +51,9 @@ func TestFaceShortRangeAnchors(t *testing.T) {
 
 func TestAnchorShapes(t *testing.T) {
 	t.Parallel()
-	// The example of ssd_anchors_calculator.cc: the classic SSD MobileNet's 1917 anchors.
-	o := AnchorOptions{
-		NumLayers: 6, MinScale: 0.2, MaxScale: 0.95, InputWidth: 300, InputHeight: 300,
-		OffsetX: 0.5, OffsetY: 0.5, Strides: []int{16, 32, 64, 128, 256, 512},
-		AspectRatios:                 []float32{1, 2, 0.5, 3, 0.3333},
-		InterpolatedScaleAspectRatio: 1, ReduceBoxesInLowestLayer: true,
-	}
+	// The classic SSD MobileNet's 1917 anchors (the example of ssd_anchors_calculator.cc), which
+	// the SSD person detector uses (object_detection_oid_v4_cpu.pbtxt).
+	o := SSDPersonAnchors()
 	anchors := GenerateAnchors(o)
 	if len(anchors) != 19*19*3+(10*10+5*5+3*3+2*2+1)*6 {
 		t.Fatalf("got %d anchors, want 1917", len(anchors))

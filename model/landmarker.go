@@ -87,6 +87,8 @@ type config struct {
 	smoothLandmarks bool
 	// maxPeople is WithMaxPeople: 1 runs the legacy one-person graph, more the Tasks graph.
 	maxPeople int
+	// detector is WithPersonDetector.
+	detector PersonDetector
 	// sequential is WithSequentialBranches; nil leaves it to the CPUs the process may use.
 	sequential *bool
 }
@@ -143,6 +145,15 @@ func WithSmoothing(on bool) Option { return func(c *config) { c.smoothLandmarks 
 // people, so WithSmoothing is ignored), and a track id per person (Person.ID), which is ours.
 func WithMaxPeople(n int) Option { return func(c *config) { c.maxPeople = n } }
 
+// WithPersonDetector sets the detector that finds people for the landmark model (default
+// PoseDetector, MediaPipe's). SSDDetector finds people far from the camera (person_detector.go);
+// it always runs the several-people graph (people.go, people_video.go) with its own detector in
+// place of the pose detector's, even for one person, and opens one more model per worker.
+func WithPersonDetector(d PersonDetector) Option { return func(c *config) { c.detector = d } }
+
+// peopleGraph reports whether frames run the several-people graph rather than legacy Pose's.
+func (c config) peopleGraph() bool { return c.maxPeople > 1 || c.detector == SSDDetector }
+
 // MaxPeople bounds WithMaxPeople: more landmark runs per frame than any camera needs.
 const MaxPeople = 64
 
@@ -175,6 +186,7 @@ type Landmarker struct {
 	cfg         config
 	anchors     []Anchor
 	faceAnchors []Anchor // holistic kinds only
+	ssdAnchors  []Anchor // SSDDetector only
 	nets        []*network
 	pool        chan *poseWorker
 	all         []*poseWorker
@@ -185,7 +197,7 @@ func Open(kind Kind, opts ...Option) (*Landmarker, error) {
 	if _, err := ParseKind(string(kind)); err != nil {
 		return nil, err
 	}
-	cfg := config{threads: 1, workers: 1, minDetection: 0.5, minTracking: 0.5, smoothLandmarks: true, maxPeople: 1}
+	cfg := config{threads: 1, workers: 1, minDetection: 0.5, minTracking: 0.5, smoothLandmarks: true, maxPeople: 1, detector: PoseDetector}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -201,6 +213,9 @@ func Open(kind Kind, opts ...Option) (*Landmarker, error) {
 	if cfg.maxPeople < 1 || cfg.maxPeople > MaxPeople {
 		return nil, fmt.Errorf("model: max people %d out of range 1..%d", cfg.maxPeople, MaxPeople)
 	}
+	if _, err := ParsePersonDetector(string(cfg.detector)); err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
 	l := &Landmarker{kind: kind, cfg: cfg, anchors: GenerateAnchors(PoseDetectorAnchors())}
 	det, err := loadNetwork(filepath.Join(cfg.dir, "pose_detection.tflite"), "pose_detection")
 	if err != nil {
@@ -213,6 +228,15 @@ func Open(kind Kind, opts ...Option) (*Landmarker, error) {
 		return nil, err
 	}
 	l.nets = append(l.nets, lm)
+	var ssd *network
+	if cfg.detector == SSDDetector {
+		if ssd, err = loadNetwork(filepath.Join(cfg.dir, ssdFile), "person detector"); err != nil {
+			l.Close()
+			return nil, err
+		}
+		l.nets = append(l.nets, ssd)
+		l.ssdAnchors = GenerateAnchors(SSDPersonAnchors())
+	}
 	var hol holisticNets
 	if kind.IsHolistic() {
 		if hol, err = loadHolisticNets(cfg.dir, kind == HolisticRefined); err != nil {
@@ -225,6 +249,11 @@ func Open(kind Kind, opts ...Option) (*Landmarker, error) {
 	l.pool = make(chan *poseWorker, cfg.workers)
 	for i := 0; i < cfg.workers; i++ {
 		w, err := newPoseWorker(det, lm, cfg.threads)
+		if err == nil && ssd != nil {
+			if w.ssd, err = newSSDWorker(ssd, cfg.threads); err != nil {
+				w.close()
+			}
+		}
 		if err == nil && kind.IsHolistic() {
 			if w.hol, err = newHolisticWorker(hol, cfg.threads, cfg.parallelBranches()); err != nil {
 				w.close()
@@ -245,6 +274,9 @@ func (l *Landmarker) Workers() int { return l.cfg.workers }
 
 // MaxPeople is how many people Detect finds per image at most (WithMaxPeople).
 func (l *Landmarker) MaxPeople() int { return l.cfg.maxPeople }
+
+// PersonDetector is the detector that finds people (WithPersonDetector).
+func (l *Landmarker) PersonDetector() PersonDetector { return l.cfg.detector }
 
 // Kind is the pipeline this Landmarker runs.
 func (l *Landmarker) Kind() Kind { return l.kind }
@@ -351,10 +383,10 @@ func (l *Landmarker) run(img pixels.Image, tr *Track, ts time.Duration) (Result,
 		return Result{}, ErrClosed
 	}
 	defer func() { l.pool <- w }()
-	if l.cfg.maxPeople > 1 && tr != nil {
+	if l.cfg.peopleGraph() && tr != nil {
 		return l.trackPeople(w, img, tr, ts)
 	}
-	if l.cfg.maxPeople > 1 {
+	if l.cfg.peopleGraph() {
 		return l.detectPeople(w, img)
 	}
 	res, err := w.pose(l, img, tr, ts)

@@ -53,7 +53,7 @@ const (
 	// longer absence, such as a player walking out of frame and back (leave2: 400 ms between
 	// the first frame without them and their return), gets a new one, since by then a
 	// different person may well stand where they were.
-	ReidWindow = 300 * time.Millisecond
+	ReidWindow = 1000 * time.Millisecond
 	// ReidMinIoU is the overlap above which a new ROI is the lost person's: below
 	// Tasks' association threshold (min_tracking_confidence, 0.5 by default) because the person
 	// may have moved while hidden, and the new ROI is a detection's, the old one from landmarks.
@@ -116,7 +116,19 @@ func (l *Landmarker) trackPeople(w *poseWorker, img pixels.Image, tr *Track, ts 
 		return res, err
 	}
 	res.Timings.Landmarks, res.Timings.Hands, res.Timings.Face = timings.Landmarks, timings.Hands, timings.Face
+	// The people tracked into this frame whose id no one carries are lost now, and a person
+	// found afresh in this very frame may be one of them (their tracked ROI gave no pose, a
+	// detection beside it did): they join the lost before the new ids are given.
 	lost := recentlyLost(tr.Lost, ts)
+	for _, p := range tr.People {
+		carried := false
+		for k := range people {
+			carried = carried || merged[from[k]].ID == p.ID
+		}
+		if !carried {
+			lost = append(lost, LostPerson{ID: p.ID, ROI: p.ROI, LostAt: ts})
+		}
+	}
 	tracked := make([]TrackedPerson, len(people))
 	for k := range people {
 		m := merged[from[k]]
@@ -132,15 +144,6 @@ func (l *Landmarker) trackPeople(w *poseWorker, img pixels.Image, tr *Track, ts 
 		}
 		people[k].ID = id
 		tracked[k] = TrackedPerson{ID: id, ROI: next[k]}
-	}
-	for _, p := range tr.People {
-		found := false
-		for _, q := range tracked {
-			found = found || q.ID == p.ID
-		}
-		if !found {
-			lost = append(lost, LostPerson{ID: p.ID, ROI: p.ROI, LostAt: ts})
-		}
 	}
 	if len(lost) == 0 {
 		lost = nil

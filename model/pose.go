@@ -35,6 +35,7 @@ const heatmapKernel = 9
 // hol holds the Holistic pipeline's extra interpreters (nil for the pose kinds).
 type poseWorker struct {
 	det, lm *interpreter
+	ssd     *ssdWorker // WithPersonDetector(SSDDetector) only
 	hol     *holisticWorker
 	dets    []Detection
 	raw     [numRawLandmarks]Landmark
@@ -69,6 +70,9 @@ func newPoseWorker(det, lm *network, threads int) (*poseWorker, error) {
 func (w *poseWorker) close() {
 	w.det.close()
 	w.lm.close()
+	if w.ssd != nil {
+		w.ssd.close()
+	}
 	if w.hol != nil {
 		w.hol.close()
 	}

@@ -11,7 +11,8 @@
 #   .deps/lib/libtensorflowlite_c.so      TFLite 2.9.0 C API (npm tfjs-tflite-node@0.0.2)
 #   .deps/include/tensorflow/lite/...     its headers (npm) + c_api_experimental.h, builtin_ops.h
 #                                         (Go module github.com/tensorflow/tensorflow@v2.9.0)
-#   .deps/models/*.tflite                 MediaPipe models (npm @mediapipe/holistic@0.5.1675471629),
+#   .deps/models/*.tflite                 MediaPipe models (npm @mediapipe/holistic@0.5.1675471629,
+#                                         the person detector from @mediapipe/objectron@0.4.1675468480),
 #                                         (face_landmark_with_attention needs model/attention_ops.c)
 set -euo pipefail
 
@@ -159,6 +160,20 @@ if [ ${#missing[@]} -gt 0 ]; then
 			extract "$cache/$mp" "package/$name.tflite" "$m/$name.tflite" "${model_sum[$name]}"
 		fi
 	done
+	rm -f "$packed"
+fi
+# The person detector of several people per camera (model.WithPersonDetector): the SSD
+# MobileNetV2 of MediaPipe's Objectron (Open Images v4 classes, one of them Person), packed into
+# the npm package of MediaPipe's web Objectron at the byte range its
+# objectron_solution_packed_assets_loader.js names (bytes 0-184 are its label map).
+ssd=object_detection_ssd_mobilenetv2_oidv4_fp16
+ssd_sum=d0a5255bf8c4f5a0bc4240741a76c41d5e939f7655078f945f50ab53a9375da6
+if ! sha_ok "$m/$ssd.tflite" $ssd_sum; then
+	ob=mediapipe-objectron-0.4.1675468480.tgz
+	npm_tarball @mediapipe/objectron@0.4.1675468480 $ob fc3e37b326b05e8f596099c90b3e0931b05a56cd3160b9ac450b621794bac94c
+	packed=$cache/objectron_solution_packed_assets.data
+	tar -xzOf "$cache/$ob" package/objectron_solution_packed_assets.data >"$packed"
+	carve "$packed" 184 9987912 "$m/$ssd.tflite" $ssd_sum
 	rm -f "$packed"
 fi
 log "ok: $deps"
