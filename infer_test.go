@@ -179,7 +179,7 @@ func TestInferRawFiles(t *testing.T) {
 // TestInferMaxPeople is --max-people: above 1 each line gains "people" (ids = index, most
 // confident first, people[0] the line's pose; [] when nobody), at 1 the line has no such field;
 // with --video the ids are track ids: the same people keep theirs, and people found again where
-// they were after one frame with nobody (33 ms at 30 fps, within model.ReidWindow: a short
+// they were after one frame with nobody (33 ms at 30 fps, within model.DefaultReidWindow: a short
 // occlusion) get theirs back.
 func TestInferMaxPeople(t *testing.T) {
 	var stdout, stderr bytes.Buffer

@@ -24,9 +24,9 @@ import (
 // keypoint event carries every person with a track id, and the ids live in the camera's table
 // row: when the instance that had a camera stops, the other takes it over with the same ids.
 // Each camera sees two players (basketball2.png) for 5 frames (ids 1 and 2), nobody for 4
-// (tracking lost; 400 ms at the test clock's 100 ms a frame, beyond model.ReidWindow, so not a
-// short occlusion), the players again (new ids 3 and 4, never 1 and 2 again), then the
-// handover, then 10 more frames of them: a fresh tracker would call them 1 and 2, the one
+// (tracking lost; 400 ms at the test clock's 100 ms a frame, beyond the test's 300 ms
+// re-identification window, so not a short occlusion), the players again (new ids 3 and 4,
+// never 1 and 2 again), then the handover, then 10 more frames of them: a fresh tracker would call them 1 and 2, the one
 // restored from the table keeps 3 and 4.
 func TestPeopleKeepTheirIdsAcrossFailover(t *testing.T) {
 	cluster, err := embedded.Start(embedded.Options{Partitions: 4})
@@ -43,7 +43,8 @@ func TestPeopleKeepTheirIdsAcrossFailover(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lm, err := model.Open(model.PoseFull, model.WithWorkers(2), model.WithMaxPeople(4))
+	const reid = 300 * time.Millisecond
+	lm, err := model.Open(model.PoseFull, model.WithWorkers(2), model.WithMaxPeople(4), model.WithReidWindow(reid))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,8 +66,8 @@ func TestPeopleKeepTheirIdsAcrossFailover(t *testing.T) {
 			src = append(src, players)
 		}
 	}
-	if gap := 4 * 100 * time.Millisecond; gap <= model.ReidWindow {
-		t.Fatalf("the players' absence (%v) is within model.ReidWindow (%v): they would keep ids 1 and 2", gap, model.ReidWindow)
+	if gap := 4 * 100 * time.Millisecond; gap <= reid {
+		t.Fatalf("the players' absence (%v) is within the re-identification window (%v): they would keep ids 1 and 2", gap, reid)
 	}
 	ids := []string{"court-a", "court-b", "court-c", "court-d"}
 	clocks := map[string]func() time.Time{}

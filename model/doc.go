@@ -18,8 +18,8 @@
 // landmark ROIs merged with the detections by AssociationNormRectCalculator's rule, no smoothing
 // (Tasks refuses it for several people), Holistic's face and hands found per person each frame
 // as in image mode. Each person carries a track id (Person.ID, ours: Tasks has none), kept while
-// the association keeps them, given back to a person lost within ReidWindow (300 ms of stream
-// time) and found again where they were (ROI IoU above ReidMinIoU, or centre within
+// the association keeps them, given back to a person lost within the re-identification window
+// (WithReidWindow, 1 s of stream time by default) and found again where they were (ROI IoU above ReidMinIoU, or centre within
 // ReidMaxCentre ROI sizes), and never reused otherwise within a Track, which holds the tracked
 // people, the recently lost and the id counter (and encodes them, binary versions 2 and 3).
 // Re-identification changes ids only, never ROIs or landmarks.

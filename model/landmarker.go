@@ -89,6 +89,8 @@ type config struct {
 	maxPeople int
 	// detector is WithPersonDetector.
 	detector PersonDetector
+	// reidWindow is WithReidWindow.
+	reidWindow time.Duration
 	// sequential is WithSequentialBranches; nil leaves it to the CPUs the process may use.
 	sequential *bool
 }
@@ -151,6 +153,11 @@ func WithMaxPeople(n int) Option { return func(c *config) { c.maxPeople = n } }
 // place of the pose detector's, even for one person, and opens one more model per worker.
 func WithPersonDetector(d PersonDetector) Option { return func(c *config) { c.detector = d } }
 
+// WithReidWindow sets how long, in stream time, the id of a person tracking lost waits to be
+// given back to someone found again where they were (video mode with several people; default
+// DefaultReidWindow). 0 gives ids back only within the frame they were lost in.
+func WithReidWindow(d time.Duration) Option { return func(c *config) { c.reidWindow = d } }
+
 // peopleGraph reports whether frames run the several-people graph rather than legacy Pose's.
 func (c config) peopleGraph() bool { return c.maxPeople > 1 || c.detector == SSDDetector }
 
@@ -197,7 +204,7 @@ func Open(kind Kind, opts ...Option) (*Landmarker, error) {
 	if _, err := ParseKind(string(kind)); err != nil {
 		return nil, err
 	}
-	cfg := config{threads: 1, workers: 1, minDetection: 0.5, minTracking: 0.5, smoothLandmarks: true, maxPeople: 1, detector: PoseDetector}
+	cfg := config{threads: 1, workers: 1, minDetection: 0.5, minTracking: 0.5, smoothLandmarks: true, maxPeople: 1, detector: PoseDetector, reidWindow: DefaultReidWindow}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -212,6 +219,9 @@ func Open(kind Kind, opts ...Option) (*Landmarker, error) {
 	}
 	if cfg.maxPeople < 1 || cfg.maxPeople > MaxPeople {
 		return nil, fmt.Errorf("model: max people %d out of range 1..%d", cfg.maxPeople, MaxPeople)
+	}
+	if cfg.reidWindow < 0 {
+		return nil, fmt.Errorf("model: re-identification window %v: must be >= 0", cfg.reidWindow)
 	}
 	if _, err := ParsePersonDetector(string(cfg.detector)); err != nil {
 		return nil, fmt.Errorf("model: %w", err)
@@ -324,7 +334,7 @@ type Result struct {
 // hands found from it (nil when not found).
 type Person struct {
 	// ID is the person's track id in video mode with WithMaxPeople(n > 1): from 1, the same
-	// while tracking follows the person or given back after a short occlusion (ReidWindow), never
+	// while tracking follows the person or given back after a short occlusion (WithReidWindow), never
 	// reused otherwise within a Track (people_video.go). 0 in
 	// image mode and with one person.
 	ID                  int64

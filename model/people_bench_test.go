@@ -7,9 +7,10 @@ import (
 
 // BenchmarkPeople is the cost of several people in one frame (WithMaxPeople): the detector once,
 // then one landmark-model run per person, on one worker (no idle workers to spread over), pose
-// full, one interpreter thread. basketball2.png has two people; the 4-people case runs each of
-// their ROIs twice, which costs what two more people would. "landmarks" is one landmark-model
-// run alone (crop, invoke, decode, project), the unit the extra people should cost.
+// full, one interpreter thread. basketball2.png has two people; the 4- and 8-people cases run
+// each of their ROIs 2 and 4 times, which costs what more people would. "landmarks" is one
+// landmark-model run alone (crop, invoke, decode, project), the unit the extra people should
+// cost.
 func BenchmarkPeople(b *testing.B) {
 	img := loadImage(b, "../testdata/images/basketball2.png")
 	l := openForTest(b, PoseFull, WithMaxPeople(4))
@@ -19,7 +20,7 @@ func BenchmarkPeople(b *testing.B) {
 	if err != nil || len(found) != 2 {
 		b.Fatalf("basketball2.png: %d ROIs (%v), want 2", len(found), err)
 	}
-	for _, n := range []int{1, 2, 4} {
+	for _, n := range []int{1, 2, 4, 8} {
 		rois := make([]Rect, n)
 		for i := range rois {
 			rois[i] = found[i%len(found)]
@@ -52,5 +53,36 @@ func BenchmarkPeople(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+	})
+}
+
+// BenchmarkSSDPeople is the SSD person detector's cost on a surveillance frame (768x576, 9
+// labelled people 38-132 px tall, 8 found): the detector alone, and a whole frame in image mode
+// (the detector, then the landmark model per person, one worker on one thread); people/op is
+// how many people the frame gave.
+func BenchmarkSSDPeople(b *testing.B) {
+	img := loadImage(b, "../testdata/surveillance/frame_0720.jpg")
+	l := openForTest(b, PoseFull, WithMaxPeople(16), WithPersonDetector(SSDDetector))
+	b.Run("detector", func(b *testing.B) {
+		w := <-l.pool
+		defer func() { l.pool <- w }()
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := w.ssd.people(l.ssdAnchors, img); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("frame", func(b *testing.B) {
+		b.ReportAllocs()
+		people := 0
+		for b.Loop() {
+			res, err := l.Detect(img)
+			if err != nil {
+				b.Fatal(err)
+			}
+			people = len(res.People)
+		}
+		b.ReportMetric(float64(people), "people/op")
 	})
 }

@@ -50,7 +50,7 @@ func runMultiVideo(t *testing.T, roundTrip bool) (multiVideoGolden, map[string][
 	if len(g.Sequences) < 2 || g.NumPoses < 2 {
 		t.Fatalf("multipose_video.json: %d sequences, num_poses %d", len(g.Sequences), g.NumPoses)
 	}
-	l := openForTest(t, PoseFull, WithMaxPeople(g.NumPoses))
+	l := openForTest(t, PoseFull, WithMaxPeople(g.NumPoses), WithReidWindow(300*time.Millisecond))
 	out := map[string][]videoFrame{}
 	for _, s := range g.Sequences {
 		src := loadImage(t, filepath.Join("..", s.Source))
@@ -176,9 +176,9 @@ func maxf(a, b float64) float64 {
 // through its binary form before every frame (a failover at every frame): the same frames and
 // ids as without; within a frame ids are distinct and from 1; a person in consecutive frames
 // (landmark boxes overlapping by IoU > 0.5) keeps their id; an id that leaves never comes back
-// (no absence here is within ReidWindow). pan2 (both people in view throughout) uses exactly
-// ids 1 and 2; in leave2 the left person leaves for 12 frames (lost at 366.7 ms, back at
-// 766.7 ms: 400 ms, beyond ReidWindow) and comes back with a new id, 3, while the right one
+// (no absence here is within the re-identification window, 300 ms for this test). pan2 (both
+// people in view throughout) uses exactly ids 1 and 2; in leave2 the left person leaves for 12
+// frames (lost at 366.7 ms, back at 766.7 ms: 400 ms, beyond the window) and comes back with a new id, 3, while the right one
 // keeps theirs.
 func TestMultiPersonVideoIDs(t *testing.T) {
 	g, runs := runMultiVideo(t, true)
@@ -371,9 +371,9 @@ func runOcclusion(t *testing.T, l *Landmarker, hidden int, roundTrip bool) ([]st
 	return ids, results, tr
 }
 
-// TestMultiPersonReidentify: one of two players hidden (blacked out) for a short occlusion, 2 or
-// 3 frames at 30 fps (67 or 100 ms, within ReidWindow), keeps their id when they reappear; hidden
-// for 12 frames (400 ms, beyond it) they get a new id, 3. The other player keeps theirs
+// TestMultiPersonReidentify: one of two players hidden (blacked out) for a short occlusion, 2, 3
+// or 12 frames at 30 fps (67 ms to 400 ms, within DefaultReidWindow), keeps their id when they
+// reappear; hidden for 33 frames (1.1 s, beyond it) they get a new id, 3. The other player keeps theirs
 // throughout; ids are unique in every frame; the Track through its binary form before every
 // frame gives the same people and ids.
 func TestMultiPersonReidentify(t *testing.T) {
@@ -381,7 +381,7 @@ func TestMultiPersonReidentify(t *testing.T) {
 	for _, c := range []struct {
 		hidden   int
 		backLeft string
-	}{{2, "1,2"}, {3, "1,2"}, {12, "3,2"}} {
+	}{{2, "1,2"}, {3, "1,2"}, {12, "1,2"}, {33, "3,2"}} {
 		ids, plain, tr := runOcclusion(t, l, c.hidden, false)
 		t.Logf("hidden %d frames: ids (left,right) per frame %v", c.hidden, ids)
 		for i, s := range ids {
@@ -414,7 +414,7 @@ func TestMultiPersonReidentify(t *testing.T) {
 
 // TestReidentify pins the matching with rectangles: the lost person whose ROI overlaps most
 // above ReidMinIoU, else the nearest centre within ReidMaxCentre ROI sizes, else none; and
-// entries older than ReidWindow are dropped.
+// entries older than the window are dropped.
 func TestReidentify(t *testing.T) {
 	r := func(x, y, w, h float32) Rect { return Rect{XCenter: x, YCenter: y, Width: w, Height: h} }
 	lost := []LostPerson{{ID: 1, ROI: r(0.2, 0.5, 0.2, 0.4)}, {ID: 2, ROI: r(0.7, 0.5, 0.2, 0.4)}, {ID: 3, ROI: r(0.75, 0.5, 0.2, 0.4)}}
@@ -434,10 +434,10 @@ func TestReidentify(t *testing.T) {
 		}
 	}
 	old := []LostPerson{{ID: 1, LostAt: 0}, {ID: 2, LostAt: 100 * time.Millisecond}}
-	if got := recentlyLost(old, ReidWindow); len(got) != 2 {
+	if got := recentlyLost(old, DefaultReidWindow, DefaultReidWindow); len(got) != 2 {
 		t.Errorf("at the window: %+v", got)
 	}
-	if got := recentlyLost(old, ReidWindow+time.Millisecond); len(got) != 1 || got[0].ID != 2 {
+	if got := recentlyLost(old, DefaultReidWindow+time.Millisecond, DefaultReidWindow); len(got) != 1 || got[0].ID != 2 {
 		t.Errorf("past the window: %+v", got)
 	}
 }

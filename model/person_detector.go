@@ -2,7 +2,6 @@ package model
 
 import (
 	"fmt"
-	"math"
 	"slices"
 
 	"github.com/holostream/holostream/pixels"
@@ -44,28 +43,30 @@ func ParsePersonDetector(s string) (PersonDetector, error) {
 	return "", fmt.Errorf("unknown person detector %q (want one of %v)", s, PersonDetectors())
 }
 
-// The SSD person detector: MediaPipe's mediapipe/modules/objectron/object_detection_oid_v4_cpu.pbtxt
-// (google-ai-edge/mediapipe) runs it on the whole frame stretched to 300x300
-// (ImageTransformationCalculator, no letterbox) in [-1, 1] (TfLiteConverterCalculator's
-// zero_center), decodes 1917 SSD boxes of 24 classes with a sigmoid (TfLiteTensorsToDetections:
-// num_classes 24, ignore_classes 0, x/y_scale 10, w/h_scale 5, exponential box size) and keeps
-// one detection after non-weighted NMS at IoU 0.4. We keep every person it finds: a box whose
-// best class (of 1..23, as TensorsToDetections picks a detection's label) is Person, scored at
-// least ssdMinScore, after the same NMS.
+// The SSD person detector runs as MediaPipe Tasks' ObjectDetector runs an SSD without in-model
+// post-processing (google-ai-edge/mediapipe v0.10.14, mediapipe/tasks/cc/vision/object_detector/
+// object_detector_graph.cc), with the anchors and box coding of Objectron's graph for this
+// model (mediapipe/modules/objectron/object_detection_oid_v4_cpu.pbtxt): the whole frame
+// stretched to 300x300 (ImageToTensor without keep_aspect_ratio) in [-1, 1], 1917 SSD boxes
+// (y, x, h, w; x/y_scale 10, w/h_scale 5, exponential size), a sigmoid score, and, as with
+// category_allowlist ["Person"], a box's score is its Person score whatever the other 23
+// classes score; then greedy non-weighted NMS at IoU 0.3, class-agnostic (the graph's
+// hard-coded threshold). testdata/golden/person_ssd.json is Tasks' own output on the
+// surveillance frames and the test images (scripts/mediapipe/multipose/ssd_golden.py).
 const (
 	ssdFile        = "object_detection_ssd_mobilenetv2_oidv4_fp16.tflite"
 	ssdInput       = 300
 	ssdBoxes       = 1917
 	ssdClasses     = 24
-	ssdPersonClass = 4 // object_detection_oidv4_labelmap.txt: ???, Bicycle, Boot, Laptop, Person, ...
-	ssdNMS         = 0.4
-	// ssdMinScore is ours, by measurement: people of 50-100 px score 0.3-0.5 (objectron's 0.6
-	// finds 1 of the 59 labelled people, 0.5 38, 0.4 52, 0.3 54); the false boxes a low
-	// threshold lets in cost a landmark run each and are rejected by its presence flag (0.3 false
-	// people a frame at 0.3, against 2.7 false boxes).
+	ssdPersonClass = 4   // object_detection_oidv4_labelmap.txt: ???, Bicycle, Boot, Laptop, Person, ...
+	ssdNMS         = 0.3 // object_detector_graph.cc: NonMaxSuppression min_suppression_threshold
+	// ssdMinScore is Tasks' score_threshold, ours by measurement: people of 50-100 px score
+	// 0.3-0.5 (0.5, Objectron's own threshold, finds 38 of the 59 labelled people; 0.4 52; 0.3
+	// 54); the false boxes a low threshold lets in cost a landmark run each, whose presence
+	// flag rejects them.
 	ssdMinScore = 0.3
 	// ssdROIScale enlarges a person box to the landmark model's square ROI: 1.25, as the pose
-	// detector's ROI (roiScale); 1.5 (objectron's box expansion) finds 2 fewer people of the 59.
+	// detector's ROI (roiScale); 1.5 (Objectron's box expansion) finds 2 fewer people of the 59.
 	ssdROIScale = roiScale
 )
 
@@ -88,8 +89,8 @@ func SSDPersonAnchors() AnchorOptions {
 	}
 }
 
-// SSDPersonDecode returns the TfLiteTensorsToDetectionsCalculator options of
-// object_detection_oid_v4_cpu.pbtxt for one class's scores (ssdPersonLogits), with ssdMinScore.
+// SSDPersonDecode returns the TensorsToDetectionsCalculator options of
+// object_detection_oid_v4_cpu.pbtxt for the Person class's scores (ssdPersonLogits), with ssdMinScore.
 func SSDPersonDecode() DecodeOptions {
 	return DecodeOptions{
 		NumBoxes:                  ssdBoxes,
@@ -104,24 +105,11 @@ func SSDPersonDecode() DecodeOptions {
 	}
 }
 
-// ssdPersonLogits writes into dst, for each box, its Person logit when Person is the box's best
-// class among 1..ssdClasses-1 (TensorsToDetections' argmax with class 0 ignored; the sigmoid is
-// monotonic, so comparing logits picks the same class), and -Inf otherwise, which the decode's
-// threshold rejects.
+// ssdPersonLogits writes into dst each box's Person logit (the class column of the allowlist).
 func ssdPersonLogits(classes []float32, dst []float32) []float32 {
 	dst = slices.Grow(dst[:0], ssdBoxes)[:ssdBoxes]
 	for i := range dst {
-		row := classes[i*ssdClasses : (i+1)*ssdClasses]
-		best := 1
-		for c := 2; c < ssdClasses; c++ {
-			if row[c] > row[best] {
-				best = c
-			}
-		}
-		dst[i] = float32(math.Inf(-1))
-		if best == ssdPersonClass {
-			dst[i] = row[ssdPersonClass]
-		}
+		dst[i] = classes[i*ssdClasses+ssdPersonClass]
 	}
 	return dst
 }

@@ -152,29 +152,78 @@ func TestSSDFindsDistantPeople(t *testing.T) {
 	}
 }
 
-func TestSSDPersonLogits(t *testing.T) {
-	t.Parallel()
-	classes := make([]float32, ssdBoxes*ssdClasses)
-	row := func(i int) []float32 { return classes[i*ssdClasses : (i+1)*ssdClasses] }
-	row(0)[ssdPersonClass] = 2                // Person is the best class
-	row(1)[ssdPersonClass], row(1)[19] = 2, 3 // Footwear beats Person
-	row(2)[0], row(2)[ssdPersonClass] = 9, 1  // class 0 is ignored: Person still wins
-	for c := range row(3) {
-		row(3)[c] = -5 // all equal: the first class (Bicycle) is the label, as argmax keeps the first
+// TestSSDMatchesTasks compares the SSD person detector's boxes with MediaPipe Tasks'
+// ObjectDetector on the same model and images (testdata/golden/person_ssd.json). Tasks gives
+// boxes in whole pixels, truncated and clamped to the image (a box cut at the left or top keeps
+// its width), so a box matches within 1 px and 1e-4 of score; every box of either side must
+// have its match.
+func TestSSDMatchesTasks(t *testing.T) {
+	data, err := os.ReadFile("../testdata/golden/person_ssd.json")
+	if err != nil {
+		t.Fatal(err)
 	}
-	got := ssdPersonLogits(classes, nil)
-	if len(got) != ssdBoxes {
-		t.Fatalf("%d logits, want %d", len(got), ssdBoxes)
+	type gbox struct{ XMin, YMin, XMax, YMax, Score float64 }
+	var g struct {
+		Threshold float64           `json:"score_threshold"`
+		NMS       float64           `json:"nms_iou"`
+		Images    map[string][]gbox `json:"images"`
 	}
-	if got[0] != 2 || !math.IsInf(float64(got[1]), -1) || got[2] != 1 || !math.IsInf(float64(got[3]), -1) {
-		t.Errorf("logits %v, want [2 -Inf 1 -Inf]", got[:4])
+	if err := json.Unmarshal(data, &g); err != nil {
+		t.Fatal(err)
 	}
-	// The decode's threshold drops what is not a person.
-	boxes := make([]float32, ssdBoxes*4)
-	dets := DecodeDetections(boxes, got, GenerateAnchors(SSDPersonAnchors()), SSDPersonDecode(), nil)
-	if len(dets) != 2 || dets[0].Score != Sigmoid(2) || dets[1].Score != Sigmoid(1) {
-		t.Errorf("decoded %+v, want boxes 0 and 2", dets)
+	if g.Threshold != ssdMinScore || g.NMS != ssdNMS || len(g.Images) < 15 {
+		t.Fatalf("golden: threshold %v, NMS %v, %d images; the port uses %v, %v", g.Threshold, g.NMS, len(g.Images), ssdMinScore, ssdNMS)
 	}
+	l := openForTest(t, PoseFull, WithMaxPeople(16), WithPersonDetector(SSDDetector))
+	w := <-l.pool
+	defer func() { l.pool <- w }()
+	names := make([]string, 0, len(g.Images))
+	for n := range g.Images {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	total := 0
+	for _, name := range names {
+		img := loadImage(t, filepath.Join("..", name))
+		dets, err := w.ssd.people(l.ssdAnchors, img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		W, H := float64(img.Width), float64(img.Height)
+		// Tasks' pixels: truncated, the far edge the clamped near edge plus the width.
+		px := func(d Detection) [4]float64 {
+			x0, y0 := math.Trunc(float64(d.XMin)*W), math.Trunc(float64(d.YMin)*H)
+			w, h := math.Trunc(float64(d.XMax-d.XMin)*W), math.Trunc(float64(d.YMax-d.YMin)*H)
+			x0, y0 = math.Max(x0, 0), math.Max(y0, 0)
+			return [4]float64{x0, y0, x0 + w, y0 + h}
+		}
+		want := g.Images[name]
+		used := make([]bool, len(dets))
+		for _, gb := range want {
+			wb := [4]float64{gb.XMin * W, gb.YMin * H, gb.XMax * W, gb.YMax * H}
+			found := false
+			for i, d := range dets {
+				b := px(d)
+				if used[i] || math.Abs(float64(d.Score)-gb.Score) > 1e-4 {
+					continue
+				}
+				if math.Abs(b[0]-wb[0]) <= 1 && math.Abs(b[1]-wb[1]) <= 1 && math.Abs(b[2]-wb[2]) <= 1 && math.Abs(b[3]-wb[3]) <= 1 {
+					used[i], found = true, true
+					break
+				}
+			}
+			if !found {
+				t.Errorf("%s: Tasks' person %.0f score %.4f not found; ours: %v", name, wb, gb.Score, dets)
+			}
+		}
+		for i, d := range dets {
+			if !used[i] {
+				t.Errorf("%s: our person %.0f score %.4f is not Tasks'", name, px(d), d.Score)
+			}
+		}
+		total += len(want)
+	}
+	t.Logf("%d images, %d people", len(names), total)
 }
 
 func TestNMS(t *testing.T) {

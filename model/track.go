@@ -34,7 +34,7 @@ type Track struct {
 
 	// With WithMaxPeople(n > 1) only (the fields above stay empty then): the people tracked into
 	// the next frame, with their ids, and the last id given, so that ids are never reused
-	// (people_video.go); the people lost within the last ReidWindow, whose ids a person found
+	// (people_video.go); the people lost within the re-identification window, whose ids a person found
 	// again may take back.
 	People []TrackedPerson `json:"people,omitempty"`
 	LastID int64           `json:"last_id,omitempty"`
