@@ -231,10 +231,36 @@ func TestInferMaxPeople(t *testing.T) {
 	if fmt.Sprint(ids) != "[[1 2] [1 2] [] [1 2]]" {
 		t.Errorf("--video --max-people 4 ids per frame: %v, want [[1 2] [1 2] [] [1 2]] (re-identified)", ids)
 	}
-	for _, args := range [][]string{{"--max-people", "0"}, {"--max-people", "65"}} {
+	for _, args := range [][]string{{"--max-people", "0"}, {"--max-people", "65"}, {"--person-detector", "yolo"}} {
 		stderr.Reset()
-		if code := dispatch(context.Background(), append(append([]string{"infer"}, args...), files[0]), &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "--max-people") {
-			t.Errorf("%v: exit %d, stderr %q; want 2 and a message about --max-people", args, code, stderr.String())
+		if code := dispatch(context.Background(), append(append([]string{"infer"}, args...), files[0]), &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), args[0]) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and a message about %s", args, code, stderr.String(), args[0])
 		}
+	}
+}
+
+// TestInferPersonDetector is --person-detector ssd on a surveillance frame (768x576, 9 people
+// 38-132 px tall): the SSD finds most of them, each line's people with landmarks inside the
+// image, where the pose detector (the default) finds nobody.
+func TestInferPersonDetector(t *testing.T) {
+	frame := "testdata/surveillance/frame_0720.jpg"
+	count := func(args ...string) int {
+		t.Helper()
+		lines, code, stderr := runInferLines(t, append(append([]string{"--max-people", "16"}, args...), frame)...)
+		if code != 0 || len(lines) != 1 {
+			t.Fatalf("%v: exit %d, %d lines, want 0 and 1: %s", args, code, len(lines), stderr)
+		}
+		for _, p := range lines[0].People {
+			if x, y := p.Pose.Landmarks[0].X, p.Pose.Landmarks[0].Y; x < 0 || x > 1 || y < 0 || y > 1 {
+				t.Errorf("%v: person %d's nose at (%v, %v), outside the image", args, p.ID, x, y)
+			}
+		}
+		return len(lines[0].People)
+	}
+	if n := count("--person-detector", "ssd"); n < 6 || n > 9 {
+		t.Errorf("--person-detector ssd: %d people, want 6-9 of the 9", n)
+	}
+	if n := count(); n > 1 {
+		t.Errorf("the pose detector: %d people, want at most 1", n)
 	}
 }

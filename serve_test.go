@@ -211,6 +211,7 @@ func TestServeRefusesClearly(t *testing.T) {
 		{[]string{"serve", "--no-kafka", "--model", "none", "--max-megapixels", "-1"}, "--max-megapixels -1: must be > 0"},
 		{[]string{"serve", "--no-kafka", "--model", "none", "--max-streams-per-client", "-2"}, "--max-streams-per-client -2: must be > 0"},
 		{[]string{"serve", "--no-kafka", "--model", "pose-lite", "--max-people", "0"}, "--max-people 0: must be in 1..64"},
+		{[]string{"serve", "--no-kafka", "--model", "pose-lite", "--person-detector", "yolo"}, "--person-detector: unknown person detector"},
 	} {
 		var out, errb bytes.Buffer
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
