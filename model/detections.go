@@ -161,19 +161,7 @@ func decodeKeypoint(kp []float32, a Anchor, o DecodeOptions) Point {
 // keypoints replaced by the score-weighted means of that group and its score unchanged. It stops
 // when a round removes nothing. dets is not modified; the result has fresh Keypoints slices.
 func WeightedNMS(dets []Detection, iouThreshold float32) []Detection {
-	order := make([]int, len(dets))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		switch sa, sb := dets[a].Score, dets[b].Score; {
-		case sa > sb:
-			return -1
-		case sa < sb:
-			return 1
-		}
-		return 0
-	})
+	order := byScore(dets)
 	var out []Detection
 	candidates := make([]int, 0, len(order))
 	remained := make([]int, 0, len(order))
@@ -227,6 +215,25 @@ func weightedMean(dets []Detection, t *Detection, candidates []int) Detection {
 		w.Keypoints[k] = Point{X: kps[2*k] / total, Y: kps[2*k+1] / total}
 	}
 	return w
+}
+
+// byScore returns the indices of dets by descending score, ties in input order (the stable sort
+// of NonMaxSuppressionCalculator's indexed scores).
+func byScore(dets []Detection) []int {
+	order := make([]int, len(dets))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		switch sa, sb := dets[a].Score, dets[b].Score; {
+		case sa > sb:
+			return -1
+		case sa < sb:
+			return 1
+		}
+		return 0
+	})
+	return order
 }
 
 // iou is OverlapSimilarity for INTERSECTION_OVER_UNION on MediaPipe's Rectangle_f: 0 when the

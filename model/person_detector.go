@@ -119,21 +119,8 @@ func ssdPersonLogits(classes []float32, dst []float32) []float32 {
 // NonMaxSuppression): detections by descending score (ties keep input order), each kept unless
 // its IoU with one already kept is above iouThreshold. dets is not modified.
 func NMS(dets []Detection, iouThreshold float32) []Detection {
-	order := make([]int, len(dets))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		switch sa, sb := dets[a].Score, dets[b].Score; {
-		case sa > sb:
-			return -1
-		case sa < sb:
-			return 1
-		}
-		return 0
-	})
 	var kept []Detection
-	for _, i := range order {
+	for _, i := range byScore(dets) {
 		d := &dets[i]
 		suppressed := false
 		for k := range kept {
