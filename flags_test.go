@@ -4,12 +4,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/holostream/holostream/kafka"
+	"github.com/holostream/holostream/model"
+	"github.com/holostream/holostream/stream"
 )
 
 // TestClusterFlagsSecurity: TLS and SASL settings from flags and HOLOSTREAM_* variables; the
@@ -103,5 +106,31 @@ func TestParseArgsTakesFlagsAnywhere(t *testing.T) {
 	fs.SetOutput(io.Discard)
 	if _, err := parseArgs(fs, []string{"a", "--nope"}); err == nil {
 		t.Error("an unknown flag after a positional argument passes")
+	}
+}
+
+// TestProcessorFlagsPeople: run, demo and loadtest open the landmarker their --max-people and
+// --person-detector ask for, and refuse an unknown detector before opening anything.
+func TestProcessorFlagsPeople(t *testing.T) {
+	var pf processorFlags
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	pf.register(fs)
+	if err := fs.Parse([]string{"--model", "pose-lite", "--workers", "1", "--max-people", "3", "--person-detector", "ssd"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pf.config(stream.NewTopology(""), slog.Default(), slog.LevelWarn); err != nil {
+		t.Fatal(err)
+	}
+	lm, err := pf.open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lm.Close()
+	if lm.MaxPeople() != 3 || lm.PersonDetector() != model.SSDDetector || lm.Kind() != model.PoseLite {
+		t.Errorf("opened %s, max people %d, detector %s; want pose-lite, 3, ssd", lm.Kind(), lm.MaxPeople(), lm.PersonDetector())
+	}
+	pf.people.detector = "hog"
+	if _, err := pf.config(stream.NewTopology(""), slog.Default(), slog.LevelWarn); err == nil || !strings.Contains(err.Error(), "--person-detector") {
+		t.Errorf("--person-detector hog: %v, want an error naming the flag", err)
 	}
 }
