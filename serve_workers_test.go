@@ -24,13 +24,14 @@ func TestServeWorkersFollowTheMachine(t *testing.T) {
 	want := model.CPUs()
 
 	var info struct {
-		InferWorkers int `json:"infer_workers"`
+		InferWorkers   int    `json:"infer_workers"`
+		PersonDetector string `json:"person_detector"`
 	}
 	if err := json.Unmarshal(getOK(t, base+"/v1/info"), &info); err != nil {
 		t.Fatal(err)
 	}
-	if info.InferWorkers != want {
-		t.Errorf("/v1/info infer_workers %d, want %d", info.InferWorkers, want)
+	if info.InferWorkers != want || info.PersonDetector != string(model.PoseDetector) {
+		t.Errorf("/v1/info infer_workers %d, person_detector %q; want %d, %q", info.InferWorkers, info.PersonDetector, want, model.PoseDetector)
 	}
 	metrics := getOK(t, base+"/metrics")
 	m := regexp.MustCompile(`(?m)^holostream_model_workers\{model="pose-lite"\} (\d+)$`).FindSubmatch(metrics)

@@ -104,9 +104,6 @@ func (c *Cluster) Brokers() []string { return c.kafka.ListenAddrs() }
 // RegistryURL is the Schema Registry's base URL.
 func (c *Cluster) RegistryURL() string { return c.url }
 
-// Kafka exposes the kfake cluster for tests that inject faults or move partitions.
-func (c *Cluster) Kafka() *kfake.Cluster { return c.kafka }
-
 // Close stops the registry and the cluster.
 func (c *Cluster) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

@@ -109,15 +109,17 @@ type Info struct {
 	Infer   bool       `json:"infer"`
 	// MaxPeople is how many people POST /v1/infer finds per image; above 1 its answer carries
 	// "people".
-	MaxPeople     int     `json:"max_people,omitempty"`
-	Frames        bool    `json:"frames"`
-	Cameras       bool    `json:"cameras"`
-	Events        bool    `json:"events"`
-	MaxBodyBytes  int64   `json:"max_body_bytes"`
-	MaxMegapixels float64 `json:"max_megapixels"`
-	InferWorkers  int     `json:"infer_workers"`
-	InferQueue    int     `json:"infer_queue"`
-	AuthRequired  bool    `json:"auth_required"`
+	MaxPeople int `json:"max_people,omitempty"`
+	// PersonDetector is how POST /v1/infer finds people: "pose" (MediaPipe's) or "ssd".
+	PersonDetector string  `json:"person_detector,omitempty"`
+	Frames         bool    `json:"frames"`
+	Cameras        bool    `json:"cameras"`
+	Events         bool    `json:"events"`
+	MaxBodyBytes   int64   `json:"max_body_bytes"`
+	MaxMegapixels  float64 `json:"max_megapixels"`
+	InferWorkers   int     `json:"infer_workers"`
+	InferQueue     int     `json:"infer_queue"`
+	AuthRequired   bool    `json:"auth_required"`
 }
 
 func (s *Server) handleInfo(w http.ResponseWriter, _ *http.Request) {
@@ -127,6 +129,9 @@ func (s *Server) handleInfo(w http.ResponseWriter, _ *http.Request) {
 		AuthRequired: s.cfg.Token != ""}
 	if s.cfg.Inferer != nil {
 		i.Model, i.MaxPeople = s.cfg.Inferer.Kind(), s.maxPeople()
+		if d, ok := s.cfg.Inferer.(interface{ PersonDetector() model.PersonDetector }); ok {
+			i.PersonDetector = string(d.PersonDetector())
+		}
 	}
 	writeJSON(w, http.StatusOK, i)
 }
