@@ -175,7 +175,7 @@ func (l *Landmarker) peopleFound(w *poseWorker, img pixels.Image, rois []Rect) (
 
 // dropDuplicates keeps, of people whose landmarks' bounding boxes overlap by IoU above
 // samePersonIoU, the first (the more confident detection). The SSD's NMS lets two boxes on one
-// person through when they overlap 0.4 or less (a whole body and its upper half), and the
+// person through when they overlap 0.3 or less (a whole body and its upper half), and the
 // landmark model finds the same person in both ROIs. The ROIs themselves cannot tell: the
 // square ROIs of two people walking side by side overlap by more than that.
 func dropDuplicates(people []Person, nexts []Rect, from []int) ([]Person, []Rect, []int) {
