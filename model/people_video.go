@@ -39,8 +39,10 @@ import (
 //
 // Re-identification (ours too): a person Tasks' tracking loses (no pose from its ROI, or cut by
 // num_poses) is kept in Track.Lost for the re-identification window (WithReidWindow) of stream
-// time (Track timestamps) with their id, last ROI and the timestamp of the first frame without them. A person found from an ROI
-// without an id first looks there: the lost person whose last ROI overlaps the new ROI by
+// time (Track timestamps) with their id, last ROI and the timestamp of the first frame without
+// them; someone tracked into a frame and not found in it is lost from that frame on, so a
+// detection beside their ROI in the same frame can take their id back. A person found from an
+// ROI without an id first looks there: the lost person whose last ROI overlaps the new ROI by
 // IoU above ReidMinIoU (the highest), or failing that whose centre is nearest within
 // ReidMaxCentre ROI sizes, gives back their id and leaves the list; only with no match is a new
 // id given. Entries older than the window are dropped. This is id bookkeeping only: the ROIs and
