@@ -120,45 +120,60 @@ func (l *Landmarker) trackPeople(w *poseWorker, img pixels.Image, tr *Track, ts 
 		return res, err
 	}
 	res.Timings.Landmarks, res.Timings.Hands, res.Timings.Face = timings.Landmarks, timings.Hands, timings.Face
-	// The people tracked into this frame whose id no one carries are lost now, and a person
-	// found afresh in this very frame may be one of them (their tracked ROI gave no pose, a
-	// detection beside it did): they join the lost before the new ids are given.
-	lost := recentlyLost(tr.Lost, ts, l.cfg.reidWindow)
-	for _, p := range tr.People {
-		carried := false
-		for k := range people {
-			carried = carried || merged[from[k]].ID == p.ID
-		}
-		if !carried {
-			lost = append(lost, LostPerson{ID: p.ID, ROI: p.ROI, LostAt: ts})
-		}
+	found := make([]TrackedPerson, len(people))
+	for k := range people {
+		found[k] = merged[from[k]]
 	}
+	ids := tr.giveIDs(found, ts, l.cfg.reidWindow)
 	tracked := make([]TrackedPerson, len(people))
 	for k := range people {
-		m := merged[from[k]]
-		id := m.ID
-		if id == 0 {
-			if j := reidentify(lost, m.ROI); j >= 0 {
-				id = lost[j].ID
-				lost = append(lost[:j:j], lost[j+1:]...)
-			} else {
-				tr.LastID++
-				id = tr.LastID
-			}
-		}
-		people[k].ID = id
-		tracked[k] = TrackedPerson{ID: id, ROI: next[k]}
+		people[k].ID = ids[k]
+		tracked[k] = TrackedPerson{ID: ids[k], ROI: next[k]}
 	}
-	if len(lost) == 0 {
-		lost = nil
-	}
-	tr.People, tr.Lost = tracked, lost
+	tr.People = tracked
 	res.People = people
 	if len(people) > 0 {
 		p := people[0]
 		res.Pose, res.Face, res.LeftHand, res.RightHand = p.Pose, p.Face, p.LeftHand, p.RightHand
 	}
 	return res, nil
+}
+
+// giveIDs returns the ids of this frame's people, found from the merged ROIs found (their ids
+// carried by the association, 0 for a fresh detection), and moves tr's lost list to ts: the
+// people tracked into this frame whose id no one carries are lost now, and a person found afresh
+// in this very frame may be one of them (their tracked ROI gave no pose, a detection beside it
+// did), so they join the lost before any new id is given. tr.People is left to the caller.
+func (tr *Track) giveIDs(found []TrackedPerson, ts, window time.Duration) []int64 {
+	lost := recentlyLost(tr.Lost, ts, window)
+	for _, p := range tr.People {
+		carried := false
+		for _, f := range found {
+			carried = carried || f.ID == p.ID
+		}
+		if !carried {
+			lost = append(lost, LostPerson{ID: p.ID, ROI: p.ROI, LostAt: ts})
+		}
+	}
+	ids := make([]int64, len(found))
+	for k, f := range found {
+		ids[k] = f.ID
+		if f.ID != 0 {
+			continue
+		}
+		if j := reidentify(lost, f.ROI); j >= 0 {
+			ids[k] = lost[j].ID
+			lost = append(lost[:j:j], lost[j+1:]...)
+		} else {
+			tr.LastID++
+			ids[k] = tr.LastID
+		}
+	}
+	if len(lost) == 0 {
+		lost = nil
+	}
+	tr.Lost = lost
+	return ids
 }
 
 // recentlyLost returns a copy of the lost people still within window at ts.
