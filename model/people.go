@@ -1,6 +1,7 @@
 package model
 
 import (
+	"math"
 	"sync"
 	"time"
 
@@ -83,6 +84,31 @@ func (w *poseWorker) detectorROIs(l *Landmarker, img pixels.Image, n int) ([]Rec
 		rois[i] = detectionROI(kept[i], img.Width, img.Height)
 	}
 	return rois, nil
+}
+
+// detections is the detector's people for video mode, not cut (see detectorROIs): their ROIs,
+// and with the SSD their boxes as extents.
+func (w *poseWorker) detections(l *Landmarker, img pixels.Image) ([]TrackedPerson, error) {
+	if w.ssd != nil {
+		dets, err := w.ssd.people(l.ssdAnchors, img)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]TrackedPerson, len(dets))
+		for i, d := range dets {
+			out[i] = TrackedPerson{ROI: personROI(d, img.Width, img.Height), Extent: Extent{d.XMin, d.YMin, d.XMax, d.YMax}}
+		}
+		return out, nil
+	}
+	rois, err := w.detectorROIs(l, img, math.MaxInt)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]TrackedPerson, len(rois))
+	for i, r := range rois {
+		out[i] = TrackedPerson{ROI: r}
+	}
+	return out, nil
 }
 
 // ssdROIs is detectorROIs with the SSD person detector: its person boxes, most confident first,

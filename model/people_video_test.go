@@ -290,6 +290,24 @@ func TestAssociate(t *testing.T) {
 	if iou := boxIoU32(normRectBox(r(0.2, 0.2)), normRectBox(r(0.4, 0.2))); iou != 0 {
 		t.Errorf("touching rectangles: IoU %v, want 0", iou)
 	}
+	// With extents (the SSD person detector) the people's boxes are compared, not the ROIs: two
+	// people side by side whose square ROIs overlap by 0.6 but whose bodies do not are both
+	// kept, where the ROIs alone merge them; the same person's box and extent (IoU 0.65) merge,
+	// the detection winning with the id.
+	left := TrackedPerson{ID: 1, ROI: r(0.5, 0.2), Extent: Extent{0.47, 0.3, 0.52, 0.7}}
+	right := TrackedPerson{ROI: r(0.55, 0.2), Extent: Extent{0.53, 0.3, 0.58, 0.7}}
+	if got := associate(0.5, []TrackedPerson{left}, []TrackedPerson{right}); len(got) != 2 {
+		t.Errorf("side by side with extents: %+v, want both", got)
+	}
+	left.Extent, right.Extent = Extent{}, Extent{}
+	if got := associate(0.5, []TrackedPerson{left}, []TrackedPerson{right}); len(got) != 1 || got[0].ID != 1 {
+		t.Errorf("side by side, ROIs only: %+v, want one, id 1", got)
+	}
+	left.Extent = Extent{0.47, 0.3, 0.52, 0.7}
+	same := TrackedPerson{ROI: r(0.51, 0.25), Extent: Extent{0.46, 0.28, 0.53, 0.72}}
+	if got := associate(0.5, []TrackedPerson{left}, []TrackedPerson{same}); len(got) != 1 || got[0].ID != 1 || got[0].Extent != same.Extent {
+		t.Errorf("the same person: %+v, want the detection with id 1", got)
+	}
 }
 
 // TestMultiPersonTrackOptions: Track with several people runs (no refusal) and leaves the

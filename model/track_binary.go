@@ -29,13 +29,19 @@ import (
 //
 //	lost: count(uint16) then per person: id int64, roi (float32 x5), lost at int64 ns
 //
+// Version 4 appends the tracked people's extents (the SSD person detector, people_video.go):
+//
+//	extents: count(uint16), 0 or the number of people, then per person: xmin ymin xmax ymax
+//	(float32 x4)
+//
 // A track without that state (one person, or nobody tracked and no id given yet) is written as
 // version 1, byte for byte what builds before version 2 wrote, so that they can still read it
-// during a rolling upgrade; one with people but nobody lost as version 2, likewise.
+// during a rolling upgrade; one with people but nobody lost and no extents as version 2, one
+// without extents as version 3, likewise.
 //
 // A new field goes at the end under a new version number; UnmarshalBinary keeps reading the
 // older versions.
-const trackBinaryVersion = 3
+const trackBinaryVersion = 4
 
 // ErrBadTrack is returned by UnmarshalBinary for bytes that are not a Track.
 var ErrBadTrack = errors.New("model: not a binary Track")
@@ -54,7 +60,9 @@ func (t *Track) AppendBinary(b []byte) ([]byte, error) {
 		}
 	}
 	version := byte(1)
-	if len(t.Lost) > 0 {
+	if t.hasExtents() {
+		version = 4
+	} else if len(t.Lost) > 0 {
 		version = 3
 	} else if len(t.People) > 0 || t.LastID != 0 {
 		version = 2
@@ -106,7 +114,26 @@ func (t *Track) AppendBinary(b []byte) ([]byte, error) {
 		b = appendRect(b, p.ROI)
 		b = binary.LittleEndian.AppendUint64(b, uint64(p.LostAt))
 	}
+	if version < 4 {
+		return b, nil
+	}
+	b = binary.LittleEndian.AppendUint16(b, uint16(len(t.People)))
+	for _, p := range t.People {
+		for _, v := range []float32{p.Extent.XMin, p.Extent.YMin, p.Extent.XMax, p.Extent.YMax} {
+			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+		}
+	}
 	return b, nil
+}
+
+// hasExtents reports whether a tracked person has an extent (version 4).
+func (t *Track) hasExtents() bool {
+	for _, p := range t.People {
+		if p.Extent != (Extent{}) {
+			return true
+		}
+	}
+	return false
 }
 
 func appendRect(b []byte, r Rect) []byte {
@@ -194,7 +221,7 @@ func (r *trackReader) count(size int) int {
 	return n
 }
 
-// UnmarshalBinary decodes what MarshalBinary wrote, version 1, 2 or 3 (encoding.BinaryUnmarshaler).
+// UnmarshalBinary decodes what MarshalBinary wrote, version 1 to 4 (encoding.BinaryUnmarshaler).
 // Errors wrap ErrBadTrack.
 func (t *Track) UnmarshalBinary(data []byte) error {
 	r := &trackReader{b: data}
@@ -255,6 +282,15 @@ func (t *Track) UnmarshalBinary(data []byte) error {
 		}
 		for i := 0; i < n; i++ {
 			out.Lost[i] = LostPerson{ID: int64(r.u64()), ROI: r.rect(), LostAt: time.Duration(r.u64())}
+		}
+	}
+	if version >= 4 {
+		n := r.count(16)
+		if n != 0 && n != len(out.People) {
+			return fmt.Errorf("%w: %d extents for %d people", ErrBadTrack, n, len(out.People))
+		}
+		for i := 0; i < n; i++ {
+			out.People[i].Extent = Extent{r.f32(), r.f32(), r.f32(), r.f32()}
 		}
 	}
 	if r.err != nil {

@@ -1,10 +1,12 @@
 package model
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -105,7 +107,8 @@ func FuzzTrackUnmarshal(f *testing.F) {
 
 // TestTrackBinaryVersions: a track without several-people state is written as version 1, the
 // bytes builds before version 2 wrote (and read back the same by this one); one with people is
-// version 2 and round-trips, people, ids and the id counter included.
+// version 2 and round-trips, people, ids and the id counter included; lost people make version
+// 3 and extents version 4, each the previous version's bytes with its field appended.
 func TestTrackBinaryVersions(t *testing.T) {
 	t.Parallel()
 	one := Track{ROI: &Rect{XCenter: 0.5, YCenter: 0.25, Width: 0.5, Height: 0.375, Rotation: 0.125}, LastTimestamp: 7,
@@ -171,6 +174,43 @@ func TestTrackBinaryVersions(t *testing.T) {
 		if err := back.UnmarshalBinary(data[:len(data)-cut]); !errors.Is(err, ErrBadTrack) {
 			t.Errorf("version 3 cut by %d: err %v", cut, err)
 		}
+	}
+	// Extents (the SSD person detector) make version 4: version 3's bytes, then one extent per
+	// tracked person; none lost is still version 4, with an empty lost list.
+	v3, _ := withLost.MarshalBinary()
+	withExtents := withLost
+	withExtents.People = slices.Clone(withLost.People)
+	for i := range withExtents.People {
+		withExtents.People[i].Extent = Extent{0.1 * float32(i), 0.2, 0.3, 0.9}
+	}
+	data, err = withExtents.MarshalBinary()
+	if err != nil || data[1] != 4 {
+		t.Fatalf("extents: version %d, err %v", data[1], err)
+	}
+	if string(data[2:len(v3)]) != string(v3[2:]) || len(data) != len(v3)+2+16*len(withExtents.People) {
+		t.Errorf("version 4 is not version 3's bytes then the extents: %x", data)
+	}
+	back = Track{}
+	if err := back.UnmarshalBinary(data); err != nil || !reflect.DeepEqual(back, withExtents) {
+		t.Errorf("version 4: %v %+v", err, back)
+	}
+	for _, cut := range []int{1, 16} {
+		if err := back.UnmarshalBinary(data[:len(data)-cut]); !errors.Is(err, ErrBadTrack) {
+			t.Errorf("version 4 cut by %d: err %v", cut, err)
+		}
+	}
+	// An extents count that is not the people's is refused.
+	bad := slices.Clone(data)
+	binary.LittleEndian.PutUint16(bad[len(v3):], uint16(len(withExtents.People)-1))
+	if err := back.UnmarshalBinary(bad[:len(bad)-16]); !errors.Is(err, ErrBadTrack) {
+		t.Errorf("version 4 with %d extents for %d people: err %v", len(withExtents.People)-1, len(withExtents.People), err)
+	}
+	noLost := withExtents
+	noLost.Lost = nil
+	data, _ = noLost.MarshalBinary()
+	back = Track{}
+	if err := back.UnmarshalBinary(data); err != nil || data[1] != 4 || !reflect.DeepEqual(back, noLost) {
+		t.Errorf("version 4 without lost people: version %d, %v %+v", data[1], err, back)
 	}
 	// This build refuses what a later one may write.
 	data[1] = trackBinaryVersion + 1
