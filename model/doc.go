@@ -19,10 +19,17 @@
 // (Tasks refuses it for several people), Holistic's face and hands found per person each frame
 // as in image mode. Each person carries a track id (Person.ID, ours: Tasks has none), kept while
 // the association keeps them, given back to a person lost within the re-identification window
-// (WithReidWindow, 1 s of stream time by default) and found again where they were (ROI IoU above ReidMinIoU, or centre within
-// ReidMaxCentre ROI sizes), and never reused otherwise within a Track, which holds the tracked
-// people, the recently lost and the id counter (and encodes them, binary versions 2 and 3).
-// Re-identification changes ids only, never ROIs or landmarks.
+// (WithReidWindow, 1 s of stream time by default) and found again where they were (ROI IoU
+// above ReidMinIoU, or centre within ReidMaxCentre ROI sizes), and never reused otherwise
+// within a Track, which holds the tracked people, the recently lost and the id counter (and
+// encodes them, binary versions 2 to 4). Re-identification changes ids only, never ROIs or
+// landmarks.
+//
+// People far from the camera, too small for the pose detector, are found with
+// WithPersonDetector(SSDDetector) (person_detector.go, ours): MediaPipe Objectron's SSD person
+// detector run as MediaPipe Tasks' ObjectDetector runs it, each person box a landmark ROI, a
+// person found twice kept once, and in video mode people associated by their boxes rather than
+// by square ROIs.
 //
 // The pipeline reads frames as package pixels gives them (pixels.Image: packed RGB, decoded or
 // converted as OpenCV would); decoding is not this package's.
@@ -32,7 +39,8 @@
 //   - landmarker.go: Landmarker (Open, Detect, Track), the pool of workers; types.go the plain
 //     values (Landmark, Rect, Detection); output.go the JSON of one image's landmarks.
 //   - people.go: several people per image, MediaPipe Tasks' PoseLandmarker graph;
-//     people_video.go the same in video mode: tracking, association, track ids.
+//     people_video.go the same in video mode: tracking, association, track ids;
+//     person_detector.go the SSD person detector and its non-weighted NMS.
 //   - pose.go: the pose graph, detector then landmark model; anchors.go and detections.go the
 //     detector's SSD anchors, box decoding and weighted NMS; landmarks.go the landmark tensors
 //     decoded, refined from the heatmap and projected to the image.
