@@ -143,13 +143,15 @@ func tasksPeople(dets []Detection, n int) []Detection {
 // queueing behind others. The people come back in ROI order, those not found left out; the
 // timings are the sums over people (the stages' cost, not the frame's wall time).
 func (l *Landmarker) peopleOn(w *poseWorker, img pixels.Image, rois []Rect) ([]Person, Timings, error) {
-	people, _, _, timings, err := l.peopleFound(w, img, rois)
+	people, _, _, timings, err := l.peopleFound(w, img, rois, nil)
 	return people, timings, err
 }
 
 // peopleFound is peopleOn that also returns, for each person, the next frame's ROI from its
-// auxiliary landmarks (video mode) and the index of the ROI it came from.
-func (l *Landmarker) peopleFound(w *poseWorker, img pixels.Image, rois []Rect) ([]Person, []Rect, []int, Timings, error) {
+// auxiliary landmarks (video mode) and the index of the ROI it came from. parts, nil or one per
+// ROI, are the Holistic branches' previous landmarks of the person each ROI tracks (video
+// mode), updated in place; nil finds each face and hand afresh, as image mode does.
+func (l *Landmarker) peopleFound(w *poseWorker, img pixels.Image, rois []Rect, parts []*Track) ([]Person, []Rect, []int, Timings, error) {
 	workers := append(make([]*poseWorker, 0, len(rois)), w)
 	defer func() {
 		for _, o := range workers[1:] {
@@ -171,10 +173,10 @@ func (l *Landmarker) peopleFound(w *poseWorker, img pixels.Image, rois []Rect) (
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			o.peopleFrom(l, img, rois, next, found, nexts, timings, errs)
+			o.peopleFrom(l, img, rois, parts, next, found, nexts, timings, errs)
 		}()
 	}
-	w.peopleFrom(l, img, rois, next, found, nexts, timings, errs)
+	w.peopleFrom(l, img, rois, parts, next, found, nexts, timings, errs)
 	wg.Wait()
 	var people []Person
 	var nextROIs []Rect
@@ -251,17 +253,23 @@ func (l *Landmarker) borrowIdle(workers []*poseWorker, n int) []*poseWorker {
 
 // peopleFrom runs the ROIs whose indices it takes from next, writing slot i of found, nexts,
 // timings and errs for ROI i.
-func (w *poseWorker) peopleFrom(l *Landmarker, img pixels.Image, rois []Rect, next <-chan int, found []Person, nexts []Rect, timings []Timings, errs []error) {
+func (w *poseWorker) peopleFrom(l *Landmarker, img pixels.Image, rois []Rect, parts []*Track, next <-chan int, found []Person, nexts []Rect, timings []Timings, errs []error) {
 	for i := range next {
-		found[i], nexts[i], timings[i], errs[i] = w.person(l, img, rois[i])
+		var part *Track
+		if parts != nil {
+			part = parts[i]
+		}
+		found[i], nexts[i], timings[i], errs[i] = w.person(l, img, rois[i], part)
 	}
 }
 
 // person is one ROI's person: the landmark model (Tasks' kernel), then for the holistic kinds
-// the face and hands from that pose, as a fresh image-mode Holistic graph would find them for a
-// frame holding only that pose. A nil Pose means nobody in the ROI. next is the ROI the person's
+// the face and hands from that pose: with part (video mode) each branch tracked from this
+// person's landmarks of the previous frame, as Holistic's video mode tracks its one person's,
+// and part updated; without, as a fresh image-mode Holistic graph would find them for a frame
+// holding only that pose. A nil Pose means nobody in the ROI. next is the ROI the person's
 // auxiliary landmarks give the next frame (nextFrameROI), for video mode.
-func (w *poseWorker) person(l *Landmarker, img pixels.Image, roi Rect) (_ Person, next Rect, _ Timings, _ error) {
+func (w *poseWorker) person(l *Landmarker, img pixels.Image, roi Rect, part *Track) (_ Person, next Rect, _ Timings, _ error) {
 	var t Timings
 	start := time.Now()
 	p, aux, err := w.landmarks(l, img, roi, tasksHeatmapKernel)
@@ -274,7 +282,7 @@ func (w *poseWorker) person(l *Landmarker, img pixels.Image, roi Rect) (_ Person
 		return Person{Pose: p}, next, t, nil
 	}
 	r := Result{Pose: p}
-	if err := w.hol.holistic(l, img, &r, nil); err != nil {
+	if err := w.hol.holistic(l, img, &r, part); err != nil {
 		return Person{}, Rect{}, t, err
 	}
 	return Person{Pose: p, Face: r.Face, LeftHand: r.LeftHand, RightHand: r.RightHand}, next, Timings{Landmarks: t.Landmarks, Hands: r.Timings.Hands, Face: r.Timings.Face}, nil

@@ -2,6 +2,7 @@ package model
 
 import (
 	"math"
+	"slices"
 	"time"
 
 	"github.com/holostream/holostream/pixels"
@@ -95,8 +96,14 @@ type TrackedPerson struct {
 	ROI Rect `json:"roi"`
 	// Extent is the person's box, normalized: with the SSD person detector, the bounding box
 	// of this frame's landmarks for a tracked person, the detector's box for a detection; the
-	// association compares extents when both sides have one (extentsOverlap). Zero otherwise.
+	// association compares extents when both sides have one (associationIoU). Zero otherwise.
 	Extent Extent `json:"extent,omitzero"`
+	// FaceLandmarks, LeftHandLandmarks and RightHandLandmarks are the Holistic branches'
+	// landmarks of this frame, which the next frame tracks the person's face and hands from
+	// (empty for a branch that found nothing, and for the pose kinds).
+	FaceLandmarks      []Point `json:"face_landmarks,omitempty"`
+	LeftHandLandmarks  []Point `json:"left_hand_landmarks,omitempty"`
+	RightHandLandmarks []Point `json:"right_hand_landmarks,omitempty"`
 }
 
 // Extent is a person's axis-aligned box, normalized to the image.
@@ -128,7 +135,11 @@ func (l *Landmarker) trackPeople(w *poseWorker, img pixels.Image, tr *Track, ts 
 	for i, m := range merged {
 		rois[i] = m.ROI
 	}
-	people, next, from, timings, err := l.peopleFound(w, img, rois)
+	var parts []*Track
+	if w.hol != nil {
+		parts = previousParts(tr.People, merged)
+	}
+	people, next, from, timings, err := l.peopleFound(w, img, rois, parts)
 	if err != nil {
 		return res, err
 	}
@@ -142,6 +153,10 @@ func (l *Landmarker) trackPeople(w *poseWorker, img pixels.Image, tr *Track, ts 
 	for k := range people {
 		people[k].ID = ids[k]
 		tracked[k] = TrackedPerson{ID: ids[k], ROI: next[k]}
+		if parts != nil {
+			p := parts[from[k]]
+			tracked[k].FaceLandmarks, tracked[k].LeftHandLandmarks, tracked[k].RightHandLandmarks = p.FaceLandmarks, p.LeftHandLandmarks, p.RightHandLandmarks
+		}
 		if w.ssd != nil {
 			b := poseExtent(people[k].Pose)
 			tracked[k].Extent = Extent{b.xmin, b.ymin, b.xmax, b.ymax}
@@ -154,6 +169,29 @@ func (l *Landmarker) trackPeople(w *poseWorker, img pixels.Image, tr *Track, ts 
 		res.Pose, res.Face, res.LeftHand, res.RightHand = p.Pose, p.Face, p.LeftHand, p.RightHand
 	}
 	return res, nil
+}
+
+// previousParts returns, for each ROI of this frame, the Holistic branches' landmarks of the
+// previous frame of the person it tracks: those of the tracked person with its id (the
+// association carries ids, so a detection that replaced a tracked ROI has them too), none for a
+// person found afresh. They are copies: the branches write this frame's landmarks over them.
+func previousParts(tracked []TrackedPerson, merged []TrackedPerson) []*Track {
+	parts := make([]*Track, len(merged))
+	for i, m := range merged {
+		parts[i] = &Track{}
+		if m.ID == 0 {
+			continue
+		}
+		for _, p := range tracked {
+			if p.ID == m.ID {
+				parts[i].FaceLandmarks = slices.Clone(p.FaceLandmarks)
+				parts[i].LeftHandLandmarks = slices.Clone(p.LeftHandLandmarks)
+				parts[i].RightHandLandmarks = slices.Clone(p.RightHandLandmarks)
+				break
+			}
+		}
+	}
+	return parts
 }
 
 // giveIDs returns the ids of this frame's people, found from the merged ROIs found (their ids

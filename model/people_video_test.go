@@ -284,7 +284,7 @@ func TestAssociate(t *testing.T) {
 		t.Errorf("overlapping tracked ROIs: %+v", got)
 	}
 	// The threshold is min_tracking_confidence: at 0.9, near no longer replaces a.
-	if got := associate(0.9, []TrackedPerson{a}, []TrackedPerson{near}); len(got) != 2 || got[0] != a || got[1].ID != 0 {
+	if got := associate(0.9, []TrackedPerson{a}, []TrackedPerson{near}); len(got) != 2 || !reflect.DeepEqual(got[0], a) || got[1].ID != 0 {
 		t.Errorf("threshold 0.9: %+v", got)
 	}
 	if iou := boxIoU32(normRectBox(r(0.2, 0.2)), normRectBox(r(0.4, 0.2))); iou != 0 {
@@ -505,5 +505,72 @@ func TestGiveIDs(t *testing.T) {
 	}
 	if ids := tr.giveIDs([]TrackedPerson{{ROI: a}}, time.Second+DefaultReidWindow+time.Millisecond, DefaultReidWindow); fmt.Sprint(ids) != "[3]" || tr.Lost != nil {
 		t.Errorf("past the window: ids %v, lost %+v; want a new id [3], none lost", ids, tr.Lost)
+	}
+}
+
+// TestHolisticPeopleTrackTheirParts: with Holistic and several people in video mode, each
+// person's face and hands are tracked from that person's own landmarks of the previous frame,
+// as Holistic's video mode tracks its one person's. The oracle runs the Holistic branches on
+// each person's pose of each frame with a Track of its own per id; the people's faces and hands
+// must be the oracle's bit for bit, and the same again with the Track through its binary form
+// before every frame (a failover at every frame). Without the tracking (each face and hand
+// found afresh, as before) the faces differ from the second frame on.
+func TestHolisticPeopleTrackTheirParts(t *testing.T) {
+	data, err := os.ReadFile("../testdata/golden/multipose_video.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g multiVideoGolden
+	if err := json.Unmarshal(data, &g); err != nil {
+		t.Fatal(err)
+	}
+	s := g.Sequences[0]
+	src := loadImage(t, filepath.Join("..", s.Source))
+	l := openForTest(t, Holistic, WithMaxPeople(4), WithSequentialBranches(true))
+	oracle := openForTest(t, Holistic, WithSequentialBranches(true))
+	run := func(roundTrip bool) [][]Person {
+		var tr Track
+		var frames [][]Person
+		for i, f := range s.Frames[:8] {
+			if roundTrip {
+				tr = reloaded(t, &tr, fmt.Sprintf("frame %d", i))
+			}
+			res, err := l.Track(sequenceFrame(src, f.Window, s.Width, s.Height), &tr, time.Duration(f.TimestampUs)*time.Microsecond)
+			if err != nil {
+				t.Fatal(err)
+			}
+			frames = append(frames, res.People)
+		}
+		return frames
+	}
+	frames := run(false)
+	parts := map[int64]*Track{}
+	faces := 0
+	for i, people := range frames {
+		img := sequenceFrame(src, s.Frames[i].Window, s.Width, s.Height)
+		for _, p := range people {
+			part := parts[p.ID]
+			if part == nil {
+				part = &Track{}
+				parts[p.ID] = part
+			}
+			want := Result{Pose: p.Pose}
+			if err := oracle.all[0].hol.holistic(oracle, img, &want, part); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(p.Face, want.Face) || !reflect.DeepEqual(p.LeftHand, want.LeftHand) || !reflect.DeepEqual(p.RightHand, want.RightHand) {
+				t.Errorf("frame %d person %d: face/hands are not the oracle's (found %v %v %v, oracle %v %v %v)", i, p.ID,
+					p.Face != nil, p.LeftHand != nil, p.RightHand != nil, want.Face != nil, want.LeftHand != nil, want.RightHand != nil)
+			}
+			if p.Face != nil {
+				faces++
+			}
+		}
+	}
+	if faces < 8 {
+		t.Fatalf("%d faces over 8 frames: the sequence does not exercise the face branch", faces)
+	}
+	if through := run(true); !reflect.DeepEqual(through, frames) {
+		t.Errorf("through the binary Track the people differ")
 	}
 }

@@ -34,14 +34,20 @@ import (
 //	extents: count(uint16), 0 or the number of people, then per person: xmin ymin xmax ymax
 //	(float32 x4)
 //
+// Version 5 appends the tracked people's Holistic landmarks (several people with Holistic):
+//
+//	parts: count(uint16), 0 or the number of people, then per person: face, left hand, right
+//	hand landmarks: count(uint16) then x y (float32 x2)
+//
 // A track without that state (one person, or nobody tracked and no id given yet) is written as
 // version 1, byte for byte what builds before version 2 wrote, so that they can still read it
 // during a rolling upgrade; one with people but nobody lost and no extents as version 2, one
-// without extents as version 3, likewise.
+// without extents as version 3, one without Holistic landmarks per person as version 4,
+// likewise.
 //
 // A new field goes at the end under a new version number; UnmarshalBinary keeps reading the
 // older versions.
-const trackBinaryVersion = 4
+const trackBinaryVersion = 5
 
 // ErrBadTrack is returned by UnmarshalBinary for bytes that are not a Track.
 var ErrBadTrack = errors.New("model: not a binary Track")
@@ -60,7 +66,9 @@ func (t *Track) AppendBinary(b []byte) ([]byte, error) {
 		}
 	}
 	version := byte(1)
-	if t.hasExtents() {
+	if t.hasParts() {
+		version = 5
+	} else if t.hasExtents() {
 		version = 4
 	} else if len(t.Lost) > 0 {
 		version = 3
@@ -90,11 +98,7 @@ func (t *Track) AppendBinary(b []byte) ([]byte, error) {
 		}
 	}
 	for _, ps := range [][]Point{t.FaceLandmarks, t.LeftHandLandmarks, t.RightHandLandmarks} {
-		b = binary.LittleEndian.AppendUint16(b, uint16(len(ps)))
-		for _, p := range ps {
-			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(p.X))
-			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(p.Y))
-		}
+		b = appendPoints(b, ps)
 	}
 	if version < 2 {
 		return b, nil
@@ -117,13 +121,36 @@ func (t *Track) AppendBinary(b []byte) ([]byte, error) {
 	if version < 4 {
 		return b, nil
 	}
-	b = binary.LittleEndian.AppendUint16(b, uint16(len(t.People)))
-	for _, p := range t.People {
+	var extents []TrackedPerson
+	if t.hasExtents() {
+		extents = t.People
+	}
+	b = binary.LittleEndian.AppendUint16(b, uint16(len(extents)))
+	for _, p := range extents {
 		for _, v := range []float32{p.Extent.XMin, p.Extent.YMin, p.Extent.XMax, p.Extent.YMax} {
 			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
 		}
 	}
+	if version < 5 {
+		return b, nil
+	}
+	b = binary.LittleEndian.AppendUint16(b, uint16(len(t.People)))
+	for _, p := range t.People {
+		for _, ps := range [][]Point{p.FaceLandmarks, p.LeftHandLandmarks, p.RightHandLandmarks} {
+			b = appendPoints(b, ps)
+		}
+	}
 	return b, nil
+}
+
+// hasParts reports whether a tracked person has Holistic landmarks (version 5).
+func (t *Track) hasParts() bool {
+	for _, p := range t.People {
+		if len(p.FaceLandmarks)+len(p.LeftHandLandmarks)+len(p.RightHandLandmarks) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // hasExtents reports whether a tracked person has an extent (version 4).
@@ -134,6 +161,16 @@ func (t *Track) hasExtents() bool {
 		}
 	}
 	return false
+}
+
+// appendPoints appends a count (uint16) and the points, x y float32 each.
+func appendPoints(b []byte, ps []Point) []byte {
+	b = binary.LittleEndian.AppendUint16(b, uint16(len(ps)))
+	for _, p := range ps {
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(p.X))
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(p.Y))
+	}
+	return b
 }
 
 func appendRect(b []byte, r Rect) []byte {
@@ -202,6 +239,19 @@ func (r *trackReader) u64() uint64 {
 
 func (r *trackReader) f32() float32 { return math.Float32frombits(r.u32()) }
 
+// points reads what appendPoints wrote; nil for none.
+func (r *trackReader) points() []Point {
+	n := r.count(8)
+	if n == 0 {
+		return nil
+	}
+	ps := make([]Point, n)
+	for i := range ps {
+		ps[i] = Point{X: r.f32(), Y: r.f32()}
+	}
+	return ps
+}
+
 func (r *trackReader) rect() Rect {
 	return Rect{XCenter: r.f32(), YCenter: r.f32(), Width: r.f32(), Height: r.f32(), Rotation: r.f32()}
 }
@@ -221,7 +271,7 @@ func (r *trackReader) count(size int) int {
 	return n
 }
 
-// UnmarshalBinary decodes what MarshalBinary wrote, version 1 to 4 (encoding.BinaryUnmarshaler).
+// UnmarshalBinary decodes what MarshalBinary wrote, version 1 to 5 (encoding.BinaryUnmarshaler).
 // Errors wrap ErrBadTrack.
 func (t *Track) UnmarshalBinary(data []byte) error {
 	r := &trackReader{b: data}
@@ -257,13 +307,7 @@ func (t *Track) UnmarshalBinary(data []byte) error {
 		}
 	}
 	for _, dst := range []*[]Point{&out.FaceLandmarks, &out.LeftHandLandmarks, &out.RightHandLandmarks} {
-		n := r.count(8)
-		if n > 0 {
-			*dst = make([]Point, n)
-		}
-		for i := 0; i < n; i++ {
-			(*dst)[i] = Point{X: r.f32(), Y: r.f32()}
-		}
+		*dst = r.points()
 	}
 	if version >= 2 {
 		n := r.count(28)
@@ -291,6 +335,18 @@ func (t *Track) UnmarshalBinary(data []byte) error {
 		}
 		for i := 0; i < n; i++ {
 			out.People[i].Extent = Extent{r.f32(), r.f32(), r.f32(), r.f32()}
+		}
+	}
+	if version >= 5 {
+		n := r.count(6)
+		if n != 0 && n != len(out.People) {
+			return fmt.Errorf("%w: Holistic landmarks for %d of %d people", ErrBadTrack, n, len(out.People))
+		}
+		for i := 0; i < n; i++ {
+			p := &out.People[i]
+			for _, dst := range []*[]Point{&p.FaceLandmarks, &p.LeftHandLandmarks, &p.RightHandLandmarks} {
+				*dst = r.points()
+			}
 		}
 	}
 	if r.err != nil {

@@ -108,7 +108,8 @@ func FuzzTrackUnmarshal(f *testing.F) {
 // TestTrackBinaryVersions: a track without several-people state is written as version 1, the
 // bytes builds before version 2 wrote (and read back the same by this one); one with people is
 // version 2 and round-trips, people, ids and the id counter included; lost people make version
-// 3 and extents version 4, each the previous version's bytes with its field appended.
+// 3, extents version 4 and Holistic landmarks per person version 5, each the previous version's
+// bytes with its field appended.
 func TestTrackBinaryVersions(t *testing.T) {
 	t.Parallel()
 	one := Track{ROI: &Rect{XCenter: 0.5, YCenter: 0.25, Width: 0.5, Height: 0.375, Rotation: 0.125}, LastTimestamp: 7,
@@ -211,6 +212,39 @@ func TestTrackBinaryVersions(t *testing.T) {
 	back = Track{}
 	if err := back.UnmarshalBinary(data); err != nil || data[1] != 4 || !reflect.DeepEqual(back, noLost) {
 		t.Errorf("version 4 without lost people: version %d, %v %+v", data[1], err, back)
+	}
+	// Holistic landmarks per person make version 5: version 4's bytes (extents or an empty
+	// extents list), then each person's face and hands.
+	withParts := withExtents
+	withParts.People = slices.Clone(withExtents.People)
+	withParts.People[0].FaceLandmarks = []Point{{0.1, 0.2}, {0.3, 0.4}}
+	withParts.People[1].RightHandLandmarks = []Point{{0.5, 0.6}}
+	v4, _ := withExtents.MarshalBinary()
+	data, err = withParts.MarshalBinary()
+	if err != nil || data[1] != 5 {
+		t.Fatalf("Holistic people: version %d, err %v", data[1], err)
+	}
+	if string(data[2:len(v4)]) != string(v4[2:]) || len(data) != len(v4)+2+3*2*len(withParts.People)+3*8 {
+		t.Errorf("version 5 is not version 4's bytes then the people's landmarks: %x", data)
+	}
+	back = Track{}
+	if err := back.UnmarshalBinary(data); err != nil || !reflect.DeepEqual(back, withParts) {
+		t.Errorf("version 5: %v %+v", err, back)
+	}
+	for _, cut := range []int{1, 8} {
+		if err := back.UnmarshalBinary(data[:len(data)-cut]); !errors.Is(err, ErrBadTrack) {
+			t.Errorf("version 5 cut by %d: err %v", cut, err)
+		}
+	}
+	partsOnly := withParts
+	partsOnly.People = slices.Clone(withParts.People)
+	for i := range partsOnly.People {
+		partsOnly.People[i].Extent = Extent{}
+	}
+	data, _ = partsOnly.MarshalBinary()
+	back = Track{}
+	if err := back.UnmarshalBinary(data); err != nil || data[1] != 5 || !reflect.DeepEqual(back, partsOnly) {
+		t.Errorf("version 5 without extents: version %d, %v %+v", data[1], err, back)
 	}
 	// This build refuses what a later one may write.
 	data[1] = trackBinaryVersion + 1
