@@ -16,14 +16,14 @@
 // (legacy, smoothed), or with WithMaxPeople(n > 1) several, following Tasks' VIDEO mode
 // (people_video.go): the detector only while fewer than n people are tracked, last frame's
 // landmark ROIs merged with the detections by AssociationNormRectCalculator's rule, no smoothing
-// (Tasks refuses it for several people), Holistic's face and hands found per person each frame
-// as in image mode. Each person carries a track id (Person.ID, ours: Tasks has none), kept while
-// the association keeps them, given back to a person lost within the re-identification window
-// (WithReidWindow, 1 s of stream time by default) and found again where they were (ROI IoU
-// above ReidMinIoU, or centre within ReidMaxCentre ROI sizes), and never reused otherwise
-// within a Track, which holds the tracked people, the recently lost and the id counter (and
-// encodes them, binary versions 2 to 4). Re-identification changes ids only, never ROIs or
-// landmarks.
+// (Tasks refuses it for several people), Holistic's face and hands tracked per person from that
+// person's previous landmarks, as Holistic's video mode tracks its one person's. Each person
+// carries a track id (Person.ID, ours: Tasks has none), kept while the association keeps them,
+// given back to a person lost within the re-identification window (WithReidWindow, 1 s of stream
+// time by default) and found again where they were (ROI IoU above ReidMinIoU, or centre within
+// ReidMaxCentre ROI sizes), and never reused otherwise within a Track, which holds the tracked
+// people, the recently lost and the id counter (and encodes them, binary versions 2 to 5).
+// Re-identification changes ids only, never ROIs or landmarks.
 //
 // People far from the camera, too small for the pose detector, are found with
 // WithPersonDetector(SSDDetector) (person_detector.go, ours): MediaPipe Objectron's SSD person
