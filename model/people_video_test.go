@@ -37,7 +37,8 @@ type videoFrame []Person
 // runMultiVideo runs every golden sequence through a fresh Track with WithMaxPeople(num_poses).
 // With roundTrip, the Track goes through its binary form before every frame, as a table
 // moving a partition to another instance would carry it.
-func runMultiVideo(t *testing.T, roundTrip bool) (multiVideoGolden, map[string][]videoFrame) {
+// loadMultiVideoGolden reads testdata/golden/multipose_video.json, Tasks' VIDEO mode sequences.
+func loadMultiVideoGolden(t *testing.T) multiVideoGolden {
 	t.Helper()
 	data, err := os.ReadFile("../testdata/golden/multipose_video.json")
 	if err != nil {
@@ -50,6 +51,12 @@ func runMultiVideo(t *testing.T, roundTrip bool) (multiVideoGolden, map[string][
 	if len(g.Sequences) < 2 || g.NumPoses < 2 {
 		t.Fatalf("multipose_video.json: %d sequences, num_poses %d", len(g.Sequences), g.NumPoses)
 	}
+	return g
+}
+
+func runMultiVideo(t *testing.T, roundTrip bool) (multiVideoGolden, map[string][]videoFrame) {
+	t.Helper()
+	g := loadMultiVideoGolden(t)
 	l := openForTest(t, PoseFull, WithMaxPeople(g.NumPoses), WithReidWindow(300*time.Millisecond))
 	out := map[string][]videoFrame{}
 	for _, s := range g.Sequences {
@@ -516,15 +523,7 @@ func TestGiveIDs(t *testing.T) {
 // before every frame (a failover at every frame). Without the tracking (each face and hand
 // found afresh, as before) the faces differ from the second frame on.
 func TestHolisticPeopleTrackTheirParts(t *testing.T) {
-	data, err := os.ReadFile("../testdata/golden/multipose_video.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var g multiVideoGolden
-	if err := json.Unmarshal(data, &g); err != nil {
-		t.Fatal(err)
-	}
-	s := g.Sequences[0]
+	s := loadMultiVideoGolden(t).Sequences[0]
 	src := loadImage(t, filepath.Join("..", s.Source))
 	l := openForTest(t, Holistic, WithMaxPeople(4), WithSequentialBranches(true))
 	oracle := openForTest(t, Holistic, WithSequentialBranches(true))
