@@ -8,7 +8,6 @@ import (
 
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/storage"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/holostream/holostream/codecs"
 )
@@ -148,18 +147,32 @@ func (p *Punctuator) Run(ctx context.Context, brokers []string, group goka.Group
 	if err != nil {
 		return fmt.Errorf("analytics: punctuator emitter: %w", err)
 	}
-	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return view.Run(ctx) })
-	g.Go(func() error {
-		defer em.Finish()
-		return p.tick(ctx, view, func(user string) error {
-			// A flush that is not written is sent again at the next tick: the window is
-			// still due then.
-			_, err := em.EmitWithHeaders(user, nil, flushHeaders)
-			return err
-		})
+	// The view stops only once tick has returned: goka's View closes its partitions as its Run
+	// returns (goka view.go, close), which must not overlap tick's Recovered and Iterator (the
+	// race detector caught it when a broker restart made stream.Run rebuild the pipeline).
+	// With auto-reconnect its Run returns only when its context ends; should it return by
+	// itself, ticking stops too.
+	viewCtx, stopView := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopView()
+	tickCtx, stopTick := context.WithCancel(ctx)
+	defer stopTick()
+	viewErr := make(chan error, 1)
+	go func() {
+		viewErr <- view.Run(viewCtx)
+		stopTick()
+	}()
+	err = p.tick(tickCtx, view, func(user string) error {
+		// A flush that is not written is sent again at the next tick: the window is still
+		// due then.
+		_, err := em.EmitWithHeaders(user, nil, flushHeaders)
+		return err
 	})
-	if err := g.Wait(); err != nil {
+	em.Finish()
+	stopView()
+	if verr := <-viewErr; err == nil {
+		err = verr
+	}
+	if err != nil {
 		return fmt.Errorf("analytics: punctuator: %w", err)
 	}
 	return nil
