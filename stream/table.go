@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
 
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/storage"
@@ -20,6 +21,12 @@ import (
 type Table struct {
 	view *goka.View
 	name goka.Table
+	// mu keeps reads and the view's end apart: goka's View closes its partitions as its Run
+	// returns (goka view.go, close), which must not overlap a Get or an Iterator (the
+	// punctuator raced so). Reads hold it shared; Run takes it, and marks the table stopped,
+	// before it lets the view stop.
+	mu      sync.RWMutex
+	stopped bool
 }
 
 // NewTable makes a view of the landmarks table (creating the table's topic if missing), not
@@ -37,19 +44,58 @@ func NewTable(clients *kafka.Clients, topo Topology) (*Table, error) {
 	return &Table{view: view, name: name}, nil
 }
 
-// Run reads the table and follows it until ctx ends.
-func (t *Table) Run(ctx context.Context) error { return IgnoreCanceled(t.view.Run(ctx)) }
+// Run reads the table and follows it until ctx ends; reads after that answer errStopped.
+func (t *Table) Run(ctx context.Context) error {
+	viewCtx, stopView := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopView()
+	done := make(chan error, 1)
+	go func() { done <- t.view.Run(viewCtx) }()
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-done: // with auto-reconnect off, a view gives up by itself
+	}
+	t.mu.Lock()
+	t.stopped = true
+	t.mu.Unlock()
+	if err == nil {
+		stopView()
+		err = <-done
+	}
+	return IgnoreCanceled(err)
+}
 
-// Recovered reports whether the table has been read to its end once.
-func (t *Table) Recovered() bool { return t.view.Recovered() }
+// Recovered reports whether the table has been read to its end once (and is still followed).
+func (t *Table) Recovered() bool {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return !t.stopped && t.view.Recovered()
+}
 
-// errRecovering is what a read answers before the table has been read.
-var errRecovering = errors.New("the landmarks table is still being read")
+var (
+	// errRecovering is what a read answers before the table has been read.
+	errRecovering = errors.New("the landmarks table is still being read")
+	// errStopped is what a read answers once the table's Run has ended.
+	errStopped = errors.New("the landmarks table is no longer read (shutting down)")
+)
+
+// readable reports why the table cannot be read now, with t.mu held shared.
+func (t *Table) readable() error {
+	if t.stopped {
+		return errStopped
+	}
+	if !t.view.Recovered() {
+		return errRecovering
+	}
+	return nil
+}
 
 // State is one camera's state, nil when the table has none.
 func (t *Table) State(id string) (*landmarks.CameraState, error) {
-	if !t.view.Recovered() {
-		return nil, errRecovering
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if err := t.readable(); err != nil {
+		return nil, err
 	}
 	v, err := t.view.Get(id)
 	if err != nil {
@@ -61,8 +107,10 @@ func (t *Table) State(id string) (*landmarks.CameraState, error) {
 
 // Each calls fn for every camera in the table, in no particular order, until fn returns an error.
 func (t *Table) Each(fn func(id string, s *landmarks.CameraState) error) error {
-	if !t.view.Recovered() {
-		return errRecovering
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if err := t.readable(); err != nil {
+		return err
 	}
 	it, err := t.view.Iterator()
 	if err != nil {
