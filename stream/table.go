@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/storage"
@@ -171,13 +172,20 @@ func CameraStates(ctx context.Context, clients *kafka.Clients, topo Topology, ca
 			<-done
 		}
 	}()
-	select {
-	case <-t.view.WaitRunning():
-	case err := <-done:
-		exited = true
-		return nil, fmt.Errorf("view of %s: %w", t.name, err)
-	case <-ctx.Done():
-		return nil, fmt.Errorf("view of %s: not recovered: %w", t.name, ctx.Err())
+	// Recovered, not WaitRunning: goka's view says running as soon as the partitions that have
+	// reported a state so far all run (view.go, runStateMerger), which can be before the last
+	// partition has started; the state command then read "still being read" now and then.
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !t.view.Recovered() {
+		select {
+		case <-tick.C:
+		case err := <-done:
+			exited = true
+			return nil, fmt.Errorf("view of %s: %w", t.name, err)
+		case <-ctx.Done():
+			return nil, fmt.Errorf("view of %s: not recovered: %w", t.name, ctx.Err())
+		}
 	}
 	out := make([]*landmarks.CameraState, len(cameras))
 	for i, id := range cameras {
