@@ -37,7 +37,10 @@ func NewTable(clients *kafka.Clients, topo Topology) (*Table, error) {
 	if err := clients.EnsureTables(topo.Landmarks); err != nil {
 		return nil, err
 	}
-	opts := append(clients.ViewOptions(), goka.WithViewStorageBuilder(storage.MemoryBuilder()))
+	// Auto-reconnect: a broker going away is no reason to stop following the table, and with
+	// it the view's Run returns only when its context ends, so no read can overlap the close
+	// goka does as Run returns except the one Run below orders.
+	opts := append(clients.ViewOptions(), goka.WithViewStorageBuilder(storage.MemoryBuilder()), goka.WithViewAutoReconnect())
 	view, err := goka.NewView(clients.Config.Brokers, name, landmarks.StateCodec{}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("view of %s: %w", name, err)
@@ -54,7 +57,7 @@ func (t *Table) Run(ctx context.Context) error {
 	var err error
 	select {
 	case <-ctx.Done():
-	case err = <-done: // with auto-reconnect off, a view gives up by itself
+	case err = <-done: // not with auto-reconnect; kept so that Run cannot hang
 	}
 	t.mu.Lock()
 	t.stopped = true
@@ -175,6 +178,8 @@ func CameraStates(ctx context.Context, clients *kafka.Clients, topo Topology, ca
 	// Recovered, not WaitRunning: goka's view says running as soon as the partitions that have
 	// reported a state so far all run (view.go, runStateMerger), which can be before the last
 	// partition has started; the state command then read "still being read" now and then.
+	// Polling Recovered while the view runs is safe because, with auto-reconnect (NewTable),
+	// its Run returns only once vctx ends, after the last read.
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for !t.view.Recovered() {
