@@ -58,9 +58,21 @@ func (l *Landmarker) detectPeople(w *poseWorker, img pixels.Image) (Result, erro
 
 // peopleROIs is pose_detector_graph.cc's detection half and the landmarker graph's clip: the
 // detections after weighted NMS at tasksNMSThreshold, most confident first, at most maxPeople,
-// each turned into its landmark ROI.
+// each turned into its landmark ROI; with the SSD, its people, most confident first, at most
+// maxPeople.
 func (w *poseWorker) peopleROIs(l *Landmarker, img pixels.Image) ([]Rect, error) {
-	return w.detectorROIs(l, img, l.cfg.maxPeople)
+	if w.ssd == nil {
+		return w.detectorROIs(l, img, l.cfg.maxPeople)
+	}
+	found, err := w.detections(l, img)
+	if err != nil {
+		return nil, err
+	}
+	rois := make([]Rect, min(len(found), l.cfg.maxPeople))
+	for i := range rois {
+		rois[i] = found[i].ROI
+	}
+	return rois, nil
 }
 
 // detectorROIs is peopleROIs cut to n. Video mode takes them all (n = len of everything): the
@@ -69,9 +81,6 @@ func (w *poseWorker) peopleROIs(l *Landmarker, img pixels.Image) ([]Rect, error)
 // comes after the rects are built from adjusted_detections); the cut to num_poses comes after
 // the association.
 func (w *poseWorker) detectorROIs(l *Landmarker, img pixels.Image, n int) ([]Rect, error) {
-	if w.ssd != nil {
-		return w.ssdROIs(l, img, n)
-	}
 	pad, err := w.runDetector(img)
 	if err != nil {
 		return nil, err
@@ -86,8 +95,8 @@ func (w *poseWorker) detectorROIs(l *Landmarker, img pixels.Image, n int) ([]Rec
 	return rois, nil
 }
 
-// detections is the detector's people for video mode, not cut (see detectorROIs): their ROIs,
-// and with the SSD their boxes as extents.
+// detections is the detector's people, not cut (see detectorROIs): their ROIs, and with the
+// SSD their boxes as extents (video mode takes them all, image mode the first maxPeople).
 func (w *poseWorker) detections(l *Landmarker, img pixels.Image) ([]TrackedPerson, error) {
 	if w.ssd != nil {
 		dets, err := w.ssd.people(l.ssdAnchors, img)
@@ -109,23 +118,6 @@ func (w *poseWorker) detections(l *Landmarker, img pixels.Image) ([]TrackedPerso
 		out[i] = TrackedPerson{ROI: r}
 	}
 	return out, nil
-}
-
-// ssdROIs is detectorROIs with the SSD person detector: its person boxes, most confident first,
-// at most n, each made a landmark ROI.
-func (w *poseWorker) ssdROIs(l *Landmarker, img pixels.Image, n int) ([]Rect, error) {
-	dets, err := w.ssd.people(l.ssdAnchors, img)
-	if err != nil {
-		return nil, err
-	}
-	if len(dets) > n {
-		dets = dets[:n]
-	}
-	rois := make([]Rect, len(dets))
-	for i := range dets {
-		rois[i] = personROI(dets[i], img.Width, img.Height)
-	}
-	return rois, nil
 }
 
 // tasksPeople is the Tasks detector's weighted NMS at tasksNMSThreshold (pose_detector_graph.cc:
@@ -211,7 +203,7 @@ func dropDuplicates(people []Person, nexts []Rect, from []int) ([]Person, []Rect
 	for i := range people {
 		dup := false
 		for k := 0; k < keep && !dup; k++ {
-			dup = boxIoU32(poseExtent(people[i].Pose), poseExtent(people[k].Pose)) > samePersonIoU
+			dup = boxIoU32(poseExtent(people[i].Pose).box(), poseExtent(people[k].Pose).box()) > samePersonIoU
 		}
 		if !dup {
 			people[keep], nexts[keep], from[keep] = people[i], nexts[i], from[i]
@@ -226,13 +218,13 @@ func dropDuplicates(people []Person, nexts []Rect, from []int) ([]Person, []Rect
 const samePersonIoU = 0.5
 
 // poseExtent is the bounding box of a pose's landmarks, normalized.
-func poseExtent(p *Pose) box32 {
-	b := box32{p.Landmarks[0].X, p.Landmarks[0].Y, p.Landmarks[0].X, p.Landmarks[0].Y}
+func poseExtent(p *Pose) Extent {
+	e := Extent{p.Landmarks[0].X, p.Landmarks[0].Y, p.Landmarks[0].X, p.Landmarks[0].Y}
 	for _, l := range p.Landmarks[1:] {
-		b.xmin, b.ymin = min(b.xmin, l.X), min(b.ymin, l.Y)
-		b.xmax, b.ymax = max(b.xmax, l.X), max(b.ymax, l.Y)
+		e.XMin, e.YMin = min(e.XMin, l.X), min(e.YMin, l.Y)
+		e.XMax, e.YMax = max(e.XMax, l.X), max(e.YMax, l.Y)
 	}
-	return b
+	return e
 }
 
 // borrowIdle appends to workers the pool's idle workers, until there are n.

@@ -158,8 +158,7 @@ func (l *Landmarker) trackPeople(w *poseWorker, img pixels.Image, tr *Track, ts 
 			tracked[k].FaceLandmarks, tracked[k].LeftHandLandmarks, tracked[k].RightHandLandmarks = p.FaceLandmarks, p.LeftHandLandmarks, p.RightHandLandmarks
 		}
 		if w.ssd != nil {
-			b := poseExtent(people[k].Pose)
-			tracked[k].Extent = Extent{b.xmin, b.ymin, b.xmax, b.ymax}
+			tracked[k].Extent = poseExtent(people[k].Pose)
 		}
 	}
 	tr.People = tracked
